@@ -1,0 +1,84 @@
+import { pino, type Logger, type DestinationStream } from 'pino';
+import type { Phase } from './types.ts';
+
+/** The phase each timing event stands for (DESIGN.md §4). */
+export const PHASE_OF_EVENT: Readonly<Record<string, Phase>> = {
+  breach_detected: 'T0',
+  alert_sent: 'T1',
+  alert_received: 'T2',
+  decision_made: 'T3',
+  action_started: 'T4',
+  replacement_ready: 'T5',
+  old_task_removed: 'T6',
+};
+
+export type EventName =
+  | keyof typeof PHASE_OF_EVENT
+  | 'action_completed'
+  | 'action_failed'
+  | 'alert_ignored'
+  | 'alert_failed'
+  | (string & {});
+
+export interface EventFields {
+  service?: string;
+  alertId?: string;
+  actionId?: string;
+  /** Epoch ms with sub-ms precision; defaults to now. */
+  t?: number;
+  [key: string]: unknown;
+}
+
+/** Epoch milliseconds with sub-millisecond precision. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export interface EventRecord extends EventFields {
+  component: string;
+  node: string;
+  event: string;
+  phase?: Phase;
+  t: number;
+}
+
+/**
+ * Writes one JSON line per event to stdout (pino), the lines the harness scrapes.
+ * Keeps the last `keep` events in memory so that a component can serve them (GET /events).
+ */
+export class EventLogger {
+  readonly log: Logger;
+  private readonly recent: EventRecord[] = [];
+
+  constructor(
+    readonly component: string,
+    readonly node: string,
+    destination?: DestinationStream,
+    private readonly keep = 2000,
+  ) {
+    this.log = pino({ base: { component, node }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  }
+
+  event(event: EventName, fields: EventFields = {}): EventRecord {
+    const phase = PHASE_OF_EVENT[event];
+    const record: EventRecord = {
+      ...fields,
+      component: this.component,
+      node: this.node,
+      event,
+      ...(phase ? { phase } : {}),
+      t: fields.t ?? nowMs(),
+    };
+    this.recent.push(record);
+    if (this.recent.length > this.keep) this.recent.splice(0, this.recent.length - this.keep);
+    // component and node are already in pino's base fields
+    const { component: _c, node: _n, ...line } = record;
+    this.log.info(line);
+    return record;
+  }
+
+  /** Events with t > since, oldest first. */
+  since(since = 0): EventRecord[] {
+    return this.recent.filter((r) => r.t > since);
+  }
+}

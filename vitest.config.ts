@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects: fast unit tests (no lab), tests against the real local lab, and the experiments.
+// The lab and the experiments share one swarm, so their files run one at a time.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['system/**/*.test.ts', 'harness/**/*.test.ts'],
+          exclude: ['**/*.lab.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'lab',
+          include: ['harness/**/*.lab.test.ts', 'system/**/*.lab.test.ts'],
+          globalSetup: ['harness/lab/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
+          name: 'experiments',
+          include: ['experiments/**/*.test.ts'],
+          globalSetup: ['experiments/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 1_800_000,
+          hookTimeout: 900_000,
+        },
+      },
+    ],
+  },
+});
