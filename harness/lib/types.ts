@@ -69,7 +69,7 @@ export interface TimingEvent {
   [key: string]: unknown;
 }
 
-/** One host's clock offset against the control host: add offsetMs to that host's timestamps. */
+/** One host's clock offset against the control host: remote − local, positive when the host is ahead. */
 export interface ClockOffset {
   node: string;
   offsetMs: number;
