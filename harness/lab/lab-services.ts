@@ -1,0 +1,188 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { $ } from 'zx';
+import type { LabConfig } from '../lib/lab-config.ts';
+import { LabPaths, netnsName } from './lab-paths.ts';
+import { isAlive, readPid, spawnDetached, stopPid } from './processes.ts';
+
+export const LAB_SERVICES = ['registry', 'victoria-metrics', 'haproxy', 'sink'] as const;
+
+export function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const done = (v: boolean) => {
+      s.destroy();
+      resolve(v);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+async function waitTcp(what: string, host: string, port: number, pid: number, log: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await tcpOpen(host, port))) {
+    if (!isAlive(pid)) throw new Error(`${what} exited during start; see ${log}`);
+    if (Date.now() > deadline) throw new Error(`${what} not listening on ${host}:${port} after ${timeoutMs} ms; see ${log}`);
+    await sleep(100);
+  }
+}
+
+function hostPort(url: string): { host: string; port: number } {
+  const u = new URL(url.includes('://') ? url : `tcp://${url}`);
+  return { host: u.hostname, port: Number(u.port) };
+}
+
+/** Starts a host-side service unless its recorded pid is alive; returns the pid. */
+async function ensureService(
+  paths: LabPaths,
+  name: string,
+  start: (dir: string, log: string) => Promise<number>,
+  listen: { host: string; port: number },
+): Promise<number> {
+  const s = paths.service(name);
+  await mkdir(s.dir, { recursive: true });
+  const pid = readPid(s.pidFile);
+  if (isAlive(pid) && (await tcpOpen(listen.host, listen.port))) return pid;
+  await stopPid(pid, 5000);
+  const fresh = await start(s.dir, s.log);
+  await writeFile(s.pidFile, `${fresh}\n`);
+  await waitTcp(name, listen.host, listen.port, fresh, s.log);
+  return fresh;
+}
+
+export async function ensureRegistry(paths: LabPaths, lab: LabConfig): Promise<number> {
+  const addr = hostPort(lab.registry);
+  return ensureService(
+    paths,
+    'registry',
+    async (dir, log) => {
+      const config = [
+        'version: 0.1',
+        'log: {level: warn}',
+        `storage: {filesystem: {rootdirectory: ${dir}/data}, delete: {enabled: true}}`,
+        `http: {addr: "${addr.host}:${addr.port}"}`,
+      ].join('\n');
+      await writeFile(`${dir}/config.yml`, `${config}\n`);
+      return spawnDetached('docker-registry', ['serve', `${dir}/config.yml`], log);
+    },
+    addr,
+  );
+}
+
+export async function ensureVictoriaMetrics(paths: LabPaths, lab: LabConfig): Promise<number> {
+  const addr = hostPort(lab.influxdb.url);
+  return ensureService(
+    paths,
+    'victoria-metrics',
+    async (dir, log) =>
+      spawnDetached(
+        'victoria-metrics',
+        [`-storageDataPath=${dir}/data`, `-httpListenAddr=${addr.host}:${addr.port}`, '-retentionPeriod=1d', '-loggerLevel=WARN'],
+        log,
+      ),
+    addr,
+  );
+}
+
+export function haproxyConfig(lab: LabConfig, stateDir: string): string {
+  const front = hostPort(lab.entrypoint);
+  const port = lab.app.publish.port;
+  const servers = lab.swarm.workers.map((w) => `  server ${w.name} ${w.address}:${port} check`);
+  return [
+    'global',
+    `  stats socket ${stateDir}/haproxy.sock mode 600 level admin`,
+    '  maxconn 4096',
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    '  timeout check 1s',
+    '  retries 3',
+    '  option redispatch 1',
+    '  retry-on conn-failure empty-response response-timeout 502 503',
+    'frontend entry',
+    `  bind ${front.host}:${front.port}`,
+    '  default_backend app',
+    'backend app',
+    '  balance roundrobin',
+    `  option httpchk GET ${lab.app.healthcheck.path}`,
+    '  default-server inter 250ms fall 1 rise 1',
+    ...servers,
+    '',
+  ].join('\n');
+}
+
+export async function ensureHaproxy(paths: LabPaths, lab: LabConfig): Promise<number> {
+  return ensureService(
+    paths,
+    'haproxy',
+    async (dir, log) => {
+      await writeFile(`${dir}/haproxy.cfg`, haproxyConfig(lab, dir));
+      await $({ quiet: true })`haproxy -c -f ${dir}/haproxy.cfg`;
+      // -db keeps it in the foreground so that the pid we hold is HAProxy's own
+      return spawnDetached('haproxy', ['-db', '-f', `${dir}/haproxy.cfg`], log);
+    },
+    hostPort(lab.entrypoint),
+  );
+}
+
+/**
+ * A UDP discard sink on the host's bridge address: the target of web-stress's network stress,
+ * so its traffic leaves the container's interface and ends at an address of the lab itself.
+ */
+export async function ensureSink(paths: LabPaths, lab: LabConfig): Promise<number | undefined> {
+  if (!lab.app.network_sink) return undefined;
+  const { host, port } = hostPort(lab.app.network_sink.replace('udp://', 'tcp://'));
+  const s = paths.service('sink');
+  await mkdir(s.dir, { recursive: true });
+  const pid = readPid(s.pidFile);
+  if (isAlive(pid)) return pid;
+  const code = `const s=require('dgram').createSocket('udp4');let n=0;s.on('message',m=>{n+=m.length});s.bind(${port},'${host}');`;
+  const fresh = spawnDetached(process.execPath, ['-e', code], s.log);
+  await writeFile(s.pidFile, `${fresh}\n`);
+  return fresh;
+}
+
+export async function ensureSshKeys(paths: LabPaths): Promise<void> {
+  const k = paths.ssh;
+  await mkdir(k.dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(k.hostKey)) await $({ quiet: true })`ssh-keygen -q -t ed25519 -N '' -f ${k.hostKey}`;
+  if (!existsSync(k.clientKey)) await $({ quiet: true })`ssh-keygen -q -t ed25519 -N '' -C swarmguard-lab -f ${k.clientKey}`;
+  await $`cp ${k.clientKey}.pub ${k.authorizedKeys} && chmod 600 ${k.authorizedKeys}`;
+}
+
+/** An sshd in a load generator's namespace, with its own hostname, accepting the lab's key. */
+export async function ensureSshd(paths: LabPaths, host: { name: string; address: string }): Promise<number> {
+  const s = paths.service(`sshd-${host.name}`);
+  await mkdir(s.dir, { recursive: true });
+  await mkdir('/run/sshd', { recursive: true });
+  const pid = readPid(s.pidFile);
+  if (isAlive(pid) && (await tcpOpen(host.address, 22))) return pid;
+  await stopPid(pid, 5000);
+  const k = paths.ssh;
+  const sshd = [
+    '/usr/sbin/sshd -D -e',
+    `-h ${k.hostKey}`,
+    `-o ListenAddress=${host.address}`,
+    `-o AuthorizedKeysFile=${k.authorizedKeys}`,
+    '-o StrictModes=no -o PasswordAuthentication=no -o PermitRootLogin=prohibit-password',
+    '-o UsePAM=no -o PidFile=none',
+  ].join(' ');
+  const fresh = spawnDetached(
+    'nsenter',
+    [`--net=/run/netns/${netnsName(host.name)}`, 'unshare', '--uts', 'sh', '-c', `hostname ${host.name} && exec ${sshd}`],
+    s.log,
+  );
+  await writeFile(s.pidFile, `${fresh}\n`);
+  await waitTcp(`sshd of ${host.name}`, host.address, 22, fresh, s.log);
+  return fresh;
+}
+
+export async function stopService(paths: LabPaths, name: string): Promise<void> {
+  await stopPid(readPid(paths.service(name).pidFile), 10_000);
+}

@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { formatZodError } from '../../system/shared/zod-errors.ts';
+
+/** Where the local lab keeps its state: one fixed place per machine, shared by every clone. */
+export const DEFAULT_LAB_DIR = process.env.SWARMGUARD_LAB_DIR ?? '/var/lib/swarmguard-lab';
+
+const ipv4 = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, 'an IPv4 address like 10.210.0.11');
+const hostname = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'a lower-case host name (a-z, 0-9, -), at most 32 characters');
+const url = z.string().url('an http(s) URL');
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the NAME of an environment variable (never the token itself)');
+
+const ssh = z
+  .object({
+    user: z.string().min(1).default('root'),
+    port: z.number().int().min(1).max(65535).default(22),
+    /** Private key file; for the local lab the lab generates it. */
+    key: z.string().min(1).optional(),
+  })
+  .strict();
+
+const node = z
+  .object({
+    name: hostname,
+    address: ipv4,
+    /** Docker endpoint: unix:///path.sock, tcp://host:port or ssh://user@host. Local lab: derived. */
+    docker: z.string().regex(/^(unix|tcp|ssh):\/\/.+/, 'unix://, tcp:// or ssh:// endpoint').optional(),
+    ssh: ssh.optional(),
+  })
+  .strict();
+
+const loadGenerator = z.object({ name: hostname, address: ipv4, ssh: ssh.default(() => ({ user: 'root', port: 22 })) }).strict();
+
+const app = z
+  .object({
+    service: hostname.default('web-stress'),
+    image: z.string().min(1).default('swarmguard/web-stress'),
+    replicas: z.number().int().min(1).max(100).default(1),
+    limits: z
+      .object({ cpus: z.number().positive().max(64).default(0.5), memory_mb: z.number().int().min(64).max(65536).default(512) })
+      .strict()
+      .default(() => ({ cpus: 0.5, memory_mb: 512 })),
+    healthcheck: z
+      .object({ path: z.string().startsWith('/').default('/health'), interval_s: z.number().positive().max(60).default(1) })
+      .strict()
+      .default(() => ({ path: '/health', interval_s: 1 })),
+    publish: z
+      .object({ mode: z.enum(['host', 'ingress']).default('host'), port: z.number().int().min(1).max(65535).default(8080) })
+      .strict()
+      .default(() => ({ mode: 'host' as const, port: 8080 })),
+    /** udp://host:port the network stress sends to; must be an address of the lab itself. */
+    network_sink: z.string().regex(/^udp:\/\/[^:]+:\d+$/, 'udp://host:port').optional(),
+  })
+  .strict();
+
+const slo = z
+  .object({
+    scenario1_max_failed_requests: z.number().int().min(0).default(0),
+    scenario1_max_downtime_ms: z.number().min(0).default(0),
+    scenario1_max_mttr_s: z.number().positive().default(10),
+    scenario2_max_scale_up_s: z.number().positive().default(5),
+    max_alert_latency_ms: z.number().positive().default(1000),
+    max_decision_latency_ms: z.number().positive().default(1000),
+  })
+  .strict();
+
+const experiments = z
+  .object({
+    iterations: z.number().int().min(1).max(1000).default(3),
+    probe_interval_ms: z.number().int().min(10).max(10_000).default(100),
+    ramp_s: z.number().min(0).max(600).default(5),
+    hold_s: z.number().min(1).max(3600).default(30),
+    slo: slo.default(() => slo.parse({})),
+  })
+  .strict();
+
+export const labSchema = z
+  .object({
+    kind: z.enum(['local', 'remote']),
+    name: z.string().min(1).default('swarmguard-lab'),
+    /** Local lab only: the bridge and the /24 its namespaces live in. */
+    network: z
+      .object({ bridge: z.string().regex(/^[a-z0-9-]{1,15}$/, 'an interface name of at most 15 characters'), host_address: ipv4 })
+      .strict()
+      .optional(),
+    state_dir: z.string().startsWith('/').optional(),
+    swarm: z.object({ manager: node, workers: z.array(node).min(1) }).strict(),
+    entrypoint: url,
+    manager_api: url,
+    registry: z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, 'host:port of an image registry'),
+    load_generators: z.array(loadGenerator).default(() => []),
+    influxdb: z.object({ url, org: z.string().min(1), bucket: z.string().min(1), token_env: envName }).strict(),
+    app: app.default(() => app.parse({})),
+    experiments: experiments.default(() => experiments.parse({})),
+  })
+  .strict()
+  .superRefine((lab, ctx) => {
+    if (lab.kind === 'local' && !lab.network) {
+      ctx.addIssue({ code: 'custom', path: ['network'], message: 'a local lab needs network: {bridge, host_address}' });
+    }
+    const names = [lab.swarm.manager, ...lab.swarm.workers, ...lab.load_generators].map((n) => n.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) ctx.addIssue({ code: 'custom', path: ['swarm'], message: `host name ${dup} is used twice` });
+    const addrs = [lab.swarm.manager, ...lab.swarm.workers, ...lab.load_generators].map((n) => n.address);
+    const dupAddr = addrs.find((a, i) => addrs.indexOf(a) !== i);
+    if (dupAddr) ctx.addIssue({ code: 'custom', path: ['swarm'], message: `address ${dupAddr} is used twice` });
+  });
+
+export type LabConfig = z.infer<typeof labSchema>;
+export type LabNode = z.infer<typeof node>;
+export type LoadGeneratorSpec = z.infer<typeof loadGenerator>;
+
+export class LabConfigError extends Error {
+  constructor(file: string, detail: string) {
+    super(`${file} is not a valid lab description:\n${detail}`);
+    this.name = 'LabConfigError';
+  }
+}
+
+/** Parses and validates lab YAML text; the error names each bad key, its value and what was expected. */
+export function parseLab(text: string, file = 'lab.yaml'): LabConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new LabConfigError(file, `not YAML: ${(err as Error).message}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new LabConfigError(file, `got ${raw === null ? 'an empty file' : typeof raw}, expected a mapping with kind, swarm, entrypoint …`);
+  }
+  const result = labSchema.safeParse(raw);
+  if (!result.success) throw new LabConfigError(file, formatZodError(result.error, raw));
+  return result.data;
+}
+
+export async function loadLab(file = process.env.SWARMGUARD_LAB ?? 'lab.yaml'): Promise<LabConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new LabConfigError(file, `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseLab(text, file);
+}
+
+export function swarmNodes(lab: LabConfig): LabNode[] {
+  return [lab.swarm.manager, ...lab.swarm.workers];
+}
+
+export function stateDir(lab: LabConfig): string {
+  return lab.state_dir ?? DEFAULT_LAB_DIR;
+}
+
+/** The Docker endpoint of a node: as configured, or for the local lab the node's own socket. */
+export function dockerEndpoint(lab: LabConfig, n: LabNode): string {
+  if (n.docker) return n.docker;
+  if (lab.kind === 'local') return `unix://${stateDir(lab)}/nodes/${n.name}/run/docker.sock`;
+  return `ssh://${n.ssh?.user ?? 'root'}@${n.address}`;
+}
+
+/** The image reference of a system component in the lab's registry. */
+export function imageRef(lab: LabConfig, component: string, tag = 'latest'): string {
+  return `${lab.registry}/swarmguard/${component}:${tag}`;
+}
