@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { anyFailed, compare, describeVerdict, evaluate, SLOS, type MeasurementRow, type Threshold } from './slo.ts';
+
+const good = { failed_requests: 0, downtime_ms: 0, mttr_ms: 4200, alert_latency_max_ms: 3, decision_latency_max_ms: 12 };
+const rows: MeasurementRow[] = [
+  { experiment: 'baseline', iteration: 1, values: { mttr_ms: 9000 } },
+  { experiment: 'baseline', iteration: 2, values: { mttr_ms: 5000 } },
+  { experiment: 'baseline', iteration: 3, values: { mttr_ms: 7000 } },
+  { experiment: 'scenario1', iteration: 1, values: good },
+  { experiment: 'scenario1', iteration: 2, values: { ...good, mttr_ms: 7500, failed_requests: 2 } },
+];
+
+describe('SLOS', () => {
+  it('declares every SLO of issue 6', () => {
+    expect(SLOS.map((s) => s.name)).toEqual([
+      's1-no-failed-requests', 's1-no-downtime', 's1-mttr-under-10s', 's1-mttr-below-baseline',
+      's2-scale-up-under-5s', 's2-no-failed-requests',
+      's1-alert-latency', 's1-decision-latency', 's2-alert-latency', 's2-decision-latency',
+    ]);
+  });
+});
+
+describe('evaluate', () => {
+  it('passes and fails per iteration, with the baseline median as a reference limit', () => {
+    const verdicts = evaluate(SLOS, rows);
+    const s1 = verdicts.filter((v) => v.experiment === 'scenario1');
+    expect(s1).toHaveLength(12); // 6 scenario-1 SLOs × 2 iterations
+    const failed = verdicts.filter((v) => v.pass === false).map((v) => `${v.name}#${v.iteration}`);
+    expect(failed).toEqual(['s1-no-failed-requests#2', 's1-mttr-below-baseline#2']);
+    const ref = verdicts.find((v) => v.name === 's1-mttr-below-baseline' && v.iteration === 1)!;
+    expect(ref).toMatchObject({ limit: 7000, value: 4200, pass: true });
+    expect(anyFailed(verdicts)).toBe(true);
+    expect(verdicts.some((v) => v.experiment === 'scenario2')).toBe(false);
+  });
+
+  it('fails a metric that was not measured', () => {
+    const [v] = evaluate([SLOS[2]], [{ experiment: 'scenario1', iteration: 1, values: { mttr_ms: null } }]);
+    expect(v).toMatchObject({ pass: false, value: null, reason: 'mttr_ms was not measured' });
+    expect(describeVerdict(v)).toBe('scenario1 #1 mttr_ms: measured nothing, limit < 10000 — FAIL (mttr_ms was not measured)');
+  });
+
+  it('does not evaluate a reference SLO when its experiment did not run, and fails it when it measured nothing', () => {
+    const only = rows.filter((r) => r.experiment === 'scenario1');
+    const ref = SLOS.filter((s) => s.name === 's1-mttr-below-baseline');
+    const skipped = evaluate(ref, only);
+    expect(skipped.map((v) => v.pass)).toEqual([null, null]);
+    expect(anyFailed(skipped)).toBe(false);
+    const empty = evaluate(ref, [...only, { experiment: 'baseline', iteration: 1, values: {} }]);
+    expect(empty.map((v) => v.pass)).toEqual([false, false]);
+    expect(empty[0].reason).toBe('no baseline mttr_ms was measured');
+  });
+
+  it('applies each operator', () => {
+    expect([compare(1, '<', 1), compare(1, '<=', 1), compare(1, '==', 1), compare(2, '>', 1)]).toEqual([false, true, true, true]);
+    const t: Threshold = { name: 'x', experiment: 'e', metric: 'm', op: '>', limit: 10, description: '' };
+    expect(evaluate([t], [{ experiment: 'e', iteration: 1, values: { m: 10 } }])[0].pass).toBe(false);
+  });
+});
