@@ -32,10 +32,13 @@ export async function formSwarm(manager: SwarmMember, workers: SwarmMember[], ti
   }
   const swarm = (await manager.docker.swarmInspect()) as { ID: string; JoinTokens: { Worker: string } };
 
+  const known = new Set(((await manager.docker.listNodes()) as SwarmNode[]).map((n) => n.ID));
+
   await Promise.all(
     workers.map(async (w) => {
       const wi = await swarmInfo(w.docker);
-      if (wi.LocalNodeState === 'active' && wi.Cluster?.ID === swarm.ID) return;
+      // a worker restarted over its old state reconnects by itself ('pending' for a moment)
+      if ((wi.LocalNodeState === 'active' || wi.LocalNodeState === 'pending') && known.has(wi.NodeID)) return;
       if (wi.LocalNodeState !== 'inactive') await w.docker.swarmLeave({ force: true });
       await w.docker.swarmJoin({
         ListenAddr: `${w.address}:2377`,
@@ -45,7 +48,8 @@ export async function formSwarm(manager: SwarmMember, workers: SwarmMember[], ti
       });
     }),
   );
-  await waitAllReady(manager, [manager, ...workers].map((m) => m.name), timeoutMs);
+  const ids = await Promise.all([manager, ...workers].map(async (m) => (await swarmInfo(m.docker)).NodeID));
+  await waitAllReady(manager, ids, timeoutMs);
 }
 
 interface SwarmNode {
@@ -55,18 +59,22 @@ interface SwarmNode {
   Spec: { Role: string };
 }
 
-/** Waits until every named host is a Ready node; drops stale Down entries of rejoined hosts. */
-export async function waitAllReady(manager: SwarmMember, names: string[], timeoutMs: number): Promise<SwarmNode[]> {
+/**
+ * Waits until every member (by node ID) is Ready, and removes the entries of nodes that are no
+ * longer members (a host that left and joined again appears twice otherwise).
+ */
+export async function waitAllReady(manager: SwarmMember, ids: string[], timeoutMs: number): Promise<SwarmNode[]> {
   const deadline = Date.now() + timeoutMs;
+  const members = new Set(ids);
   for (;;) {
     const nodes = (await manager.docker.listNodes()) as SwarmNode[];
-    const ready = new Set(nodes.filter((n) => n.Status.State === 'ready').map((n) => n.Description.Hostname));
-    for (const stale of nodes.filter((n) => n.Status.State === 'down' && ready.has(n.Description.Hostname))) {
+    for (const stale of nodes.filter((n) => !members.has(n.ID))) {
       await manager.docker.getNode(stale.ID).remove({ force: true });
     }
-    const missing = names.filter((n) => !ready.has(n));
-    if (missing.length === 0) return nodes.filter((n) => n.Status.State === 'ready');
-    if (Date.now() > deadline) throw new Error(`swarm nodes not Ready after ${timeoutMs} ms: ${missing.join(', ')}`);
+    const ready = new Set(nodes.filter((n) => n.Status.State === 'ready').map((n) => n.ID));
+    const missing = nodes.filter((n) => members.has(n.ID) && !ready.has(n.ID)).map((n) => n.Description.Hostname);
+    if (missing.length === 0 && ids.every((id) => ready.has(id))) return nodes.filter((n) => members.has(n.ID));
+    if (Date.now() > deadline) throw new Error(`swarm nodes not Ready after ${timeoutMs} ms: ${missing.join(', ') || 'not listed yet'}`);
     await sleep(500);
   }
 }
