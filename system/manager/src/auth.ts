@@ -1,0 +1,15 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Checks an `Authorization: Bearer <token>` header in constant time. Both sides are hashed first,
+ * so timingSafeEqual always compares equal lengths and the token's length does not leak either.
+ */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  if (!header) return false;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const presented = m?.[1] ?? '';
+  const ok = timingSafeEqual(digest(presented), digest(token));
+  return ok && presented.length > 0;
+}

@@ -1,0 +1,141 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { rulesConfigSchema } from '../../shared/rules-schema.ts';
+import { formatZodError } from '../../shared/zod-errors.ts';
+
+const serviceName = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.-]+$/, 'a swarm service name');
+const seconds = (max: number) => z.number().positive().max(max);
+
+export const migrationSchema = z
+  .object({
+    /** least_loaded: `node.hostname==<target>` from agent reports (falls back to avoid_source); avoid_source: `node.hostname!=<from>`. */
+    placement: z.enum(['least_loaded', 'avoid_source']).default('least_loaded'),
+    timeout: seconds(600).default(60),
+    poll_interval_ms: z.number().int().min(20).max(5000).default(150),
+    update_attempts: z.number().int().min(1).max(20).default(5),
+    failure_action: z.enum(['rollback', 'pause']).default('rollback'),
+    /** UpdateConfig.Monitor: how long swarm watches a new task for failure. */
+    monitor: seconds(600).default(5),
+  })
+  .strict();
+
+export const scalingSchema = z
+  .object({
+    timeout: seconds(600).default(60),
+    /** How often the scale-down loop looks at the metrics. */
+    check_interval: seconds(600).default(5),
+  })
+  .strict();
+
+export const managerSchema = z
+  .object({
+    port: z.number().int().min(0).max(65_535).default(5000),
+    host: z.string().min(1).default('0.0.0.0'),
+    /** Services the manager may act on; absent = any service in the swarm. */
+    services: z.array(serviceName).max(1000).optional(),
+    body_limit: z.number().int().min(1024).max(1_048_576).default(16_384),
+    /**
+     * How many breach samples one alert stands for. `agent` (default): the agent only alerts after
+     * `consecutive_breaches` samples, so one alert is enough. A number n: the alert counts n samples
+     * and the rest must come from the manager's own counter over /report data.
+     */
+    alert_breach_credit: z.union([z.literal('agent'), z.number().int().min(1).max(100)]).default('agent'),
+    /** Report entries older than this many poll intervals are dropped from the metrics cache. */
+    metrics_ttl_polls: z.number().min(1).max(100).default(3),
+    migration: migrationSchema.default(() => migrationSchema.parse({})),
+    scaling: scalingSchema.default(() => scalingSchema.parse({})),
+  })
+  .strict();
+
+export const managerConfigSchema = rulesConfigSchema
+  .extend({ manager: managerSchema.default(() => managerSchema.parse({})) })
+  .strict();
+
+export type ManagerConfig = z.infer<typeof managerConfigSchema>;
+export type ManagerSection = ManagerConfig['manager'];
+
+export class ConfigError extends Error {}
+
+/** Overrides from the environment and the command line; CLI wins over env, env over the file. */
+export interface ConfigOverrides {
+  file?: string;
+  port?: number;
+  host?: string;
+  services?: string[];
+}
+
+function toPort(raw: string, origin: string): number {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${origin}: got ${JSON.stringify(raw)}, expected a port number 0–65535`);
+  return Number(raw);
+}
+
+function toList(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function overridesFrom(env: NodeJS.ProcessEnv, argv: string[]): ConfigOverrides {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, services: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const o: ConfigOverrides = {};
+  const file = values.config ?? env.CONFIG_FILE;
+  if (file) o.file = file;
+  if (values.port !== undefined) o.port = toPort(values.port, '--port');
+  else if (env.PORT) o.port = toPort(env.PORT, 'PORT');
+  const host = values.host ?? env.HOST;
+  if (host) o.host = host;
+  const services = values.services ?? env.MANAGED_SERVICES;
+  if (services !== undefined) o.services = toList(services);
+  return o;
+}
+
+/** Parses and validates YAML text plus overrides; errors name the key, the value and the expectation. */
+export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}, origin = 'config'): ManagerConfig {
+  let raw: unknown;
+  try {
+    raw = yamlText.trim() === '' ? {} : parseYaml(yamlText);
+  } catch (error) {
+    throw new ConfigError(`${origin}: not valid YAML: ${(error as Error).message}`);
+  }
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${origin}: expected a mapping at the top level`);
+  const doc = structuredClone(raw) as Record<string, unknown>;
+  const manager = (doc.manager ?? {}) as Record<string, unknown>;
+  if (typeof manager !== 'object' || manager === null || Array.isArray(manager)) {
+    throw new ConfigError(`${origin}: manager: got ${JSON.stringify(doc.manager)}, expected a mapping`);
+  }
+  if (overrides.port !== undefined) manager.port = overrides.port;
+  if (overrides.host !== undefined) manager.host = overrides.host;
+  if (overrides.services !== undefined) manager.services = overrides.services;
+  doc.manager = manager;
+  const result = managerConfigSchema.safeParse(doc);
+  if (!result.success) throw new ConfigError(`${origin}: invalid configuration\n${formatZodError(result.error, doc)}`);
+  return result.data;
+}
+
+/** Reads the file named by the overrides (none: defaults). A named file that is missing is an error. */
+export function loadConfig(overrides: ConfigOverrides): ManagerConfig {
+  if (!overrides.file) return parseConfig('', overrides, 'defaults');
+  if (!existsSync(overrides.file)) throw new ConfigError(`CONFIG_FILE: ${overrides.file} does not exist`);
+  return parseConfig(readFileSync(overrides.file, 'utf8'), overrides, overrides.file);
+}
+
+export const DEFAULT_TOKEN_FILE = '/run/secrets/swarmguard_token';
+
+/**
+ * The bearer token agents must present: SWARMGUARD_TOKEN, else the file SWARMGUARD_TOKEN_FILE
+ * (default the Docker secret). The manager refuses to start without one.
+ */
+export function loadToken(env: NodeJS.ProcessEnv): string {
+  const direct = env.SWARMGUARD_TOKEN?.trim();
+  const file = env.SWARMGUARD_TOKEN_FILE ?? DEFAULT_TOKEN_FILE;
+  const token = direct || (existsSync(file) ? readFileSync(file, 'utf8').trim() : '');
+  if (!token) throw new ConfigError(`no token: set SWARMGUARD_TOKEN or provide the file ${file} (SWARMGUARD_TOKEN_FILE)`);
+  if (token.length < 16) throw new ConfigError(`token: got ${token.length} characters, expected at least 16`);
+  return token;
+}

@@ -1,0 +1,233 @@
+import { evaluate } from '../../shared/rules.ts';
+import type { Alert, Report } from '../../shared/alert-schema.ts';
+import type { EventLogger } from '../../shared/event-logger.ts';
+import { ActionLedger } from './action-ledger.ts';
+import { BreachTracker } from './breach-tracker.ts';
+import type { Clock } from './clock.ts';
+import type { ManagerConfig } from './config.ts';
+import { decide } from './decide.ts';
+import { MetricsCache } from './metrics-cache.ts';
+import { baseConstraints, chooseTarget, possibleTargets } from './placement.ts';
+import { SwarmController, type ControllerOptions } from './swarm-controller.ts';
+import { SwarmInventory, replicasOf } from './swarm-inventory.ts';
+import type { SwarmPort } from './swarm-port.ts';
+import type { Decision, DecisionState, InFlightAction, TaskLookup } from './types.ts';
+
+export interface AlertOutcome {
+  accepted: boolean;
+  decision: Decision['kind'];
+  reason: string;
+  detail?: string;
+  actionId?: string;
+}
+
+export interface RecoveryManagerDeps {
+  port: SwarmPort;
+  clock: Clock;
+  events: EventLogger;
+  config: () => ManagerConfig;
+}
+
+export function controllerOptions(cfg: ManagerConfig): ControllerOptions {
+  const m = cfg.manager;
+  return {
+    pollMs: m.migration.poll_interval_ms,
+    migrationTimeoutMs: m.migration.timeout * 1000,
+    scaleTimeoutMs: m.scaling.timeout * 1000,
+    updateAttempts: m.migration.update_attempts,
+    failureAction: m.migration.failure_action,
+    monitorMs: m.migration.monitor * 1000,
+  };
+}
+
+/**
+ * Receives alerts and reports, decides (pure `decide`), and runs at most one action per service at
+ * a time through the swarm controller. Every step is an event (DESIGN.md §4).
+ */
+export class RecoveryManager {
+  readonly breaches = new BreachTracker();
+  readonly ledger = new ActionLedger();
+  readonly metrics: MetricsCache;
+  readonly inventory: SwarmInventory;
+  readonly controller: SwarmController;
+  private readonly running = new Set<Promise<void>>();
+  private readonly clock: Clock;
+  private readonly events: EventLogger;
+  readonly config: () => ManagerConfig;
+
+  constructor(deps: RecoveryManagerDeps) {
+    this.clock = deps.clock;
+    this.events = deps.events;
+    this.config = deps.config;
+    this.metrics = new MetricsCache(this.metricsTtlMs());
+    this.inventory = new SwarmInventory(deps.port, deps.clock, (error) =>
+      this.events.event('swarm_error', { error: error.message, during: 'inventory refresh' }),
+    );
+    this.controller = new SwarmController(deps.port, this.inventory, deps.clock, deps.events, () => controllerOptions(this.config()));
+  }
+
+  metricsTtlMs(): number {
+    const cfg = this.config();
+    return cfg.manager.metrics_ttl_polls * cfg.monitoring.poll_interval * 1000;
+  }
+
+  isManaged(service: string): boolean {
+    const list = this.config().manager.services;
+    return list === undefined || list.includes(service);
+  }
+
+  async handleAlert(alert: Alert, t2: number): Promise<AlertOutcome> {
+    const cfg = this.config();
+    this.events.event('alert_received', {
+      t: t2,
+      alertId: alert.id,
+      service: alert.service,
+      alertNode: alert.node,
+      container: alert.container,
+      task: alert.task,
+      scenario: alert.scenario,
+      t0: alert.t0,
+      t1: alert.t1,
+      m: alert.m,
+    });
+    const credit =
+      cfg.manager.alert_breach_credit === 'agent' ? cfg.scenarios[alert.scenario].consecutive_breaches : cfg.manager.alert_breach_credit;
+    const breaches = this.breaches.recordAlert(alert.container, alert.scenario, alert.t1, credit);
+    try {
+      await this.inventory.ensure(alert.service, alert.node);
+    } catch (error) {
+      return this.conclude(alert, { kind: 'ignore', reason: 'swarm_error', detail: (error as Error).message }, breaches);
+    }
+    const state = this.decisionState(alert, breaches);
+    const pre = decide(cfg.scenarios, alert, state, this.clock.now());
+    if (pre.kind === 'ignore') return this.conclude(alert, pre, breaches);
+
+    // No await between the decision above and this reservation: of concurrent alerts exactly one gets here first.
+    const action = this.ledger.reserve(alert.service, pre.kind, this.clock.now(), alert.id);
+    if (!action) throw new Error(`internal: ${alert.service} locked between decision and reservation`);
+    let task: TaskLookup;
+    try {
+      task = await this.controller.lookupTask(alert.service, alert.task, alert.container);
+    } catch (error) {
+      this.ledger.release(action);
+      return this.conclude(alert, { kind: 'ignore', reason: 'swarm_error', detail: (error as Error).message }, breaches);
+    }
+    const final = decide(cfg.scenarios, alert, { ...state, task }, this.clock.now());
+    if (final.kind === 'ignore') {
+      this.ledger.release(action);
+      return this.conclude(alert, final, breaches);
+    }
+    this.conclude(alert, final, breaches, action.actionId);
+    this.breaches.reset(alert.container);
+    this.track(this.runAlertAction(action, alert));
+    return { accepted: true, decision: final.kind, reason: final.reason, actionId: action.actionId };
+  }
+
+  private decisionState(alert: Alert, breaches: number): DecisionState {
+    const svc = this.inventory.service(alert.service);
+    const nodes = this.inventory.nodeList();
+    return {
+      service: svc ? { id: svc.id, name: svc.name, replicas: replicasOf(svc) } : undefined,
+      managed: this.isManaged(alert.service),
+      nodeKnown: this.inventory.node(alert.node) !== undefined,
+      inFlight: this.ledger.current(alert.service),
+      cooldownUntil: this.ledger.cooldownUntil(alert.service),
+      breaches,
+      possibleTargets: svc ? possibleTargets(nodes, baseConstraints(svc.spec), alert.node).length : 0,
+    };
+  }
+
+  /** T3, and alert_ignored when nothing is done. */
+  private conclude(alert: Alert, decision: Decision, breaches: number, actionId?: string): AlertOutcome {
+    const ids = { alertId: alert.id, service: alert.service, ...(actionId ? { actionId } : {}) };
+    const detail = decision.kind === 'ignore' ? decision.detail : undefined;
+    this.events.event('decision_made', { ...ids, decision: decision.kind, reason: decision.reason, detail, breaches });
+    if (decision.kind !== 'ignore') return { accepted: true, decision: decision.kind, reason: decision.reason, actionId };
+    this.events.event('alert_ignored', { ...ids, reason: decision.reason, detail, alertNode: alert.node });
+    return { accepted: false, decision: 'ignore', reason: decision.reason, detail };
+  }
+
+  private async runAlertAction(action: InFlightAction, alert: Alert): Promise<void> {
+    const cfg = this.config();
+    const ctx = { actionId: action.actionId, alertId: alert.id, service: alert.service };
+    await this.runAction(action, async () => {
+      if (action.kind === 'migrate') {
+        const svc = this.inventory.service(alert.service);
+        const target =
+          cfg.manager.migration.placement === 'least_loaded' && svc
+            ? chooseTarget(
+                this.inventory.nodeList(),
+                baseConstraints(svc.spec),
+                alert.node,
+                this.metrics.nodeLoads(this.clock.now()),
+                new Set(this.metrics.forService(alert.service, this.clock.now()).map((e) => e.node)),
+              )
+            : undefined;
+        await this.controller.migrate({ ...ctx, fromNode: alert.node, taskId: alert.task, container: alert.container, target });
+      } else {
+        this.ledger.scaledServices.add(alert.service);
+        await this.controller.scaleUp(ctx, cfg.scenarios.scenario2_scaling.max_replicas);
+      }
+    });
+  }
+
+  /** Runs an action reserved in the ledger: failure event, cooldown, inventory refresh, release. */
+  async runAction(action: InFlightAction, body: () => Promise<unknown>): Promise<void> {
+    try {
+      await body();
+    } catch (error) {
+      this.events.event('action_failed', {
+        actionId: action.actionId,
+        service: action.service,
+        ...(action.alertId ? { alertId: action.alertId } : {}),
+        action: action.kind,
+        reason: (error as Error).message,
+        elapsedMs: Math.round(this.clock.now() - action.startedAt),
+      });
+    } finally {
+      const s = this.config().scenarios;
+      const cooldownS =
+        action.kind === 'migrate' ? s.scenario1_migration.cooldown_period : action.kind === 'scale_up' ? s.scenario2_scaling.scale_up_cooldown : 0;
+      if (cooldownS > 0) this.ledger.startCooldown(action.service, action.kind, this.clock.now() + cooldownS * 1000);
+      await this.inventory.refresh().catch((error: Error) =>
+        this.events.event('swarm_error', { error: error.message, during: 'refresh after action' }),
+      );
+      this.ledger.release(action);
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  /** Resolves when no action started by an alert is running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  handleReport(report: Report, receivedAt: number): number {
+    const cfg = this.config();
+    this.metrics.setTtl(this.metricsTtlMs());
+    this.metrics.put(report, receivedAt);
+    for (const c of report.containers) this.breaches.recordSample(c.container, evaluate(cfg.scenarios, c.m), report.t);
+    return report.containers.length;
+  }
+
+  state() {
+    const now = this.clock.now();
+    return {
+      services: this.inventory
+        .serviceList()
+        .filter((s) => this.isManaged(s.name))
+        .map((s) => ({ name: s.name, id: s.id, replicas: replicasOf(s), updateState: s.updateState ?? null })),
+      nodes: this.inventory.nodeList().map((n) => ({ hostname: n.hostname, role: n.role, state: n.state, availability: n.availability })),
+      inFlight: this.ledger.inFlightList(),
+      cooldowns: this.ledger.cooldownList(now),
+      breachCounters: this.breaches.list(),
+      scaledServices: [...this.ledger.scaledServices],
+      reportingNodes: Object.fromEntries(this.metrics.reportingNodes(now)),
+      cachedContainers: this.metrics.fresh(now).length,
+    };
+  }
+}

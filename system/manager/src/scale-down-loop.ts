@@ -1,0 +1,112 @@
+import { fitsInFewerReplicas } from '../../shared/rules.ts';
+import type { EventLogger } from '../../shared/event-logger.ts';
+import type { Clock } from './clock.ts';
+import type { RecoveryManager } from './recovery-manager.ts';
+import { replicasOf } from './swarm-inventory.ts';
+
+export interface ScaleDownStatus {
+  service: string;
+  replicas: number | null;
+  /** Why the loop is not counting idle time, or 'idle' while it is. */
+  state: string;
+  idleForMs?: number;
+  totals?: { cpu: number; mem: number; reports: number };
+}
+
+/**
+ * Every `scaling.check_interval` seconds: for each service the manager scaled up (and every service
+ * listed in `manager.services`), sum the latest cpu and memory of its replicas from agent reports;
+ * when the load would fit in one replica fewer (`fitsInFewerReplicas`) continuously for
+ * `scale_down_cooldown` seconds, remove one replica (never below `min_replicas`), then start counting
+ * again. No fresh reports, or fewer reports than replicas, means no scale-down.
+ */
+export class ScaleDownLoop {
+  private readonly idleSince = new Map<string, number>();
+  private readonly status = new Map<string, ScaleDownStatus>();
+  private timer?: ReturnType<typeof setTimeout>;
+  private stopped = true;
+
+  constructor(
+    private readonly manager: RecoveryManager,
+    private readonly clock: Clock,
+    private readonly events: EventLogger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const schedule = () => {
+      if (this.stopped) return;
+      this.timer = setTimeout(async () => {
+        await this.tick().catch((error: Error) => this.events.event('scale_down_error', { error: error.message }));
+        schedule();
+      }, this.manager.config().manager.scaling.check_interval * 1000);
+    };
+    schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  statuses(): ScaleDownStatus[] {
+    return [...this.status.values()];
+  }
+
+  private note(s: ScaleDownStatus): void {
+    const before = this.status.get(s.service);
+    this.status.set(s.service, s);
+    // log transitions only, not every tick
+    if (before?.state !== s.state) this.events.event('scale_down_check', { ...s });
+  }
+
+  async tick(): Promise<void> {
+    const cfg = this.manager.config();
+    const rules = cfg.scenarios.scenario2_scaling;
+    const now = this.clock.now();
+    await this.manager.inventory.refresh();
+    this.manager.breaches.prune(now - 10 * 60_000);
+    const services = new Set([...this.manager.ledger.scaledServices, ...(cfg.manager.services ?? [])]);
+    for (const name of services) {
+      const svc = this.manager.inventory.service(name);
+      const replicas = svc ? replicasOf(svc) : null;
+      const skip = (state: string, extra: Partial<ScaleDownStatus> = {}) => {
+        this.idleSince.delete(name);
+        this.note({ service: name, replicas, state, ...extra });
+      };
+      if (!svc || replicas === null) { skip(svc ? 'not_replicated' : 'no_such_service'); continue; }
+      if (replicas <= rules.min_replicas) { skip('at_min_replicas'); continue; }
+      if (this.manager.ledger.current(name)) { skip('action_in_flight'); continue; }
+      const entries = this.manager.metrics.forService(name, now);
+      if (entries.length === 0) { skip('no_reports'); continue; }
+      const totals = {
+        cpu: entries.reduce((sum, e) => sum + e.m.cpu, 0),
+        mem: entries.reduce((sum, e) => sum + e.m.mem, 0),
+        reports: entries.length,
+      };
+      if (entries.length < replicas) { skip('incomplete_reports', { totals }); continue; }
+      if (!fitsInFewerReplicas(rules, totals, replicas)) { skip('busy', { totals }); continue; }
+      const since = this.idleSince.get(name) ?? now;
+      this.idleSince.set(name, since);
+      const idleForMs = now - since;
+      this.note({ service: name, replicas, state: 'idle', idleForMs, totals });
+      if (idleForMs < rules.scale_down_cooldown * 1000) continue;
+
+      const action = this.manager.ledger.reserve(name, 'scale_down', now);
+      if (!action) continue;
+      this.idleSince.delete(name);
+      this.events.event('decision_made', {
+        actionId: action.actionId,
+        service: name,
+        decision: 'scale_down',
+        reason: `cpu ${totals.cpu.toFixed(1)} < ${rules.cpu_threshold}×${replicas - 1} and mem ${totals.mem.toFixed(1)} < ${rules.memory_threshold}×${replicas - 1} for ${Math.round(idleForMs)} ms`,
+        replicas,
+        totals,
+      });
+      await this.manager.runAction(action, () =>
+        this.manager.controller.scaleDown({ actionId: action.actionId, service: name }, rules.min_replicas),
+      );
+      this.note({ service: name, replicas: replicas - 1, state: 'scaled_down' });
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { EventLogger } from '../../shared/event-logger.ts';
+import { buildApp } from './app.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { loadConfig, loadToken, overridesFrom } from './config.ts';
+import { ConfigStore } from './config-store.ts';
+import { DockerSwarmAdapter } from './docker-swarm-adapter.ts';
+import { RecoveryManager } from './recovery-manager.ts';
+import { ScaleDownLoop } from './scale-down-loop.ts';
+import type { SwarmPort } from './swarm-port.ts';
+
+export interface RunningManager {
+  app: FastifyInstance;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** Wires config, Docker, the manager, the scale-down loop and the HTTP API, and listens. */
+export async function startServer(
+  env: NodeJS.ProcessEnv,
+  argv: string[],
+  port: SwarmPort = new DockerSwarmAdapter(),
+  clock: Clock = systemClock,
+): Promise<RunningManager> {
+  const overrides = overridesFrom(env, argv);
+  const store = new ConfigStore(loadConfig(overrides), overrides);
+  const token = loadToken(env);
+  const events = new EventLogger('manager', env.NODE_NAME ?? hostname());
+  const manager = new RecoveryManager({ port, clock, events, config: () => store.current() });
+  const scaleDown = new ScaleDownLoop(manager, clock, events);
+  const cfg = store.current();
+  const app = buildApp({ manager, events, clock, token, bodyLimit: cfg.manager.body_limit, scaleDown });
+
+  store.watch({
+    accepted: (next) => {
+      events.event('config_reloaded', { file: overrides.file });
+      if (next.manager.port !== cfg.manager.port || next.manager.body_limit !== cfg.manager.body_limit) {
+        events.event('config_restart_needed', { keys: ['manager.port', 'manager.body_limit'] });
+      }
+    },
+    rejected: (reason) => events.event('config_reload_rejected', { file: overrides.file, reason }),
+  });
+
+  await manager.inventory.refresh().catch((error: Error) =>
+    events.event('swarm_error', { error: error.message, during: 'start-up inventory' }),
+  );
+  const address = await app.listen({ port: cfg.manager.port, host: cfg.manager.host });
+  scaleDown.start();
+  events.event('manager_started', { address, configFile: overrides.file ?? null, services: cfg.manager.services ?? 'all' });
+
+  return {
+    app,
+    address,
+    async stop() {
+      scaleDown.stop();
+      store.stop();
+      await app.close();
+      // an action cut short leaves at most its temporary constraint, which the next migration removes
+      await Promise.race([manager.idle(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    },
+  };
+}

@@ -1,0 +1,239 @@
+import type { EventLogger } from '../../shared/event-logger.ts';
+import type { Clock } from './clock.ts';
+import { temporaryConstraints, withTemporaryConstraints } from './placement.ts';
+import { updateWithRetry } from './service-updater.ts';
+import type { SwarmInventory } from './swarm-inventory.ts';
+import { TERMINAL_TASK_STATES, type ServiceSpec, type SwarmPort, type TaskInfo } from './swarm-port.ts';
+import type { TaskLookup } from './types.ts';
+
+export interface ControllerOptions {
+  pollMs: number;
+  migrationTimeoutMs: number;
+  scaleTimeoutMs: number;
+  updateAttempts: number;
+  failureAction: 'rollback' | 'pause';
+  monitorMs: number;
+}
+
+export interface ActionContext {
+  actionId: string;
+  alertId?: string;
+  service: string;
+}
+
+export interface MigrationRequest extends ActionContext {
+  fromNode: string;
+  /** The task the alert was about (empty: find it by container). */
+  taskId: string;
+  container: string;
+  /** Chosen target: `node.hostname==target`; otherwise `node.hostname!=fromNode`. */
+  target?: string;
+}
+
+export type ActionResult = { ok: true; toNode?: string } | { ok: false; reason: string };
+
+const FAILED_UPDATE_STATES = new Set(['paused', 'rollback_started', 'rollback_paused', 'rollback_completed']);
+const isLive = (t: TaskInfo) => t.state === 'running' && t.desiredState === 'running';
+
+export class ActionFailure extends Error {}
+
+/** Acts on the swarm through the port: migration (DESIGN.md §2.3), scale-up, scale-down. */
+export class SwarmController {
+  constructor(
+    private readonly port: SwarmPort,
+    private readonly inventory: SwarmInventory,
+    private readonly clock: Clock,
+    private readonly events: EventLogger,
+    private readonly options: () => ControllerOptions,
+  ) {}
+
+  /** Stale check: where the alert's task is now and in what state. */
+  async lookupTask(service: string, taskId: string, container: string): Promise<TaskLookup> {
+    const tasks = await this.port.listTasks(service);
+    const task = tasks.find((t) => (taskId ? t.id === taskId : t.containerId?.startsWith(container)));
+    if (!task) return { found: false };
+    return { found: true, node: await this.inventory.hostnameOf(task.nodeId), state: task.state, desiredState: task.desiredState };
+  }
+
+  private update(ctx: ActionContext, mutate: (spec: ServiceSpec) => ServiceSpec | null, beforeFirstCall?: () => void) {
+    return updateWithRetry(this.port, this.clock, ctx.service, mutate, {
+      attempts: this.options().updateAttempts,
+      beforeFirstCall,
+      onRetry: (attempt, error) =>
+        this.events.event('update_retry', { ...ids(ctx), attempt, error: error.message }),
+    });
+  }
+
+  async migrate(req: MigrationRequest): Promise<ActionResult> {
+    const o = this.options();
+    const added = req.target ? [`node.hostname==${req.target}`] : [`node.hostname!=${req.fromNode}`];
+    const before = new Set((await this.port.listTasks(req.service)).map((t) => t.id));
+    let t4 = 0;
+    const outcome = await this.update(
+      req,
+      (spec) => {
+        const next = withTemporaryConstraints(spec, added);
+        const template = next.TaskTemplate ?? {};
+        next.TaskTemplate = { ...template, ForceUpdate: (template.ForceUpdate ?? 0) + 1 };
+        next.UpdateConfig = {
+          ...(next.UpdateConfig ?? {}),
+          Parallelism: 1,
+          Delay: 0,
+          Order: 'start-first',
+          FailureAction: o.failureAction,
+          Monitor: Math.round(o.monitorMs * 1e6),
+          MaxFailureRatio: 0,
+        };
+        return next;
+      },
+      () => {
+        t4 = this.events.event('action_started', { ...ids(req), action: 'migrate', fromNode: req.fromNode, constraints: added }).t;
+      },
+    );
+    if (!outcome) throw new ActionFailure('nothing to update');
+
+    const deadline = t4 + o.migrationTimeoutMs;
+    let t5: number | undefined;
+    let t6: number | undefined;
+    let toNode: string | undefined;
+    while (t5 === undefined || t6 === undefined) {
+      const [tasks, svc] = await Promise.all([this.port.listTasks(req.service), this.port.inspectService(req.service)]);
+      if (t5 === undefined) {
+        for (const t of tasks.filter((x) => !before.has(x.id) && isLive(x))) {
+          const node = await this.inventory.hostnameOf(t.nodeId);
+          if (node && node !== req.fromNode) {
+            toNode = node;
+            // swarm reports a task with a HEALTHCHECK as `starting` until it is healthy (moby#24545)
+            t5 = this.events.event('replacement_ready', { ...ids(req), action: 'migrate', toNode, newTaskId: t.id }).t;
+            break;
+          }
+        }
+      }
+      if (t6 === undefined) {
+        const old = tasks.find((t) => (req.taskId ? t.id === req.taskId : t.containerId?.startsWith(req.container)));
+        if (!old || TERMINAL_TASK_STATES.has(old.state)) {
+          t6 = this.events.event('old_task_removed', {
+            ...ids(req),
+            action: 'migrate',
+            fromNode: req.fromNode,
+            taskId: old?.id ?? req.taskId,
+            taskState: old?.state ?? 'gone',
+            beforeReplacement: t5 === undefined,
+          }).t;
+        }
+      }
+      if (t5 !== undefined && t6 !== undefined) break;
+      if (svc.updateState && FAILED_UPDATE_STATES.has(svc.updateState)) {
+        throw new ActionFailure(`swarm update ${svc.updateState}: ${svc.updateMessage ?? 'no message'}`);
+      }
+      const now = this.clock.now();
+      if (now >= deadline) {
+        const rollback = await this.requestRollback(req);
+        throw new ActionFailure(
+          `timeout: ${t5 === undefined ? 'no healthy task on another node' : `old task not shut down on ${req.fromNode}`} ` +
+            `after ${Math.round(now - t4)} ms (limit ${o.migrationTimeoutMs} ms); rollback ${rollback}`,
+        );
+      }
+      await this.clock.sleep(o.pollMs);
+    }
+
+    // Relaxing the placement does not restart a task whose node still satisfies it, so no ForceUpdate here.
+    let constraintRemoved = true;
+    try {
+      await this.update(req, (spec) => (temporaryConstraints(spec).length > 0 ? withTemporaryConstraints(spec, []) : null));
+    } catch (error) {
+      constraintRemoved = false;
+      this.events.event('constraint_cleanup_failed', { ...ids(req), error: (error as Error).message });
+    }
+    this.events.event('action_completed', {
+      ...ids(req),
+      action: 'migrate',
+      fromNode: req.fromNode,
+      toNode,
+      updateAttempts: outcome.attempts,
+      constraintRemoved,
+      durations: { t4_t5: round(t5 - t4), t4_t6: round(t6 - t4), total: round(this.clock.now() - t4) },
+    });
+    return { ok: true, toNode };
+  }
+
+  /** After a timeout: ask swarm to go back to the previous spec; the old task is still running (start-first). */
+  private async requestRollback(ctx: ActionContext): Promise<string> {
+    try {
+      const svc = await this.port.inspectService(ctx.service);
+      if (svc.updateState !== 'updating') return `not needed (update ${svc.updateState ?? 'status unknown'})`;
+      await this.port.rollbackService(svc.id, svc.version, svc.spec);
+      return 'requested';
+    } catch (error) {
+      return `failed: ${(error as Error).message}`;
+    }
+  }
+
+  async scaleUp(ctx: ActionContext, maxReplicas: number): Promise<ActionResult> {
+    return this.scale(ctx, +1, maxReplicas);
+  }
+
+  async scaleDown(ctx: ActionContext, minReplicas: number): Promise<ActionResult> {
+    return this.scale(ctx, -1, minReplicas);
+  }
+
+  private async scale(ctx: ActionContext, step: 1 | -1, bound: number): Promise<ActionResult> {
+    const o = this.options();
+    const action = step > 0 ? 'scale_up' : 'scale_down';
+    const before = new Set((await this.port.listTasks(ctx.service)).map((t) => t.id));
+    let t4 = 0;
+    let from = 0;
+    const outcome = await this.update(
+      ctx,
+      (spec) => {
+        const replicated = spec.Mode?.Replicated;
+        if (!replicated) throw new ActionFailure(`${ctx.service} is not a replicated service`);
+        from = replicated.Replicas ?? 1;
+        const to = from + step;
+        if (step > 0 ? to > bound : to < bound) {
+          throw new ActionFailure(`${from} replicas, ${step > 0 ? 'max' : 'min'}_replicas ${bound}`);
+        }
+        return { ...spec, Mode: { ...spec.Mode, Replicated: { ...replicated, Replicas: to } } };
+      },
+      () => {
+        t4 = this.events.event('action_started', { ...ids(ctx), action, fromReplicas: from, toReplicas: from + step }).t;
+      },
+    );
+    if (!outcome) throw new ActionFailure('nothing to update');
+    const target = from + step;
+    const deadline = t4 + o.scaleTimeoutMs;
+    for (;;) {
+      const tasks = await this.port.listTasks(ctx.service);
+      if (step > 0) {
+        const fresh = tasks.find((t) => !before.has(t.id) && isLive(t));
+        if (fresh) {
+          const node = await this.inventory.hostnameOf(fresh.nodeId);
+          const t5 = this.events.event('replacement_ready', { ...ids(ctx), action, newTaskId: fresh.id, toNode: node }).t;
+          this.events.event('action_completed', { ...ids(ctx), action, replicas: target, toNode: node, durations: { t4_t5: round(t5 - t4) } });
+          return { ok: true, toNode: node };
+        }
+      } else {
+        const wanted = tasks.filter((t) => t.desiredState === 'running');
+        const stopping = tasks.filter((t) => t.desiredState !== 'running' && !TERMINAL_TASK_STATES.has(t.state));
+        if (wanted.length <= target && stopping.length === 0) {
+          this.events.event('action_completed', { ...ids(ctx), action, replicas: target, durations: { total: round(this.clock.now() - t4) } });
+          return { ok: true };
+        }
+      }
+      const now = this.clock.now();
+      if (now >= deadline) {
+        throw new ActionFailure(
+          `timeout: ${step > 0 ? 'no new replica running' : `not down to ${target} replicas`} after ${Math.round(now - t4)} ms (limit ${o.scaleTimeoutMs} ms)`,
+        );
+      }
+      await this.clock.sleep(o.pollMs);
+    }
+  }
+}
+
+function ids(ctx: ActionContext) {
+  return { actionId: ctx.actionId, service: ctx.service, ...(ctx.alertId ? { alertId: ctx.alertId } : {}) };
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
