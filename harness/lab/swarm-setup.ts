@@ -24,11 +24,10 @@ async function swarmInfo(d: Docker): Promise<SwarmInfo> {
  * (leftovers) leaves it first.
  */
 export async function formSwarm(manager: SwarmMember, workers: SwarmMember[], timeoutMs = 90_000): Promise<void> {
-  let info = await swarmInfo(manager.docker);
+  const info = await swarmInfo(manager.docker);
   if (info.LocalNodeState !== 'active' || !info.ControlAvailable) {
     if (info.LocalNodeState !== 'inactive') await manager.docker.swarmLeave({ force: true });
     await manager.docker.swarmInit({ ListenAddr: `${manager.address}:2377`, AdvertiseAddr: manager.address });
-    info = await swarmInfo(manager.docker);
   }
   const swarm = (await manager.docker.swarmInspect()) as { ID: string; JoinTokens: { Worker: string } };
 
