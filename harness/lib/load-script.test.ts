@@ -1,0 +1,142 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseLoadLog, rateSchedule, renderLoadScript, shQuote } from './load-script.ts';
+
+const run = promisify(execFile);
+
+describe('rateSchedule', () => {
+  it('ramps linearly up, holds and ramps down, the total being the area under the ramp', () => {
+    expect(rateSchedule({ peakRps: 30, rampUpS: 3, holdS: 2, rampDownS: 3 })).toEqual([5, 15, 25, 30, 30, 25, 15, 5]);
+    expect(rateSchedule({ peakRps: 10, rampUpS: 0, holdS: 2, rampDownS: 2 })).toEqual([10, 10, 8, 3]);
+    const long = rateSchedule({ peakRps: 100, rampUpS: 60, holdS: 0, rampDownS: 0 });
+    expect(Math.abs(long.reduce((a, b) => a + b, 0) - 3000)).toBeLessThanOrEqual(30); // rounding only
+    expect(long.every((r, i) => i === 0 || r >= long[i - 1])).toBe(true);
+  });
+
+  it('rejects unbounded or fractional plans with the value', () => {
+    expect(() => rateSchedule({ peakRps: 0, rampUpS: 1, holdS: 1, rampDownS: 1 })).toThrow(/peakRps must be an integer in 1..2000, got 0/);
+    expect(() => rateSchedule({ peakRps: 5, rampUpS: 1.5, holdS: 1, rampDownS: 1 })).toThrow(/rampUpS .* got 1.5/);
+  });
+});
+
+describe('renderLoadScript', () => {
+  const plan = { url: 'http://127.0.0.1:9/compute/pi?iterations=1000', peakRps: 10, rampUpS: 5, holdS: 100, rampDownS: 5, maxDurationS: 8, logFile: '/tmp/l', pidFile: '/tmp/p' };
+
+  it('embeds the schedule cut at the hard maximum, and quotes the target', () => {
+    const script = renderLoadScript(plan);
+    expect(script).toContain("SCHEDULE='1:0.800 3:0.267 5:0.160 7:0.114 9:0.089 10:0.080 10:0.080 10:0.080'");
+    expect(script).toContain("URL='http://127.0.0.1:9/compute/pi?iterations=1000'");
+    expect(script).toContain('MAX_MS=8000');
+    expect(renderLoadScript(plan)).toBe(script);
+  });
+
+  it('refuses non-http targets and quotes shell metacharacters', () => {
+    expect(() => renderLoadScript({ ...plan, url: 'file:///etc/passwd' })).toThrow(/http\(s\), got file/);
+    expect(shQuote("a'b $(x)")).toBe(`'a'\\''b $(x)'`);
+  });
+});
+
+describe('parseLoadLog', () => {
+  it('gives per-second achieved rate and failures, filling empty seconds', () => {
+    const log = ['1000000000100 200 5', '1000000000900 503 7', '1000000002000 0 2000', 'garbage', '1000000002500 200 3', ''].join('\n');
+    const s = parseLoadLog(log);
+    expect(s.perSecond).toEqual([
+      { second: 1000000000, sent: 2, ok: 1, failed: 1, meanLatencyMs: 6 },
+      { second: 1000000001, sent: 0, ok: 0, failed: 0, meanLatencyMs: null },
+      { second: 1000000002, sent: 2, ok: 1, failed: 1, meanLatencyMs: 1001.5 },
+    ]);
+    expect(s).toMatchObject({ sent: 4, ok: 2, failed: 2, malformed: 1 });
+    expect(parseLoadLog('').perSecond).toEqual([]);
+  });
+});
+
+describe('the generated script, run by sh against 127.0.0.1', () => {
+  let dir: string;
+  let server: http.Server;
+  let paths: string[];
+  let url: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'load-'));
+    paths = [];
+    server = http.createServer((req, res) => {
+      paths.push(req.url ?? '');
+      // every 4th request fails, so the status parsing is exercised
+      res.writeHead(paths.length % 4 === 0 ? 503 : 200).end('x');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/compute/pi?iterations=10`;
+  });
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function runScript(shell: string[], env: NodeJS.ProcessEnv): Promise<string> {
+    const logFile = path.join(dir, 'load.log');
+    const pidFile = path.join(dir, 'load.pid');
+    const script = path.join(dir, 'load.sh');
+    await writeFile(script, renderLoadScript({ url, peakRps: 8, rampUpS: 1, holdS: 1, rampDownS: 1, maxDurationS: 10, logFile, pidFile }));
+    const started = Date.now();
+    await run(shell[0], [...shell.slice(1), script], { env, timeout: 15_000 });
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(existsSync(pidFile)).toBe(false);
+    return readFile(logFile, 'utf8');
+  }
+
+  function expectRun(log: string): void {
+    const s = parseLoadLog(log);
+    expect(s.sent).toBe(16); // 4 + 8 + 4
+    expect(s.malformed).toBe(0);
+    expect(s.failed).toBe(4);
+    expect(paths).toHaveLength(16);
+    expect(new Set(paths)).toEqual(new Set(['/compute/pi?iterations=10'])); // only ever the given target
+    expect(s.perSecond.length).toBeGreaterThanOrEqual(3);
+    expect(s.perSecond.length).toBeLessThanOrEqual(4);
+    const statuses = new Set(log.trim().split('\n').map((l) => l.split(' ')[1]));
+    expect(statuses).toEqual(new Set(['200', '503']));
+  }
+
+  it('works with sh and curl', async () => {
+    expectRun(await runScript(['sh'], process.env));
+  }, 20_000);
+
+  it('works with busybox sh and wget when curl is absent (as on a bare Alpine host)', async () => {
+    const bin = path.join(dir, 'bin');
+    await mkdir(bin);
+    const busybox = (await run('sh', ['-c', 'command -v busybox']).catch(() => ({ stdout: '' }))).stdout.trim();
+    if (!busybox) return expect.fail('busybox is not installed on this host; the wget path cannot be tested');
+    for (const applet of ['sh', 'date', 'sleep', 'awk', 'wget', 'grep', 'rm', 'cat', 'timeout']) await symlink(busybox, path.join(bin, applet));
+    expectRun(await runScript([path.join(bin, 'sh')], { PATH: bin }));
+  }, 20_000);
+
+  it('stops on TERM through its pid file', async () => {
+    const logFile = path.join(dir, 'long.log');
+    const pidFile = path.join(dir, 'long.pid');
+    const script = path.join(dir, 'long.sh');
+    await writeFile(script, renderLoadScript({ url, peakRps: 2, rampUpS: 0, holdS: 60, rampDownS: 0, maxDurationS: 60, logFile, pidFile }));
+    const child = spawn('sh', [script], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    for (let i = 0; i < 50 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    expect(pid).toBe(child.pid);
+    await new Promise((r) => setTimeout(r, 1200));
+    process.kill(pid, 'SIGTERM');
+    const killedAt = Date.now();
+    expect(await exited).toBe(143);
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    expect(existsSync(pidFile)).toBe(false);
+    const sent = paths.length;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(paths.length).toBe(sent); // nothing launched after the kill
+    expect(sent).toBeGreaterThanOrEqual(2);
+  }, 20_000);
+});
