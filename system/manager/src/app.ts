@@ -1,7 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { alertSchema, reportSchema } from '../../shared/alert-schema.ts';
-import type { EventLogger } from '../../shared/event-logger.ts';
 import { formatZodError } from '../../shared/zod-errors.ts';
 import { bearerMatches } from './auth.ts';
 import type { Clock } from './clock.ts';
@@ -10,7 +9,6 @@ import type { ScaleDownLoop } from './scale-down-loop.ts';
 
 export interface AppDeps {
   manager: RecoveryManager;
-  events: EventLogger;
   clock: Clock;
   token: string;
   /** Largest accepted body in bytes; larger ones get 413 before being parsed. */
@@ -36,7 +34,8 @@ const PROTECTED = new Set(['/alert', '/report']);
 
 /** The manager's HTTP API (DESIGN.md §2.3), without listening: `server.ts` listens, tests inject. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const { manager, events, clock, token } = deps;
+  const { manager, clock, token } = deps;
+  const events = manager.events;
   const bodyLimit = deps.bodyLimit ?? 16_384;
   const app = Fastify({ logger: false, bodyLimit });
   app.decorateRequest('arrivedAt', 0);

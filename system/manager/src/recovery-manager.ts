@@ -4,6 +4,7 @@ import type { EventLogger } from '../../shared/event-logger.ts';
 import { ActionLedger } from './action-ledger.ts';
 import { BreachTracker } from './breach-tracker.ts';
 import type { Clock } from './clock.ts';
+import { ClockedEvents } from './clocked-events.ts';
 import type { ManagerConfig } from './config.ts';
 import { decide } from './decide.ts';
 import { MetricsCache } from './metrics-cache.ts';
@@ -52,18 +53,18 @@ export class RecoveryManager {
   readonly controller: SwarmController;
   private readonly running = new Set<Promise<void>>();
   private readonly clock: Clock;
-  private readonly events: EventLogger;
+  readonly events: ClockedEvents;
   readonly config: () => ManagerConfig;
 
   constructor(deps: RecoveryManagerDeps) {
     this.clock = deps.clock;
-    this.events = deps.events;
+    this.events = new ClockedEvents(deps.events, deps.clock);
     this.config = deps.config;
     this.metrics = new MetricsCache(this.metricsTtlMs());
     this.inventory = new SwarmInventory(deps.port, deps.clock, (error) =>
       this.events.event('swarm_error', { error: error.message, during: 'inventory refresh' }),
     );
-    this.controller = new SwarmController(deps.port, this.inventory, deps.clock, deps.events, () => controllerOptions(this.config()));
+    this.controller = new SwarmController(deps.port, this.inventory, deps.clock, this.events, () => controllerOptions(this.config()));
   }
 
   metricsTtlMs(): number {

@@ -1,6 +1,6 @@
 import { fitsInFewerReplicas } from '../../shared/rules.ts';
-import type { EventLogger } from '../../shared/event-logger.ts';
 import type { Clock } from './clock.ts';
+import type { ClockedEvents } from './clocked-events.ts';
 import type { RecoveryManager } from './recovery-manager.ts';
 import { replicasOf } from './swarm-inventory.ts';
 
@@ -29,8 +29,11 @@ export class ScaleDownLoop {
   constructor(
     private readonly manager: RecoveryManager,
     private readonly clock: Clock,
-    private readonly events: EventLogger,
-  ) {}
+  ) {
+    this.events = manager.events;
+  }
+
+  private readonly events: ClockedEvents;
 
   start(): void {
     this.stopped = false;

@@ -26,11 +26,11 @@ export async function startServer(
   const overrides = overridesFrom(env, argv);
   const store = new ConfigStore(loadConfig(overrides), overrides);
   const token = loadToken(env);
-  const events = new EventLogger('manager', env.NODE_NAME ?? hostname());
-  const manager = new RecoveryManager({ port, clock, events, config: () => store.current() });
-  const scaleDown = new ScaleDownLoop(manager, clock, events);
+  const manager = new RecoveryManager({ port, clock, events: new EventLogger('manager', env.NODE_NAME ?? hostname()), config: () => store.current() });
+  const events = manager.events;
+  const scaleDown = new ScaleDownLoop(manager, clock);
   const cfg = store.current();
-  const app = buildApp({ manager, events, clock, token, bodyLimit: cfg.manager.body_limit, scaleDown });
+  const app = buildApp({ manager, clock, token, bodyLimit: cfg.manager.body_limit, scaleDown });
 
   store.watch({
     accepted: (next) => {

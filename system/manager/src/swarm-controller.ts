@@ -1,5 +1,5 @@
-import type { EventLogger } from '../../shared/event-logger.ts';
 import type { Clock } from './clock.ts';
+import type { ClockedEvents } from './clocked-events.ts';
 import { temporaryConstraints, withTemporaryConstraints } from './placement.ts';
 import { updateWithRetry } from './service-updater.ts';
 import type { SwarmInventory } from './swarm-inventory.ts';
@@ -43,7 +43,7 @@ export class SwarmController {
     private readonly port: SwarmPort,
     private readonly inventory: SwarmInventory,
     private readonly clock: Clock,
-    private readonly events: EventLogger,
+    private readonly events: ClockedEvents,
     private readonly options: () => ControllerOptions,
   ) {}
 

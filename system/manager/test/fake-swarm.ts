@@ -17,6 +17,8 @@ export class FakeClock implements Clock {
 interface FakeTask extends TaskInfo {
   runningAt?: number;
   stopAt?: number;
+  /** start-first: the old task's desired state turns to shutdown when its replacement runs. */
+  retireAt?: number;
   failAt?: number;
 }
 
@@ -96,6 +98,7 @@ export class FakeSwarm implements SwarmPort {
         svc.updateMessage = 'update rolled back due to failure or early termination of task';
       }
       if (t.runningAt !== undefined && now >= t.runningAt && t.state === 'starting') t.state = 'running';
+      if (t.retireAt !== undefined && now >= t.retireAt) t.desiredState = 'shutdown';
       if (t.stopAt !== undefined && now >= t.stopAt) t.state = 'shutdown';
     }
     if (svc.updateState === 'updating' && svc.tasks.every((t) => t.desiredState !== 'running' || t.state === 'running')) {
@@ -179,7 +182,7 @@ export class FakeSwarm implements SwarmPort {
           continue;
         }
         fresh.runningAt = now + this.startMs;
-        old.desiredState = 'shutdown';
+        old.retireAt = fresh.runningAt;
         old.stopAt = fresh.runningAt + this.stopMs; // start-first: the old one stops after the new one runs
       }
     }
@@ -190,14 +193,22 @@ export class FakeSwarm implements SwarmPort {
     const svc = this.find(id);
     this.rollbacks.push(id);
     svc.updateState = 'rollback_completed';
-    svc.tasks = svc.tasks.filter((t) => t.state !== 'pending');
+    this.settle(svc);
+    svc.tasks = svc.tasks.filter((t) => t.state === 'running' || t.state === 'shutdown');
+    for (const t of svc.tasks) {
+      if (t.state === 'running') {
+        t.retireAt = undefined;
+        t.stopAt = undefined;
+        t.desiredState = 'running';
+      }
+    }
   }
 
   async listTasks(service: string): Promise<TaskInfo[]> {
     await this.io();
     const svc = this.find(service);
     this.settle(svc);
-    return svc.tasks.map(({ runningAt: _r, stopAt: _s, failAt: _f, ...t }) => ({ ...t }));
+    return svc.tasks.map(({ runningAt: _r, stopAt: _s, retireAt: _x, failAt: _f, ...t }) => ({ ...t }));
   }
 
   async listNodes(): Promise<NodeInfo[]> {

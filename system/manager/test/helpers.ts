@@ -26,8 +26,8 @@ export function setup(opts: { yaml?: string; replicas?: number; on?: string[]; c
   let config = testConfig(opts.yaml ?? '');
   const events = new EventLogger('manager', 'manager-1', silent, 100_000);
   const manager = new RecoveryManager({ port: swarm, clock, events, config: () => config });
-  const scaleDown = new ScaleDownLoop(manager, clock, events);
-  const app = buildApp({ manager, events, clock, token: TOKEN, bodyLimit: config.manager.body_limit, scaleDown });
+  const scaleDown = new ScaleDownLoop(manager, clock);
+  const app = buildApp({ manager, clock, token: TOKEN, bodyLimit: config.manager.body_limit, scaleDown });
   return {
     clock,
     swarm,
