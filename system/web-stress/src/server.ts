@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps, type Lifecycle } from './app.ts';
 import { FsCgroupReader } from './cgroup-reader.ts';
+import { InflightResponses } from './inflight-responses.ts';
 import { realClock } from './clock.ts';
 import { createCpuMeter } from './cpu-meter.ts';
 import { CpuStress } from './cpu-stress.ts';
@@ -51,8 +52,11 @@ export function parsePort(value: string | undefined): number {
 export async function startServer(env: NodeJS.ProcessEnv = process.env, deps: AppDeps = createDeps(env)): Promise<RunningServer> {
   const port = parsePort(env.PORT);
   const drainMs = Number(env.SHUTDOWN_DRAIN_MS ?? 0);
+  const inflightMs = Number(env.SHUTDOWN_INFLIGHT_MS ?? 5000);
   const lifecycle: Lifecycle = deps.lifecycle;
   const app = buildApp(deps);
+  const inflight = new InflightResponses();
+  app.addHook('onRequest', async (_request, reply) => inflight.track(reply.raw));
   const address = await app.listen({ port, host: env.HOST ?? '0.0.0.0' });
   let closing: Promise<void> | null = null;
   const shutdown = (reason: string) => {
@@ -63,6 +67,9 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, deps: Ap
       if (stopped.length > 0) app.log.info({ stopped: stopped.map((s) => s.kind) }, 'stress stopped for shutdown');
       // Optional: keep serving (with /health failing) until a load balancer has noticed.
       if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+      if (!(await inflight.whenIdle(inflightMs))) {
+        app.log.warn({ inflight: inflight.size, waitedMs: inflightMs }, 'closing with responses still in flight');
+      }
       await app.close();
     })();
     return closing;

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { workerMemoryHolder } from '../src/memory-holder.ts';
+import { MemoryStress } from '../src/memory-stress.ts';
+import { FakeClock, FakeHolder, flush } from './fakes.ts';
+
+function setup() {
+  const clock = new FakeClock();
+  const holders: FakeHolder[] = [];
+  const engine = new MemoryStress({
+    clock,
+    holder: (chunkMb) => {
+      const holder = new FakeHolder(chunkMb);
+      holders.push(holder);
+      return holder;
+    },
+  });
+  return { clock, holders, engine };
+}
+
+describe('MemoryStress', () => {
+  it('grows linearly to the target over the ramp, then holds', async () => {
+    const { clock, holders, engine } = setup();
+    await engine.start({ target: 200, rampS: 4, durationS: 10 });
+    clock.advance(1000);
+    expect(holders[0].grown.at(-1)).toBe(50);
+    clock.advance(1000);
+    expect(holders[0].grown.at(-1)).toBe(100);
+    clock.advance(3000);
+    expect(holders[0].grown.at(-1)).toBe(200);
+    expect(engine.status()).toMatchObject({ phase: 'hold', level: 200, detail: { allocated_mb: 200, chunk_mb: 8 } });
+  });
+
+  it('releases at the end of the hold and keeps no timer', async () => {
+    const { clock, holders, engine } = setup();
+    await engine.start({ target: 64, rampS: 0, durationS: 3 });
+    clock.advance(3000);
+    await flush();
+    expect(holders[0].released).toBe(true);
+    expect(engine.status()).toBeNull();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('a new start releases the old allocation before making a new one', async () => {
+    const { holders, engine } = setup();
+    await engine.start({ target: 300, rampS: 0, durationS: 60 });
+    await engine.start({ target: 100, rampS: 0, durationS: 60 });
+    expect(holders[0].released).toBe(true);
+    expect(holders[1].grown).toEqual([100]);
+  });
+
+  it('stop releases at once', async () => {
+    const { holders, engine, clock } = setup();
+    await engine.start({ target: 100, rampS: 10, durationS: 60 });
+    expect(await engine.stop()).toMatchObject({ kind: 'memory', target: 100, unit: 'MB' });
+    expect(holders[0].released).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('workerMemoryHolder (real memory)', () => {
+  const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
+  const until = async (what: string, ok: () => boolean, timeoutMs = 5000) => {
+    const t0 = performance.now();
+    while (!ok()) {
+      if (performance.now() - t0 > timeoutMs) throw new Error(`${what} not reached after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  it('makes the memory resident in chunks and gives it back to the OS on release', async () => {
+    const holder = workerMemoryHolder(8);
+    await until('worker start', () => true);
+    const before = rssMb();
+    holder.growTo(20);
+    holder.growTo(20.7); // fractions are ignored, a repeat is no new request
+    holder.growTo(60);
+    await until('60 MB allocated', () => holder.allocatedMb() === 60);
+    const held = rssMb();
+    expect(held - before).toBeGreaterThan(55); // pages touched, not just reserved
+    await holder.release();
+    expect(holder.allocatedMb()).toBe(0);
+    expect(rssMb()).toBeLessThan(held - 45);
+  });
+});
