@@ -1,0 +1,267 @@
+import type { Report, ReportEntry } from '../../shared/alert-schema.ts';
+import type { EventLogger } from '../../shared/event-logger.ts';
+import type { RulesConfig } from '../../shared/rules-schema.ts';
+import type { ContainerMetrics } from '../../shared/types.ts';
+import { alertId, buildAlert, MAX_ALERT_BYTES, shortId } from './alert-payload.ts';
+import { BreachTracker, type BreachAlert } from './breach-tracker.ts';
+import { computeMetrics, countersOf, limitCores, roundMetrics, type Counters } from './metrics.ts';
+import { StateLatch } from './state-latch.ts';
+import type {
+  AlertOutcome,
+  AlertSink,
+  Clock,
+  ContainerRef,
+  ContainerStatsPort,
+  CpuLimits,
+  MetricPoint,
+  MetricsSink,
+  ReportSink,
+} from './types.ts';
+
+/** Label SwarmGuard puts on its own containers (agent, manager); the agent never watches them. */
+export const COMPONENT_LABEL = 'swarmguard.component';
+
+export function isOwnContainer(c: ContainerRef): boolean {
+  return COMPONENT_LABEL in c.labels;
+}
+
+export interface AgentDeps {
+  port: ContainerStatsPort;
+  alerts: AlertSink;
+  reports: ReportSink;
+  metrics: MetricsSink;
+  events: EventLogger;
+  clock: Clock;
+  node: { name: string; cores: number };
+  rules: RulesConfig;
+}
+
+export interface Sample {
+  container: ContainerRef;
+  t: number;
+  m: ContainerMetrics;
+}
+
+export interface CycleResult {
+  t: number;
+  durationMs: number;
+  samples: Sample[];
+  /** Alerts started in this cycle; their delivery may still be running. */
+  alerts: Promise<AlertOutcome>[];
+}
+
+interface Watched {
+  limits: CpuLimits | null;
+  prev?: Counters;
+}
+
+/**
+ * One agent per node: every poll_interval it lists the node's containers, samples them all in
+ * parallel, and alerts the manager the moment a container's breach run is long enough. Reports and
+ * metrics are handed off without waiting; nothing in a cycle waits for InfluxDB or /report.
+ */
+export class Agent {
+  private readonly tracker: BreachTracker;
+  private readonly watched = new Map<string, Watched>();
+  private readonly pendingAlerts = new Set<Promise<AlertOutcome>>();
+  private readonly latches = new Map<string, StateLatch>();
+  private readonly containerLatches = new Map<string, StateLatch>();
+  private seq = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<unknown> | null = null;
+
+  constructor(private readonly deps: AgentDeps) {
+    this.tracker = new BreachTracker(deps.rules.scenarios);
+  }
+
+  private get intervalMs(): number {
+    return this.deps.rules.monitoring.poll_interval * 1000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Stops sampling; resolves after the running cycle and the alerts in flight have finished. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.current;
+    await Promise.allSettled([...this.pendingAlerts]);
+  }
+
+  /** The next cycle starts one interval after the previous one started, or at once if it overran; never two at once. */
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      const started = this.deps.clock.now();
+      this.current = this.runCycle()
+        .catch((err: unknown) => this.deps.events.event('cycle_failed', { reason: String(err) }))
+        .finally(() => {
+          this.current = null;
+          if (this.running) this.schedule(Math.max(0, this.intervalMs - (this.deps.clock.now() - started)));
+        });
+    }, delayMs);
+  }
+
+  async runCycle(): Promise<CycleResult> {
+    const { clock, events } = this.deps;
+    const t = clock.now();
+    let listed: ContainerRef[];
+    try {
+      listed = await this.deps.port.listContainers();
+      this.latch('list').ok();
+    } catch (err) {
+      this.latch('list').fail(`listing containers: ${String(err)}`);
+      return { t, durationMs: clock.now() - t, samples: [], alerts: [] };
+    }
+    const containers = listed.filter((c) => !isOwnContainer(c));
+    this.forgetAllBut(new Set(containers.map((c) => c.id)));
+
+    const alerts: Promise<AlertOutcome>[] = [];
+    const sampled = await Promise.all(containers.map((c) => this.sample(c, alerts)));
+    const samples = sampled.filter((s): s is Sample => s !== null);
+
+    this.handOff(t, samples);
+    const durationMs = clock.now() - t;
+    if (durationMs > this.intervalMs) {
+      events.event('cycle_overrun', { durationMs: Math.round(durationMs), intervalMs: this.intervalMs, containers: containers.length });
+    }
+    return { t, durationMs, samples, alerts };
+  }
+
+  private async sample(c: ContainerRef, alerts: Promise<AlertOutcome>[]): Promise<Sample | null> {
+    const { port, clock, node, rules } = this.deps;
+    try {
+      let w = this.watched.get(c.id);
+      let raw;
+      if (w) raw = await port.stats(c.id);
+      else {
+        // First sight: the limits are read once and cached for the container's life.
+        const [limits, stats] = await Promise.all([port.cpuLimits(c.id), port.stats(c.id)]);
+        raw = stats;
+        if (limits !== null) {
+          w = { limits };
+          this.watched.set(c.id, w);
+        }
+      }
+      this.containerLatch(c).ok();
+      if (raw === null || w === undefined) {
+        this.forget(c.id); // vanished between listing and sampling
+        return null;
+      }
+      const t = clock.now();
+      const counters = countersOf(raw, t);
+      const prev = w.prev;
+      w.prev = counters;
+      if (!prev) return null;
+      const m = computeMetrics(prev, counters, raw, limitCores(w.limits, node.cores), rules.monitoring.link_mbps);
+      if (!m) return null;
+      const breach = this.tracker.observe(c.id, t, m);
+      if (breach && c.service) alerts.push(this.alert(c, breach, m));
+      return { container: c, t, m };
+    } catch (err) {
+      this.containerLatch(c).fail(String(err));
+      return null;
+    }
+  }
+
+  /** T0 and T1 are logged and the POST starts before this returns; nobody awaits the delivery in the cycle. */
+  private alert(c: ContainerRef, breach: BreachAlert, m: ContainerMetrics): Promise<AlertOutcome> {
+    const { events, clock, node, alerts } = this.deps;
+    this.seq += 1;
+    const id = alertId(node.name, breach.t0, this.seq);
+    const common = { service: c.service, alertId: id, container: shortId(c.id), task: c.task, scenario: breach.scenario };
+    events.event('breach_detected', { ...common, t: breach.t0, count: breach.count, confirmedAt: breach.t });
+    const t1 = clock.now();
+    const payload = buildAlert({ id, node: node.name, container: c, breach, t1, m });
+    const bytes = Buffer.byteLength(JSON.stringify(payload));
+    events.event('alert_sent', { ...common, t: t1, bytes, ...(bytes >= MAX_ALERT_BYTES ? { oversize: true } : {}) });
+    const delivery = alerts
+      .send(payload)
+      .catch((err: unknown): AlertOutcome => ({ ok: false, attempts: 1, error: String(err) }))
+      .then((outcome) => {
+        if (outcome.ok) {
+          events.event('alert_delivered', { ...common, attempts: outcome.attempts, status: outcome.status, ms: round1(clock.now() - t1) });
+        } else {
+          events.event('alert_failed', { ...common, attempts: outcome.attempts, status: outcome.status, reason: outcome.error });
+        }
+        return outcome;
+      });
+    this.pendingAlerts.add(delivery);
+    void delivery.finally(() => this.pendingAlerts.delete(delivery));
+    return delivery;
+  }
+
+  /** Report and metrics are fire-and-forget: a slow manager or InfluxDB must not hold up the cycle. */
+  private handOff(t: number, samples: Sample[]): void {
+    const { node, reports, metrics } = this.deps;
+    const entries: ReportEntry[] = samples.map((s) => ({
+      service: s.container.service,
+      container: shortId(s.container.id),
+      task: s.container.task,
+      m: roundMetrics(s.m),
+    }));
+    const report: Report = { node: node.name, t, containers: entries };
+    const points: MetricPoint[] = samples.map((s) => ({
+      t: s.t,
+      node: node.name,
+      service: s.container.service,
+      container: s.container.id,
+      task: s.container.task,
+      m: s.m,
+    }));
+    this.detach('report', () => reports.send(report));
+    if (points.length > 0) this.detach('metrics', () => metrics.write(points));
+  }
+
+  private detach(what: string, fn: () => void | Promise<void>): void {
+    try {
+      const result = fn();
+      if (result) result.then(() => this.latch(what).ok(), (err: unknown) => this.latch(what).fail(String(err)));
+      else this.latch(what).ok();
+    } catch (err) {
+      this.latch(what).fail(String(err));
+    }
+  }
+
+  private latch(what: string): StateLatch {
+    let latch = this.latches.get(what);
+    if (!latch) {
+      latch = new StateLatch(({ ok, reason, failures }) =>
+        ok ? this.deps.events.event('agent_recovered', { what, failures }) : this.deps.events.event('agent_error', { what, reason }),
+      );
+      this.latches.set(what, latch);
+    }
+    return latch;
+  }
+
+  /** Sampling errors other than "gone" are logged once per container until it samples fine again. */
+  private containerLatch(c: ContainerRef): StateLatch {
+    let latch = this.containerLatches.get(c.id);
+    if (!latch) {
+      const fields = { what: 'sample', container: shortId(c.id), service: c.service };
+      latch = new StateLatch(({ ok, reason, failures }) =>
+        ok ? this.deps.events.event('agent_recovered', { ...fields, failures }) : this.deps.events.event('agent_error', { ...fields, reason }),
+      );
+      this.containerLatches.set(c.id, latch);
+    }
+    return latch;
+  }
+
+  private forget(id: string): void {
+    this.watched.delete(id);
+    this.containerLatches.delete(id);
+    this.tracker.forget(id);
+  }
+
+  private forgetAllBut(ids: ReadonlySet<string>): void {
+    for (const id of this.watched.keys()) if (!ids.has(id)) this.watched.delete(id);
+    for (const id of this.containerLatches.keys()) if (!ids.has(id)) this.containerLatches.delete(id);
+    this.tracker.retain(ids);
+  }
+}
+
+const round1 = (v: number) => Math.round(v * 10) / 10;

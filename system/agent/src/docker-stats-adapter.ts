@@ -1,0 +1,70 @@
+import Docker from 'dockerode';
+import type { ContainerRef, ContainerStatsPort, CpuLimits, NodeInfo, RawStats } from './types.ts';
+
+const SERVICE_LABEL = 'com.docker.swarm.service.name';
+const TASK_LABEL = 'com.docker.swarm.task.id';
+
+/** dockerode errors carry the HTTP status of the Engine API answer. */
+function isGone(err: unknown): boolean {
+  const status = (err as { statusCode?: number } | null)?.statusCode;
+  // 404: removed; 409: exists but is not running (stopping, paused) — nothing to sample either way.
+  return status === 404 || status === 409;
+}
+
+/**
+ * ContainerStatsPort over the local Docker daemon. `new Docker()` honours DOCKER_HOST and otherwise
+ * uses /var/run/docker.sock, so each agent talks to the daemon of its own node.
+ */
+export class DockerStatsAdapter implements ContainerStatsPort {
+  constructor(
+    private readonly docker: Docker = new Docker(),
+    /** A hung daemon must not stall the loop forever: every call is aborted after this. */
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  private signal(): AbortSignal {
+    return AbortSignal.timeout(this.timeoutMs);
+  }
+
+  async nodeInfo(): Promise<NodeInfo> {
+    // The typings omit info()'s options; dockerode does accept abortSignal there.
+    const info = (await (this.docker.info as (opts: object) => Promise<unknown>).call(this.docker, { abortSignal: this.signal() })) as {
+      Name?: string;
+      NCPU?: number;
+      Swarm?: { NodeID?: string };
+    };
+    return { name: info.Name ?? '', nodeId: info.Swarm?.NodeID ?? '', cores: info.NCPU && info.NCPU > 0 ? info.NCPU : 1 };
+  }
+
+  async listContainers(): Promise<ContainerRef[]> {
+    const list = await this.docker.listContainers({ all: false, abortSignal: this.signal() });
+    return list.map((c) => {
+      const labels = c.Labels ?? {};
+      return { id: c.Id, service: labels[SERVICE_LABEL] ?? '', task: labels[TASK_LABEL] ?? '', labels };
+    });
+  }
+
+  async stats(id: string): Promise<RawStats | null> {
+    try {
+      // dockerode puts these options in the query string: /containers/{id}/stats?stream=false&one-shot=true
+      return (await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true, abortSignal: this.signal() } as {
+        stream: false;
+        'one-shot': boolean;
+      })) as RawStats;
+    } catch (err) {
+      if (isGone(err)) return null;
+      throw err;
+    }
+  }
+
+  async cpuLimits(id: string): Promise<CpuLimits | null> {
+    try {
+      const info = await this.docker.getContainer(id).inspect({ abortSignal: this.signal() } as object);
+      const host = info.HostConfig as { NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number };
+      return { nanoCpus: host.NanoCpus ?? 0, cpuQuota: host.CpuQuota ?? 0, cpuPeriod: host.CpuPeriod ?? 0 };
+    } catch (err) {
+      if (isGone(err)) return null;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import http from 'node:http';
+import https from 'node:https';
+
+export interface PostResponse {
+  status: number;
+  body: string;
+}
+
+/** Thrown for transport problems: refused, reset, timeout. Carries the measured duration. */
+export class PostError extends Error {
+  constructor(
+    message: string,
+    readonly timedOut: boolean,
+  ) {
+    super(message);
+    this.name = 'PostError';
+  }
+}
+
+/**
+ * POSTs small JSON bodies to one base URL with a bearer token over keep-alive connections, so an
+ * alert normally goes out on an already open socket (no TCP handshake on the critical path).
+ */
+export class HttpPoster {
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+
+  constructor(
+    baseUrl: string,
+    private readonly token: string,
+  ) {
+    this.base = new URL(baseUrl);
+    const secure = this.base.protocol === 'https:';
+    const options = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 4 };
+    this.agent = secure ? new https.Agent(options) : new http.Agent(options);
+    this.request = secure ? https.request : http.request;
+  }
+
+  /** Resolves with any HTTP status; rejects with PostError when no complete answer came within timeoutMs. */
+  post(path: string, json: string, timeoutMs: number): Promise<PostResponse> {
+    const url = new URL(path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base : `${this.base.href}/`);
+    return new Promise((resolve, reject) => {
+      const started = performance.now();
+      const req = this.request(url, {
+        method: 'POST',
+        agent: this.agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(json),
+          authorization: `Bearer ${this.token}`,
+        },
+      });
+      const timer = setTimeout(() => {
+        req.destroy(new PostError(`no answer from ${url.href} within ${timeoutMs} ms`, true));
+      }, timeoutMs);
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', () => undefined); // reported through req's error (destroy)
+      });
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        if (err instanceof PostError) reject(err);
+        else {
+          const ms = Math.round(performance.now() - started);
+          reject(new PostError(`${url.href}: ${err.message} after ${ms} ms`, false));
+        }
+      });
+      req.end(json);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,74 @@
+import { hostname } from 'node:os';
+import { EventLogger, nowMs } from '../../shared/event-logger.ts';
+import { Agent } from './agent.ts';
+import { ConfigError, loadAgentConfig } from './config.ts';
+import { DockerStatsAdapter } from './docker-stats-adapter.ts';
+import { HttpAlertSink } from './http-alert-sink.ts';
+import { HttpPoster } from './http-poster.ts';
+import { HttpReportSink } from './http-report-sink.ts';
+import { InfluxMetricsSink, NullMetricsSink } from './influx-metrics-sink.ts';
+import type { MetricsSink } from './types.ts';
+
+/** Bounds the shutdown so the task stops within Docker's default 10 s stop grace period. */
+const SHUTDOWN_LIMIT_MS = 8000;
+
+async function main(): Promise<void> {
+  const config = loadAgentConfig();
+  const port = new DockerStatsAdapter();
+  const info = await port.nodeInfo();
+  const nodeName = config.nodeName ?? (info.name || hostname());
+  const events = new EventLogger('agent', nodeName);
+
+  const metrics: MetricsSink = config.influx ? new InfluxMetricsSink(config.influx, events) : new NullMetricsSink();
+  const alertPoster = new HttpPoster(config.managerUrl, config.token);
+  const reportPoster = new HttpPoster(config.managerUrl, config.token);
+  const reports = new HttpReportSink(reportPoster, events);
+  const agent = new Agent({
+    port,
+    alerts: new HttpAlertSink(alertPoster),
+    reports,
+    metrics,
+    events,
+    clock: { now: nowMs },
+    node: { name: nodeName, cores: info.cores },
+    rules: config.rules,
+  });
+
+  events.event('agent_started', {
+    nodeId: info.nodeId,
+    cores: info.cores,
+    managerUrl: config.managerUrl,
+    influx: config.influx ? `${config.influx.url} org=${config.influx.org} bucket=${config.influx.bucket}` : 'off (INFLUX_URL not set)',
+    pollInterval: config.rules.monitoring.poll_interval,
+    linkMbps: config.rules.monitoring.link_mbps,
+    configFile: config.configFile ?? null,
+  });
+  agent.start();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    events.event('agent_stopping', { signal });
+    const limit = setTimeout(() => {
+      events.event('agent_stopped', { signal, forced: true, limitMs: SHUTDOWN_LIMIT_MS });
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS);
+    limit.unref();
+    await agent.stop();
+    await reports.close();
+    await metrics.close(); // flushes the points still buffered for InfluxDB
+    alertPoster.close();
+    reportPoster.close();
+    events.event('agent_stopped', { signal, forced: false });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(`swarmguard agent: ${err.message}`);
+  else console.error('swarmguard agent: failed to start:', err);
+  process.exit(2);
+});
