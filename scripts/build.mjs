@@ -19,7 +19,7 @@ for (const name of components) {
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    sourcemap: 'inline',
+    sourcemap: false,
     logLevel: 'warning',
     // ssh2/cpu-features have optional native parts that the components never use.
     external: ['cpu-features', 'ssh2'],

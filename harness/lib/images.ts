@@ -1,5 +1,8 @@
 import { $ } from 'zx';
 import { existsSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LabConfig } from './lab-config.ts';
 import { dockerEndpoint, imageRef } from './lab-config.ts';
 import { baseImageRef } from '../lab/base-image.ts';
@@ -20,7 +23,15 @@ export async function buildSystemImages(lab: LabConfig, components: readonly str
   const refs: string[] = [];
   for (const c of present) {
     const ref = imageRef(lab, c, tag);
-    await $({ quiet: true })`${DOCKER} -H ${host} build -q -f system/${c}/Dockerfile ${baseArgs} -t ${ref} .`;
+    // a context of just the bundle and the Dockerfile, laid out as in the repository
+    const ctx = await mkdtemp(join(tmpdir(), `swarmguard-${c}-`));
+    try {
+      await cp(`dist/${c}`, join(ctx, 'dist', c), { recursive: true });
+      await cp(`system/${c}/Dockerfile`, join(ctx, 'Dockerfile'));
+      await $({ quiet: true })`${DOCKER} -H ${host} build -q ${baseArgs} -t ${ref} ${ctx}`;
+    } finally {
+      await rm(ctx, { recursive: true, force: true });
+    }
     await $({ quiet: true })`${DOCKER} -H ${host} push ${ref}`;
     refs.push(ref);
   }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatZodError } from '../../system/shared/zod-errors.ts';
+import { rulesConfigSchema } from '../../system/shared/rules-schema.ts';
 
 /** Where the local lab keeps its state: one fixed place per machine, shared by every clone. */
 export const DEFAULT_LAB_DIR = process.env.SWARMGUARD_LAB_DIR ?? '/var/lib/swarmguard-lab';
@@ -92,6 +93,15 @@ export const labSchema = z
     load_generators: z.array(loadGenerator).default(() => []),
     influxdb: z.object({ url, org: z.string().min(1), bucket: z.string().min(1), token_env: envName }).strict(),
     app: app.default(() => app.parse({})),
+    /** How SwarmGuard itself is deployed on the lab: its rules (DESIGN.md §3) and its token. */
+    swarmguard: z
+      .object({
+        /** Name of the variable holding the agent→manager token; the local lab makes one if unset. */
+        token_env: envName.default('SWARMGUARD_TOKEN'),
+        config: rulesConfigSchema.default(() => rulesConfigSchema.parse({})),
+      })
+      .strict()
+      .default(() => ({ token_env: 'SWARMGUARD_TOKEN', config: rulesConfigSchema.parse({}) })),
     experiments: experiments.default(() => experiments.parse({})),
   })
   .strict()

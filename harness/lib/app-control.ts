@@ -1,0 +1,105 @@
+import type Docker from 'dockerode';
+import type { LabConfig } from './lab-config.ts';
+import { waitFor } from './wait-for.ts';
+
+export interface AppTask {
+  id: string;
+  nodeId: string;
+  node: string;
+  containerId: string;
+  state: string;
+  desired: string;
+}
+
+interface RawTask {
+  ID: string;
+  NodeID: string;
+  DesiredState: string;
+  Status: { State: string; ContainerStatus?: { ContainerID?: string } };
+}
+
+interface RawService {
+  Version: { Index: number };
+  Spec: {
+    Mode: { Replicated?: { Replicas: number } };
+    TaskTemplate: { Placement?: { Constraints?: string[] }; ForceUpdate?: number };
+    [k: string]: unknown;
+  };
+}
+
+export async function nodeNames(docker: Docker): Promise<Map<string, string>> {
+  const nodes = (await docker.listNodes()) as { ID: string; Description: { Hostname: string } }[];
+  return new Map(nodes.map((n) => [n.ID, n.Description.Hostname]));
+}
+
+/** The service's tasks that the swarm wants running, with the node each is on. */
+export async function appTasks(docker: Docker, service: string): Promise<AppTask[]> {
+  const [tasks, names] = await Promise.all([
+    docker.listTasks({ filters: { service: [service], 'desired-state': ['running'] } }) as Promise<RawTask[]>,
+    nodeNames(docker),
+  ]);
+  return tasks.map((t) => ({
+    id: t.ID,
+    nodeId: t.NodeID,
+    node: names.get(t.NodeID) ?? t.NodeID,
+    containerId: t.Status.ContainerStatus?.ContainerID ?? '',
+    state: t.Status.State,
+    desired: t.DesiredState,
+  }));
+}
+
+export async function serviceReplicas(docker: Docker, service: string): Promise<number> {
+  const s = (await docker.getService(service).inspect()) as RawService;
+  return s.Spec.Mode.Replicated?.Replicas ?? 0;
+}
+
+/** Sets replicas and placement constraints in one service update (no forced restart). */
+export async function setServiceShape(docker: Docker, service: string, shape: { replicas?: number; constraints?: string[] }): Promise<boolean> {
+  const s = (await docker.getService(service).inspect()) as RawService;
+  const spec = structuredClone(s.Spec);
+  let changed = false;
+  if (shape.replicas !== undefined && spec.Mode.Replicated && spec.Mode.Replicated.Replicas !== shape.replicas) {
+    spec.Mode.Replicated.Replicas = shape.replicas;
+    changed = true;
+  }
+  if (shape.constraints) {
+    const cur = spec.TaskTemplate.Placement?.Constraints ?? [];
+    if (cur.join('|') !== shape.constraints.join('|')) {
+      spec.TaskTemplate.Placement = { ...spec.TaskTemplate.Placement, Constraints: shape.constraints };
+      changed = true;
+    }
+  }
+  if (changed) await docker.getService(service).update({ ...spec, version: s.Version.Index });
+  return changed;
+}
+
+/** Asks every worker's web-stress (directly, not through the balancer) to stop all stress. */
+export async function stopAllStress(lab: LabConfig): Promise<void> {
+  const port = lab.app.publish.port;
+  await Promise.all(
+    lab.swarm.workers.map((w) =>
+      fetch(`http://${w.address}:${port}/stress/stop`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined),
+    ),
+  );
+}
+
+/**
+ * Brings the application back to its starting shape between iterations: the configured replicas,
+ * only its base placement constraint, stress stopped, every task running and the entrypoint serving.
+ */
+export async function resetApp(lab: LabConfig, docker: Docker, timeoutMs = 90_000): Promise<AppTask[]> {
+  const service = lab.app.service;
+  await stopAllStress(lab);
+  await setServiceShape(docker, service, { replicas: lab.app.replicas, constraints: ['node.role==worker'] });
+  return waitFor(
+    `${service} back to ${lab.app.replicas} running task(s)`,
+    async () => {
+      const tasks = await appTasks(docker, service);
+      const running = tasks.filter((t) => t.state === 'running');
+      if (running.length !== lab.app.replicas || tasks.length !== lab.app.replicas) return undefined;
+      const res = await fetch(`${lab.entrypoint}${lab.app.healthcheck.path}`, { signal: AbortSignal.timeout(1000) });
+      return res.ok ? running : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+}

@@ -1,0 +1,126 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { stringify } from 'yaml';
+import type { LabConfig } from './lab-config.ts';
+import { stateDir } from './lab-config.ts';
+import { managerDocker } from './docker-clients.ts';
+import { buildSystemImages } from './images.ts';
+import { AGENT_SERVICE, MANAGER_SERVICE, agentSpec, managerSpec, webStressSpec, type SpecInputs, type SystemImages } from './system-specs.ts';
+import { waitFor } from './wait-for.ts';
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The agent→manager token: from the environment variable lab.yaml names, or for the local lab one
+ * made once and kept in the lab's state folder (never in the repository).
+ */
+export async function resolveToken(lab: LabConfig): Promise<string> {
+  const fromEnv = process.env[lab.swarmguard.token_env];
+  if (fromEnv) return fromEnv;
+  if (lab.kind !== 'local') throw new Error(`set ${lab.swarmguard.token_env} to the SwarmGuard token (lab.yaml swarmguard.token_env)`);
+  const file = join(stateDir(lab), 'swarmguard-token');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const token = randomBytes(24).toString('base64url');
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/** A tag pushed to the lab registry, pinned to its digest so every node runs exactly that build. */
+export async function pinDigest(lab: LabConfig, ref: string): Promise<string> {
+  if (lab.kind !== 'local') return ref;
+  const [repo, tag] = ref.slice(lab.registry.length + 1).split(':');
+  const res = await fetch(`http://${lab.registry}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    signal: AbortSignal.timeout(5000),
+  });
+  const digest = res.headers.get('docker-content-digest');
+  if (!res.ok || !digest) throw new Error(`registry ${lab.registry} has no ${ref} (HTTP ${res.status})`);
+  return `${ref}@${digest}`;
+}
+
+async function ensureSecret(docker: Docker, base: string, value: string): Promise<{ id: string; name: string }> {
+  const name = `${base}_${sha(value).slice(0, 12)}`;
+  const found = (await docker.listSecrets({ filters: { name: [name] } })) as { ID: string; Spec: { Name: string } }[];
+  const hit = found.find((s) => s.Spec.Name === name);
+  if (hit) return { id: hit.ID, name };
+  const created = (await docker.createSecret({ Name: name, Data: Buffer.from(value).toString('base64'), Labels: { 'swarmguard.component': 'true' } })) as { id: string };
+  return { id: created.id, name };
+}
+
+async function ensureConfig(docker: Docker, text: string): Promise<{ id: string; name: string }> {
+  const name = `swarmguard_config_${sha(text).slice(0, 12)}`;
+  const found = (await docker.listConfigs({ filters: { name: [name] } })) as { ID: string; Spec: { Name: string } }[];
+  const hit = found.find((c) => c.Spec.Name === name);
+  if (hit) return { id: hit.ID, name };
+  const created = (await docker.createConfig({ Name: name, Data: Buffer.from(text).toString('base64'), Labels: { 'swarmguard.component': 'true' } })) as { id: string };
+  return { id: created.id, name };
+}
+
+/** Creates the service, or updates it to the spec (a spec equal to the current one restarts nothing). */
+export async function upsertService(docker: Docker, spec: Record<string, unknown>): Promise<void> {
+  const name = spec.Name as string;
+  try {
+    const current = (await docker.getService(name).inspect()) as { Version: { Index: number } };
+    await docker.getService(name).update({ ...spec, version: current.Version.Index });
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    await docker.createService(spec);
+  }
+}
+
+interface TaskInfo {
+  NodeID: string;
+  DesiredState: string;
+  Status: { State: string };
+}
+
+export async function runningTasks(docker: Docker, service: string): Promise<TaskInfo[]> {
+  const tasks = (await docker.listTasks({ filters: { service: [service], 'desired-state': ['running'] } })) as TaskInfo[];
+  return tasks.filter((t) => t.Status.State === 'running');
+}
+
+export interface DeployResult {
+  images: SystemImages;
+  seconds: number;
+}
+
+/** Builds and pushes the images, deploys agent, manager and web-stress, and waits until all are healthy. */
+export async function deploySystem(lab: LabConfig, log: (line: string) => void = () => undefined): Promise<DeployResult> {
+  const started = performance.now();
+  const docker = managerDocker(lab);
+  log('building and pushing images');
+  const refs = await buildSystemImages(lab);
+  const byName = Object.fromEntries(await Promise.all(refs.map(async (r) => [r.split('/swarmguard/')[1].split(':')[0], await pinDigest(lab, r)])));
+  const images = { agent: byName.agent, manager: byName.manager, 'web-stress': byName['web-stress'] } as SystemImages;
+  const token = await resolveToken(lab);
+  const influxToken = process.env[lab.influxdb.token_env];
+  const inputs: SpecInputs = {
+    images,
+    tokenSecret: await ensureSecret(docker, 'swarmguard_token', token),
+    config: await ensureConfig(docker, stringify(lab.swarmguard.config)),
+    influxTokenSecret: influxToken ? await ensureSecret(docker, 'swarmguard_influx_token', influxToken) : undefined,
+  };
+  log('deploying services');
+  await upsertService(docker, managerSpec(lab, inputs));
+  await upsertService(docker, agentSpec(lab, inputs));
+  await upsertService(docker, webStressSpec(lab, inputs));
+  await waitHealthy(lab, docker);
+  return { images, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Manager answering, one agent per node, web-stress serving through the entrypoint. */
+export async function waitHealthy(lab: LabConfig, docker = managerDocker(lab), timeoutMs = 120_000): Promise<void> {
+  const nodes = lab.swarm.workers.length + 1;
+  await waitFor('manager healthy', async () => (await fetch(`${lab.manager_api}/health`, { signal: AbortSignal.timeout(1000) })).ok, { timeoutMs });
+  await waitFor(`${AGENT_SERVICE} running on ${nodes} nodes`, async () => (await runningTasks(docker, AGENT_SERVICE)).length === nodes, { timeoutMs });
+  await waitFor(`${MANAGER_SERVICE} running`, async () => (await runningTasks(docker, MANAGER_SERVICE)).length === 1, { timeoutMs });
+  await waitFor(
+    `${lab.app.service} serving through ${lab.entrypoint}`,
+    async () => (await fetch(`${lab.entrypoint}${lab.app.healthcheck.path}`, { signal: AbortSignal.timeout(1000) })).ok,
+    { timeoutMs },
+  );
+}

@@ -1,0 +1,25 @@
+import type Docker from 'dockerode';
+import type { LabConfig } from '../lab-config.ts';
+import { managerDocker, nodeDockers } from '../docker-clients.ts';
+import type { IterationRecord } from '../journal-schema.ts';
+import type { ProbeBatch } from '../journal.ts';
+
+/** What every experiment iteration works with: the lab, Docker clients, a progress line writer. */
+export interface ExperimentContext {
+  lab: LabConfig;
+  docker: Docker;
+  nodes: Map<string, Docker>;
+  log: (line: string) => void;
+}
+
+export interface IterationResult {
+  record: IterationRecord;
+  probes: ProbeBatch[];
+}
+
+export function makeContext(lab: LabConfig, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): ExperimentContext {
+  return { lab, docker: managerDocker(lab), nodes: nodeDockers(lab), log };
+}
+
+export const epochNow = (): number => performance.timeOrigin + performance.now();
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
