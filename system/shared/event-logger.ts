@@ -70,7 +70,8 @@ export class EventLogger {
       t: fields.t ?? nowMs(),
     };
     this.recent.push(record);
-    if (this.recent.length > this.keep) this.recent.splice(0, this.recent.length - this.keep);
+    // trim in batches: splicing the front of the array on every event costs O(keep) each time
+    if (this.recent.length >= 2 * this.keep) this.recent.splice(0, this.recent.length - this.keep);
     // component and node are already in pino's base fields
     const { component: _c, node: _n, ...line } = record;
     this.log.info(line);
@@ -79,6 +80,11 @@ export class EventLogger {
 
   /** Events with t > since, oldest first. */
   since(since = 0): EventRecord[] {
-    return this.recent.filter((r) => r.t > since);
+    const out: EventRecord[] = [];
+    for (let i = Math.max(0, this.recent.length - this.keep); i < this.recent.length; i += 1) {
+      const r = this.recent[i]!;
+      if (r.t > since) out.push(r);
+    }
+    return out;
   }
 }

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { EventLogger } from './event-logger.ts';
+
+describe('EventLogger', () => {
+  it('keeps exactly the last `keep` events, oldest first, filtered by t', () => {
+    const lines: string[] = [];
+    const log = new EventLogger('test', 'node-1', { write: (l: string) => void lines.push(l) }, 5);
+    for (let i = 1; i <= 23; i += 1) log.event('alert_received', { t: i, alertId: `a${i}` });
+    expect(log.since(0).map((e) => e.t)).toEqual([19, 20, 21, 22, 23]);
+    expect(log.since(20).map((e) => e.t)).toEqual([21, 22, 23]);
+    expect(log.since(0)[0]).toMatchObject({ component: 'test', node: 'node-1', event: 'alert_received', phase: 'T2' });
+    expect(lines).toHaveLength(23);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ component: 'test', node: 'node-1', event: 'alert_received', phase: 'T2', t: 1 });
+  });
+});
