@@ -2,7 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { alertSchema, reportSchema } from '../../shared/alert-schema.ts';
 import { formatZodError } from '../../shared/zod-errors.ts';
-import { bearerMatches } from './auth.ts';
+import { bearerCheck } from './auth.ts';
 import type { Clock } from './clock.ts';
 import type { RecoveryManager } from './recovery-manager.ts';
 import type { ScaleDownLoop } from './scale-down-loop.ts';
@@ -37,6 +37,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const { manager, clock, token } = deps;
   const events = manager.events;
   const bodyLimit = deps.bodyLimit ?? 16_384;
+  const authorized = bearerCheck(token);
   const app = Fastify({ logger: false, bodyLimit });
   app.decorateRequest('arrivedAt', 0);
 
@@ -44,7 +45,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     request.arrivedAt = clock.now();
     const path = request.routeOptions.url;
-    if (request.method === 'POST' && path !== undefined && PROTECTED.has(path) && !bearerMatches(request.headers.authorization, token)) {
+    if (request.method === 'POST' && path !== undefined && PROTECTED.has(path) && !authorized(request.headers.authorization)) {
       events.event('request_rejected', { status: 401, path, remote: request.ip });
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or wrong bearer token' });
     }

@@ -7,9 +7,16 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * so timingSafeEqual always compares equal lengths and the token's length does not leak either.
  */
 export function bearerMatches(header: string | undefined, token: string): boolean {
-  if (!header) return false;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  const presented = m?.[1] ?? '';
-  const ok = timingSafeEqual(digest(presented), digest(token));
-  return ok && presented.length > 0;
+  return bearerCheck(token)(header);
+}
+
+/** The same check with the token's digest computed once. */
+export function bearerCheck(token: string): (header: string | undefined) => boolean {
+  const expected = digest(token);
+  return (header) => {
+    if (!header) return false;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const presented = m?.[1] ?? '';
+    return timingSafeEqual(digest(presented), expected) && presented.length > 0;
+  };
 }
