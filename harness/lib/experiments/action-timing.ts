@@ -1,0 +1,30 @@
+import type { ExperimentContext } from './context.ts';
+import { scrapeEvents } from '../log-scraper.ts';
+import { applyCorrections, correlate, phaseDeltas, type ActionKind, type PhaseDeltas } from '../events.ts';
+import { corrections } from '../clock-offset.ts';
+import type { ClockOffset, Mark, TimingEvent } from '../types.ts';
+import { PHASES } from '../types.ts';
+
+export interface ActionTiming {
+  events: TimingEvent[];
+  deltas: PhaseDeltas;
+  marks: Mark[];
+}
+
+/**
+ * T0–T6 of one action, from the agents' and the manager's logs (not from the manager's memory),
+ * put on the control host's clock with the measured offsets.
+ */
+export async function actionTiming(
+  ctx: ExperimentContext,
+  since: number,
+  actionId: string,
+  kind: ActionKind,
+  offsets: readonly ClockOffset[],
+): Promise<ActionTiming> {
+  const raw = await scrapeEvents(ctx.docker, since);
+  const events = applyCorrections(raw, corrections(offsets));
+  const chain = correlate(events, { actionId });
+  const marks = PHASES.filter((p) => chain.phases[p] !== undefined).map((p) => ({ label: p, t: chain.phases[p]! }));
+  return { events: chain.events, deltas: phaseDeltas(chain.phases, kind), marks };
+}

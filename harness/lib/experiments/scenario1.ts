@@ -1,0 +1,112 @@
+import { AvailabilityProbe } from '../probe.ts';
+import { summarizeDowntime } from '../downtime.ts';
+import { appTasks, resetApp, stopAllStress } from '../app-control.ts';
+import { managerEvents } from '../manager-api.ts';
+import { waitFor } from '../wait-for.ts';
+import type { ClockOffset, TimingEvent } from '../types.ts';
+import { actionTiming } from './action-timing.ts';
+import { restartManager } from './manager-control.ts';
+import { epochNow, sleep, type ExperimentContext, type IterationResult } from './context.ts';
+
+export type Scenario1Stress = 'cpu' | 'memory';
+const ACTION_LIMIT_MS = 120_000;
+
+/** The stress request that makes the task look sick with little network (DESIGN.md §3, scenario 1). */
+async function stressUrl(ctx: ExperimentContext, kind: Scenario1Stress): Promise<string> {
+  const { lab } = ctx;
+  const e = lab.experiments;
+  const hold = Math.round(e.hold_s + e.ramp_s + 30);
+  if (kind === 'cpu') return `${lab.entrypoint}/stress/cpu?target=90&duration=${hold}&ramp=${e.ramp_s}`;
+  // memory: above the threshold by a margin, below the limit by enough to stay clear of the OOM killer
+  const metrics = (await (await fetch(`${lab.entrypoint}/metrics`, { signal: AbortSignal.timeout(2000) })).json()) as { memory_mb: number; memory_limit_mb: number };
+  const threshold = lab.swarmguard.config.scenarios.scenario1_migration.memory_threshold / 100;
+  const target = Math.round(metrics.memory_limit_mb * Math.min(threshold + 0.07, 0.95) - metrics.memory_mb);
+  return `${lab.entrypoint}/stress/memory?target=${target}&duration=${hold}&ramp=${e.ramp_s}`;
+}
+
+/**
+ * Proactive migration: the app's task is stressed (CPU or memory, little network); the agent alerts,
+ * the manager moves the task to another node by a start-first update. The probe must see no failure.
+ */
+export async function scenario1Iteration(ctx: ExperimentContext, iteration: number, kind: Scenario1Stress, offsets: ClockOffset[]): Promise<IterationResult> {
+  const { lab, docker } = ctx;
+  const service = lab.app.service;
+  const startedAt = epochNow();
+  await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
+  const [task] = await resetApp(lab, docker);
+  const probe = new AvailabilityProbe({
+    url: `${lab.entrypoint}${lab.app.healthcheck.path}`,
+    intervalMs: lab.experiments.probe_interval_ms,
+    durationMs: ACTION_LIMIT_MS + 20_000,
+  });
+  probe.start();
+  let error: string | undefined;
+  let done: TimingEvent | undefined;
+  const since = epochNow();
+  try {
+    await sleep(1000);
+    const url = await stressUrl(ctx, kind);
+    ctx.log(`scenario1/${kind} #${iteration}: stressing ${task.containerId.slice(0, 12)} on ${task.node}`);
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+    done = await waitFor(
+      `migration of ${service} completed`,
+      async () => (await managerEvents(lab, since)).find((e) => (e.event === 'action_completed' || e.event === 'action_failed') && e.service === service),
+      { timeoutMs: ACTION_LIMIT_MS, intervalMs: 250 },
+    );
+    if (done.event === 'action_failed') error = `migration failed: ${String(done.reason ?? done.error ?? 'no reason given')}`;
+    await sleep(2000);
+  } catch (err) {
+    error = (err as Error).message;
+  } finally {
+    await stopAllStress(lab);
+  }
+  const result = await probe.stop();
+  const samples = result.samples;
+  const down = summarizeDowntime(samples);
+  const after = await appTasks(docker, service);
+  const timing = done?.actionId ? await waitTiming(ctx, since, done.actionId, offsets) : undefined;
+  const d = timing?.deltas;
+  const moved = after.find((t) => t.state === 'running');
+  const record = {
+    experiment: 'scenario1',
+    iteration,
+    params: { stress: kind, from: task.node, to: moved?.node ?? null, probeIntervalMs: lab.experiments.probe_interval_ms, rampS: lab.experiments.ramp_s },
+    startedAt,
+    endedAt: epochNow(),
+    events: timing?.events ?? [],
+    probes: { summary: { samples: samples.length, failed: down.failed, downtimeMs: down.downtimeMs, jitter: result.jitter } },
+    outcome: error ? ('error' as const) : ('passed' as const),
+    ...(error ? { error } : {}),
+    measurements: {
+      mttr_ms: d?.mttrMs ?? null,
+      downtime_ms: down.downtimeMs,
+      failed_requests: down.failed,
+      alert_latency_max_ms: d?.t2_t1_ms ?? null,
+      decision_latency_max_ms: d?.t3_t2_ms ?? null,
+      t1_t0_ms: d?.t1_t0_ms ?? null,
+      t2_t1_ms: d?.t2_t1_ms ?? null,
+      t3_t2_ms: d?.t3_t2_ms ?? null,
+      t4_t3_ms: d?.t4_t3_ms ?? null,
+      t5_t4_ms: d?.t5_t4_ms ?? null,
+      t6_t5_ms: d?.t6_t5_ms ?? null,
+    },
+    slo: [],
+    marks: timing?.marks ?? [],
+  };
+  ctx.log(
+    `scenario1/${kind} #${iteration}: ${task.node} → ${moved?.node ?? '?'}, MTTR ${d?.mttrMs != null ? `${(d.mttrMs / 1000).toFixed(2)} s` : 'n/a'}, ` +
+      `${down.failed} failed probes of ${samples.length}${error ? `; ERROR ${error}` : ''}`,
+  );
+  return { record, probes: [{ source: 'control', samples }] };
+}
+
+/** The agent's T0/T1 lines can reach the swarm's log stream a moment after the manager's. */
+async function waitTiming(ctx: ExperimentContext, since: number, actionId: string, offsets: ClockOffset[]) {
+  let timing = await actionTiming(ctx, since, actionId, 'migration', offsets);
+  for (let i = 0; i < 10 && timing.deltas.mttrMs === null; i++) {
+    await sleep(500);
+    timing = await actionTiming(ctx, since, actionId, 'migration', offsets);
+  }
+  return timing;
+}

@@ -1,0 +1,15 @@
+import type { LabConfig } from './lab-config.ts';
+import type { TimingEvent } from './types.ts';
+
+/** The manager's recent events (GET /events?since=), as it logs them. */
+export async function managerEvents(lab: LabConfig, since: number): Promise<TimingEvent[]> {
+  const res = await fetch(`${lab.manager_api}/events?since=${since}`, { signal: AbortSignal.timeout(2000) });
+  if (!res.ok) throw new Error(`GET ${lab.manager_api}/events answered ${res.status}`);
+  return ((await res.json()) as { events: TimingEvent[] }).events;
+}
+
+export async function managerState(lab: LabConfig): Promise<Record<string, unknown>> {
+  const res = await fetch(`${lab.manager_api}/state`, { signal: AbortSignal.timeout(2000) });
+  if (!res.ok) throw new Error(`GET ${lab.manager_api}/state answered ${res.status}`);
+  return (await res.json()) as Record<string, unknown>;
+}
