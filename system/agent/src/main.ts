@@ -20,12 +20,13 @@ async function main(): Promise<void> {
   const events = new EventLogger('agent', nodeName);
 
   const metrics: MetricsSink = config.influx ? new InfluxMetricsSink(config.influx, events) : new NullMetricsSink();
-  const alertPoster = new HttpPoster(config.managerUrl, config.token);
-  const reportPoster = new HttpPoster(config.managerUrl, config.token);
-  const reports = new HttpReportSink(reportPoster, events);
+  // One keep-alive pool for alerts and reports: the report every cycle keeps a connection warm, and
+  // alerts are started before the cycle's report, so an alert normally finds that idle connection.
+  const poster = new HttpPoster(config.managerUrl, config.token);
+  const reports = new HttpReportSink(poster, events);
   const agent = new Agent({
     port,
-    alerts: new HttpAlertSink(alertPoster),
+    alerts: new HttpAlertSink(poster),
     reports,
     metrics,
     events,
@@ -58,8 +59,7 @@ async function main(): Promise<void> {
     await agent.stop();
     await reports.close();
     await metrics.close(); // flushes the points still buffered for InfluxDB
-    alertPoster.close();
-    reportPoster.close();
+    poster.close();
     events.event('agent_stopped', { signal, forced: false });
     process.exit(0);
   };
