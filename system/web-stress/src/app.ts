@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Clock } from './clock.ts';
 import type { MemoryLimit, MetricsSampler } from './metrics-sampler.ts';
-import type { SinkConfig } from './network-sink.ts';
+import { SinkUnavailableError, type SinkConfig } from './network-sink.ts';
 import {
   CPU_TARGET, DURATION, ITERATIONS, KB, NETWORK_TARGET, RAMP, ParamError, memoryBound, parseQuery,
 } from './params.ts';
@@ -26,11 +26,6 @@ export interface AppDeps {
   clock: Clock;
   lifecycle: Lifecycle;
   logger?: FastifyServerOptions['logger'];
-}
-
-/** Network stress was asked for but there is nowhere to send it. */
-class ConflictError extends Error {
-  readonly statusCode = 409;
 }
 
 const MB = 1024 * 1024;
@@ -71,7 +66,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return memoryBound(limit.bytes / MB, limit.source, min);
   };
   const requireSink = () => {
-    if (!deps.sink.ok) throw new ConflictError(`network stress unavailable: ${deps.sink.reason}`);
+    if (!deps.sink.ok) throw new SinkUnavailableError(`network stress unavailable: ${deps.sink.reason}`);
   };
   const started = (result: { started: StressStatus; replaced: StressStatus | null }) => ({
     status: 'started',
@@ -116,15 +111,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       throw new ParamError('cpu,memory,network', 'at least one above 0', 'cpu, memory, network: all 0, expected at least one above 0');
     }
     if (q.network > 0) requireSink();
-    const targets: Record<StressKind, number> = { cpu: q.cpu, memory: q.memory, network: q.network };
-    const entries = Object.entries(targets) as [StressKind, number][];
-    const results = await Promise.all(
-      entries.map(async ([kind, target]) =>
-        target > 0
-          ? { kind, start: await supervisor.start(kind, { target, durationS: q.duration, rampS: q.ramp }) }
-          : { kind, stopped: await supervisor.stop(kind) },
-      ),
-    );
+    const apply = async (kind: StressKind, target: number) =>
+      target > 0
+        ? { kind, start: await supervisor.start(kind, { target, durationS: q.duration, rampS: q.ramp }) }
+        : { kind, stopped: await supervisor.stop(kind) };
+    // network first: the only one that can fail (sink host not resolving), before anything started
+    const network = await apply('network', q.network);
+    const results = [...(await Promise.all([apply('cpu', q.cpu), apply('memory', q.memory)])), network];
     return {
       status: 'started',
       stress: results.flatMap((r) => (r.start ? [r.start.started] : [])),

@@ -24,3 +24,8 @@ export function parseNetworkSink(value: string | undefined): SinkConfig {
   }
   return { ok: true, sink: { host: url.hostname.replace(/^\[|\]$/g, ''), port } };
 }
+
+/** The sink cannot be used (not configured, or its host does not resolve): HTTP 409. */
+export class SinkUnavailableError extends Error {
+  readonly statusCode = 409;
+}

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import type { Clock } from './clock.ts';
-import type { NetworkSink } from './network-sink.ts';
+import { SinkUnavailableError, type NetworkSink } from './network-sink.ts';
 import { RampedEngine } from './ramped-engine.ts';
 import type { RampPlan } from './types.ts';
 
@@ -20,7 +20,10 @@ export type SenderFactory = (sink: NetworkSink) => Promise<DatagramSender>;
  * without a listener does not turn later sends into ECONNREFUSED errors.
  */
 export const udpSender: SenderFactory = async (sink) => {
-  const { address, family } = await lookup(sink.host);
+  const { address, family } = await lookup(sink.host).catch((error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SinkUnavailableError(`network stress unavailable: NETWORK_SINK host ${JSON.stringify(sink.host)} does not resolve (${reason})`);
+  });
   const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
   let errors = 0;
   socket.on('error', () => {

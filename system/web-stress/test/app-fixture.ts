@@ -2,7 +2,7 @@ import { buildApp, type AppDeps } from '../src/app.ts';
 import { CpuStress } from '../src/cpu-stress.ts';
 import { MemoryStress } from '../src/memory-stress.ts';
 import { MetricsSampler } from '../src/metrics-sampler.ts';
-import { parseNetworkSink } from '../src/network-sink.ts';
+import { parseNetworkSink, SinkUnavailableError } from '../src/network-sink.ts';
 import { NetworkStress } from '../src/network-stress.ts';
 import { StressSupervisor } from '../src/stress-supervisor.ts';
 import type { StressEngine } from '../src/types.ts';
@@ -11,7 +11,9 @@ import { FakeClock, FakeHolder, FakeMeter, FakePool, FakeReader, FakeSender } fr
 const MB = 1024 * 1024;
 
 /** The app with real engines over fake threads, memory, sockets, cgroup files and time. */
-export function appFixture(options: { sink?: string; memoryLimitMb?: number | null } = { sink: 'udp://sink.test:5001' }) {
+export function appFixture(
+  options: { sink?: string; memoryLimitMb?: number | null; sinkFails?: boolean } = { sink: 'udp://sink.test:5001' },
+) {
   const clock = new FakeClock();
   const reader = new FakeReader();
   reader.limitCores = 0.5;
@@ -27,7 +29,10 @@ export function appFixture(options: { sink?: string; memoryLimitMb?: number | nu
     new MemoryStress({ clock, holder: (chunkMb) => holders[holders.push(new FakeHolder(chunkMb)) - 1] }),
   ];
   if (sink.ok) {
-    engines.push(new NetworkStress({ clock, sink: sink.sink, sender: async () => senders[senders.push(new FakeSender()) - 1] }));
+    engines.push(new NetworkStress({ clock, sink: sink.sink, sender: async () => {
+      if (options.sinkFails) throw new SinkUnavailableError('network stress unavailable: NETWORK_SINK host "sink.test" does not resolve');
+      return senders[senders.push(new FakeSender()) - 1];
+    } }));
   }
   const deps: AppDeps = {
     supervisor: new StressSupervisor(engines),

@@ -193,6 +193,15 @@ describe('GET /stress/combined', () => {
     expect((await get('/stress/combined?cpu=50&network=1')).statusCode).toBe(409);
   });
 
+  it('starts nothing when the sink host does not resolve', async () => {
+    fixture = appFixture({ sink: 'udp://sink.test:5001', sinkFails: true });
+    const response = await get('/stress/combined?cpu=50&memory=100&network=5');
+    expect(response.statusCode).toBe(409);
+    expect(response.json().error).toContain('does not resolve');
+    expect(fixture.deps.supervisor.active()).toEqual([]);
+    expect(fixture.pools).toHaveLength(0);
+  });
+
   it.each([
     ['cpu=0&memory=0&network=0', 'cpu,memory,network'],
     ['', 'cpu,memory,network'],

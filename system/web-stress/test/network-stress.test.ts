@@ -92,6 +92,15 @@ describe('udpSender (real socket)', () => {
   });
 });
 
+describe('udpSender with a sink that does not resolve', () => {
+  it('fails with a 409 error naming the host', async () => {
+    await expect(udpSender({ host: 'no-such-sink.invalid', port: 9 })).rejects.toMatchObject({
+      statusCode: 409,
+      message: expect.stringContaining('NETWORK_SINK host "no-such-sink.invalid" does not resolve'),
+    });
+  });
+});
+
 describe('parseNetworkSink', () => {
   it('accepts udp://host:port', () => {
     expect(parseNetworkSink('udp://sink.lab:5001')).toEqual({ ok: true, sink: { host: 'sink.lab', port: 5001 } });
