@@ -29,11 +29,7 @@ export interface BreachAlert extends BreachRun {
 export class BreachTracker {
   private readonly runs = new Map<string, BreachRun>();
 
-  constructor(private rules: Rules) {}
-
-  setRules(rules: Rules): void {
-    this.rules = rules;
-  }
+  constructor(private readonly rules: Rules) {}
 
   observe(key: string, t: number, m: Pick<ContainerMetrics, 'cpu' | 'mem' | 'net'>): BreachAlert | null {
     const scenario = evaluate(this.rules, m);
