@@ -1,0 +1,151 @@
+import { DELTA_KEYS } from './events.ts';
+import { formatMetric, formatMs, formatPct, mdTable, metricLabel, orderMetrics } from './format.ts';
+import type { IterationRecord, JournalData } from './journal-schema.ts';
+import { chartFiles } from './report-charts.ts';
+import { improvementPct, summarize } from './stats.ts';
+
+export { chartFiles, writeCharts } from './report-charts.ts';
+
+const BASELINE = 'baseline';
+const COMPARED = ['mttr_ms', 'downtime_ms', 'failed_requests'];
+
+function experiments(j: JournalData): string[] {
+  return [...new Set(j.iterations.map((i) => i.experiment))];
+}
+
+function of(j: JournalData, experiment: string): IterationRecord[] {
+  return j.iterations.filter((i) => i.experiment === experiment);
+}
+
+function values(its: readonly IterationRecord[], metric: string): number[] {
+  return its.map((i) => i.measurements[metric]).filter((v): v is number => typeof v === 'number');
+}
+
+function metadata(j: JournalData): string {
+  const m = j.meta;
+  const rows: string[][] = [
+    ['run id', j.runId],
+    ['date', m.endedAt ? `${m.startedAt} → ${m.endedAt}` : m.startedAt],
+    ['git commit', m.gitCommit],
+    ['lab', m.lab],
+    ['config hash', m.configHash],
+    ...Object.keys(m.versions).sort().map((k) => [`version: ${k}`, m.versions[k]]),
+  ];
+  const known = new Set(['gitCommit', 'versions', 'lab', 'configHash', 'startedAt', 'endedAt', 'clockOffsets']);
+  for (const k of Object.keys(m).filter((k) => !known.has(k)).sort()) rows.push([k, typeof m[k] === 'string' ? (m[k] as string) : JSON.stringify(m[k])]);
+  return mdTable(['', ''], rows, 'll');
+}
+
+function sloSection(j: JournalData): string {
+  const all = j.iterations.flatMap((it) => it.slo.map((v) => ({ it, v })));
+  if (all.length === 0) return 'No SLO was evaluated in this run.';
+  const failed = all.filter((x) => x.v.pass === false).length;
+  const skipped = all.filter((x) => x.v.pass === null).length;
+  const head = `**${failed === 0 ? 'All SLOs held' : `${failed} SLO check(s) failed`}**: ${all.length - failed - skipped} passed, ${failed} failed, ${skipped} not evaluated.`;
+  const rows = all.map(({ it, v }) => {
+    const metric = v.metric ?? v.name;
+    const limit = v.limit === null ? '—' : `${v.op ?? ''} ${formatMetric(metric, v.limit)}`.trim();
+    const verdict = v.pass === null ? 'not evaluated' : v.pass ? 'pass' : '**FAIL**';
+    return [v.description ?? v.name, it.experiment, String(it.iteration), formatMetric(metric, v.value), limit, verdict + (v.reason ? ` (${v.reason})` : '')];
+  });
+  return `${head}\n\n${mdTable(['SLO', 'experiment', 'iteration', 'measured', 'limit', 'verdict'], rows, 'llrrrl')}`;
+}
+
+function paramsText(params: Record<string, unknown>): string {
+  return Object.keys(params).sort().map((k) => `${k}=${typeof params[k] === 'string' ? params[k] : JSON.stringify(params[k])}`).join(', ');
+}
+
+function iterationsSection(j: JournalData, experiment: string): string {
+  const its = of(j, experiment);
+  const metrics = orderMetrics(its.flatMap((i) => Object.keys(i.measurements)));
+  const rows = its.map((it) => [
+    String(it.iteration),
+    it.outcome + (it.error ? `: ${it.error}` : ''),
+    formatMs(it.endedAt - it.startedAt),
+    ...metrics.map((k) => formatMetric(k, it.measurements[k])),
+    paramsText(it.params),
+  ]);
+  return mdTable(['iteration', 'outcome', 'duration', ...metrics.map(metricLabel), 'parameters'], rows, `llr${'r'.repeat(metrics.length)}l`);
+}
+
+function statsSection(j: JournalData, experiment: string): string {
+  const its = of(j, experiment);
+  const metrics = orderMetrics(its.flatMap((i) => Object.keys(i.measurements)));
+  const rows = metrics.map((k) => {
+    const s = summarize(values(its, k));
+    const f = (v: number | null) => formatMetric(k, v);
+    return [metricLabel(k), String(s.n), f(s.mean), f(s.median), f(s.p95), f(s.min), f(s.max), f(s.stdev), s.ci95 ? `${f(s.ci95[0])} … ${f(s.ci95[1])}` : '—'];
+  });
+  return mdTable(['metric', 'n', 'mean', 'median', 'p95', 'min', 'max', 'stdev', '95 % CI of the mean'], rows);
+}
+
+function comparisonSection(j: JournalData): string {
+  const base = of(j, BASELINE);
+  const proactive = experiments(j).filter((e) => e !== BASELINE);
+  if (base.length === 0 || proactive.length === 0) return 'Needs the baseline and at least one proactive experiment in the same run.';
+  const rows: string[][] = [];
+  for (const e of proactive) {
+    for (const k of COMPARED) {
+      const p = summarize(values(of(j, e), k));
+      const r = summarize(values(base, k));
+      if (p.n === 0 && r.n === 0) continue;
+      rows.push([metricLabel(k), e, formatMetric(k, r.mean), formatMetric(k, p.mean), formatPct(improvementPct(p.mean, r.mean)), formatMetric(k, r.median), formatMetric(k, p.median), formatPct(improvementPct(p.median, r.median))]);
+    }
+  }
+  return mdTable(['metric', 'proactive', 'reactive mean', 'proactive mean', 'improvement (mean)', 'reactive median', 'proactive median', 'improvement (median)'], rows, 'llrrrrrr');
+}
+
+function breakdownSection(j: JournalData): string {
+  const rows: string[][] = [];
+  for (const e of experiments(j)) {
+    for (const k of ['mttr_ms', ...DELTA_KEYS]) {
+      const s = summarize(values(of(j, e), k));
+      if (s.n > 0 && (k !== 'mttr_ms' || e !== BASELINE)) rows.push([e, metricLabel(k), String(s.n), formatMs(s.mean), formatMs(s.median)]);
+    }
+  }
+  return rows.length ? mdTable(['experiment', 'interval', 'n', 'mean', 'median'], rows, 'llrrr') : 'No T-events were recorded in this run.';
+}
+
+function clockSection(j: JournalData): string {
+  const offsets = j.meta.clockOffsets ?? [];
+  if (offsets.length === 0) return 'No clock offsets were measured (all events come from the control host clock).';
+  const rows = [...offsets].sort((a, b) => a.node.localeCompare(b.node)).map((o) => [o.node, `${o.offsetMs.toFixed(1)} ms`, `± ${o.uncertaintyMs.toFixed(1)} ms`, `${o.rttMs.toFixed(1)} ms`, String(o.samples)]);
+  return `Offset = host clock − control host clock (round-trip midpoint of the fastest of the samples); every T-event was corrected by it.\n\n${mdTable(['node', 'offset', 'uncertainty', 'RTT', 'samples'], rows)}`;
+}
+
+function chartsSection(j: JournalData): string {
+  const files = chartFiles(j);
+  if (files.length === 0) return 'No chart data was recorded.';
+  return files.map((f) => `![${f.experiment} #${f.iteration} ${f.kind}](raw/${j.runId}/charts/${f.file})`).join('\n\n');
+}
+
+function reliabilitySection(j: JournalData): string {
+  const rows = (j.reliability ?? []).map((r) => [r.name, String(r.trials), String(r.passed), formatPct(r.trials > 0 ? (r.passed / r.trials) * 100 : null), r.notes ?? '']);
+  return mdTable(['check', 'trials', 'passed', 'rate', 'notes'], rows, 'lrrrl');
+}
+
+/** The run's markdown report (DESIGN.md §7). Pure: the same journal always gives the same bytes. */
+export function renderReport(journal: JournalData): string {
+  const parts = [
+    `# SwarmGuard experiment report — ${journal.runId}`,
+    '## Run',
+    metadata(journal),
+    '## SLO verdicts',
+    sloSection(journal),
+  ];
+  for (const e of experiments(journal)) {
+    parts.push(`## Experiment: ${e}`, '### Iterations', iterationsSection(journal, e), '### Statistics', statsSection(journal, e));
+  }
+  parts.push(
+    '## Proactive vs reactive',
+    comparisonSection(journal),
+    '## T0–T6 breakdown',
+    breakdownSection(journal),
+    '## Clock offsets',
+    clockSection(journal),
+    '## Charts',
+    chartsSection(journal),
+  );
+  if (journal.reliability) parts.push('## Reliability', reliabilitySection(journal));
+  return `${parts.join('\n\n')}\n`;
+}
