@@ -114,7 +114,7 @@ describe('the generated script, run by sh against 127.0.0.1', () => {
     await mkdir(bin);
     const busybox = (await run('sh', ['-c', 'command -v busybox']).catch(() => ({ stdout: '' }))).stdout.trim();
     if (!busybox) return expect.fail('busybox is not installed on this host; the wget path cannot be tested');
-    for (const applet of ['sh', 'date', 'sleep', 'awk', 'wget', 'grep', 'rm', 'cat', 'timeout']) await symlink(busybox, path.join(bin, applet));
+    for (const applet of ['sh', 'date', 'sleep', 'awk', 'wget', 'grep', 'rm', 'mv', 'cat', 'timeout']) await symlink(busybox, path.join(bin, applet));
     expectRun(await runScript([path.join(bin, 'sh')], { PATH: bin }));
   }, 20_000);
 

@@ -70,7 +70,8 @@ TIMEOUT=${timeoutS}
 MAX_MS=${plan.maxDurationS * 1000}
 SCHEDULE='${scheduleWords(rates)}'
 
-echo $$ > "$PIDFILE"
+# written whole (tmp + mv), so a reader never sees an empty pid file
+echo $$ > "$PIDFILE.tmp" && mv -f "$PIDFILE.tmp" "$PIDFILE"
 trap 'rm -f "$PIDFILE"; exit 143' TERM INT
 : > "$LOG"
 

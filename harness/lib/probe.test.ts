@@ -52,20 +52,21 @@ describe('AvailabilityProbe', () => {
   it('records ok, 503 and refused windows, and downtime spans them', async () => {
     backend = new Backend();
     await backend.listen();
-    const probe = new AvailabilityProbe({ url: backend.url, intervalMs: 50, timeoutMs: 500, durationMs: 1600 });
+    const probe = new AvailabilityProbe({ url: backend.url, intervalMs: 50, timeoutMs: 500, durationMs: 2400 });
     const run = probe.start();
     await sleep(400);
+    const failingFrom = performance.timeOrigin + performance.now();
     backend.mode = '503';
     await sleep(400);
     await backend.close(); // refused from now on
     await sleep(400);
     backend.mode = 'ok';
     await backend.listen(backend.port);
+    const upAgain = performance.timeOrigin + performance.now();
     const result = await run;
 
     const { samples } = result;
-    expect(samples.length).toBeGreaterThanOrEqual(28);
-    expect(samples.length).toBeLessThanOrEqual(32);
+    expect(samples.length + result.jitter.skipped).toBe(48); // every planned slot sent or counted as skipped
     expect(samples.map((s) => s.seq)).toEqual(samples.map((_, i) => i));
     const statuses = new Set(samples.map((s) => s.status));
     expect(statuses).toEqual(new Set([200, 503, 0]));
@@ -73,15 +74,17 @@ describe('AvailabilityProbe', () => {
     expect(refused.every((s) => s.error === 'ECONNREFUSED' && !s.ok && s.servedBy === null)).toBe(true);
     const ok = samples.find((s) => s.ok)!;
     expect(ok).toMatchObject({ status: 200, servedBy: 'c-1', node: 'worker-1' });
-    expect(samples.at(0)!.ok && samples.at(-1)!.ok).toBe(true);
+    expect(samples.at(0)).toMatchObject({ ok: true });
+    expect(samples.at(-1)).toMatchObject({ ok: true }); // reopened ~1200 ms in, long before the end
 
-    // one outage from the first 503 to the first success after reopening: ~800 ms
+    // one outage from the first 503 to the first success after reopening, within a probe interval
     const down = summarizeDowntime(samples);
     expect(down.intervals).toHaveLength(1);
-    expect(down.downtimeMs).toBeGreaterThan(650);
-    expect(down.downtimeMs).toBeLessThan(1000);
+    const [outage] = down.intervals;
+    expect(Math.abs(outage.start - failingFrom)).toBeLessThan(70);
+    expect(Math.abs(outage.end - upAgain)).toBeLessThan(70);
+    expect(down.downtimeMs).toBeGreaterThan(600);
     expect(result.jitter.p95Ms).toBeLessThan(50);
-    expect(result.jitter.skipped).toBe(0);
     // a fresh connection per probe: as many connections as requests that reached the server
     expect(backend.connections).toBeGreaterThanOrEqual(samples.filter((s) => s.status !== 0).length);
   });
