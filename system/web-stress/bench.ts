@@ -6,9 +6,14 @@
  * Network needs the lab (a sink and a non-loopback interface) and is skipped with a note.
  *
  *   npx tsx system/web-stress/bench.ts
+ *   npx tsx system/web-stress/bench.ts --cgroup-cpu=0.5   # also: CPU under a real cgroup v1 quota
+ *
+ * --cgroup-cpu (root, cgroup v1 with separate cpu and cpuacct mounts, as on the lab host) moves a
+ * second server into a temporary cgroup with that CPU quota, checks the targets against the
+ * cgroup's own cpuacct.usage, and removes the cgroup afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import Table from 'cli-table3';
@@ -92,17 +97,70 @@ async function allocatedMb(base: string): Promise<number> {
 
 const fmt = (value: number, digits = 1) => value.toFixed(digits);
 
+function startWebStress(port: number): { child: ChildProcess; pid: number } {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NODE_NAME: 'bench', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (child.pid === undefined) throw new Error('could not start web-stress');
+  return { child, pid: child.pid };
+}
+
+/** A temporary cgroup v1 pair (cpu with a quota, cpuacct for its own counter) holding one process. */
+async function cgroupSection(cores: number): Promise<void> {
+  const name = `web-stress-bench-${process.pid}`;
+  const cpuDir = `/sys/fs/cgroup/cpu/${name}`;
+  const acctDir = `/sys/fs/cgroup/cpuacct/${name}`;
+  if (!existsSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us') || !existsSync('/sys/fs/cgroup/cpuacct/cpuacct.usage')) {
+    console.log('--cgroup-cpu: no cgroup v1 cpu + cpuacct mounts here, skipped');
+    return;
+  }
+  mkdirSync(cpuDir);
+  mkdirSync(acctDir);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let server: { child: ChildProcess; pid: number } | null = null;
+  try {
+    writeFileSync(`${cpuDir}/cpu.cfs_period_us`, '100000');
+    writeFileSync(`${cpuDir}/cpu.cfs_quota_us`, String(Math.round(cores * 100000)));
+    // moved before its first tick: the app reads its limit from its own cgroup at start
+    server = startWebStress(port);
+    writeFileSync(`${cpuDir}/cgroup.procs`, String(server.pid));
+    writeFileSync(`${acctDir}/cgroup.procs`, String(server.pid));
+    await waitHealthy(base, server.child, 10_000);
+    const usage = () => Number(readFileSync(`${acctDir}/cpuacct.usage`, 'utf8')) / 1e9;
+    const table = new Table({ head: [`CPU target (% of ${cores} CPU quota)`, 'achieved (cgroup cpuacct)', 'error', 'app /metrics says', 'rest of host busy'] });
+    for (const target of [25, 50, 80]) {
+      await getJson(`${base}/stress/cpu?target=${target}&duration=30&ramp=0`);
+      await sleep(3000);
+      await getJson(`${base}/metrics`);
+      const u0 = usage();
+      const t0 = performance.now();
+      const { others } = await cpuPercent(server.pid, 5000);
+      const achieved = ((usage() - u0) / ((performance.now() - t0) / 1000) / cores) * 100;
+      const appSays = (await getJson(`${base}/metrics`)).cpu_percent as number;
+      await getJson(`${base}/stress/stop`);
+      table.push([target, `${fmt(achieved)} %`, `${achieved - target >= 0 ? '+' : ''}${fmt(achieved - target)}`, `${fmt(appSays)} %`, `${fmt(others)} %`]);
+      await sleep(500);
+    }
+    console.log(table.toString());
+  } finally {
+    if (server && server.child.exitCode === null) {
+      const exited = new Promise((resolve) => server?.child.once('exit', resolve));
+      server.child.kill('SIGKILL');
+      await exited;
+    }
+    rmdirSync(cpuDir);
+    rmdirSync(acctDir);
+  }
+}
+
 async function main(): Promise<void> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} not found: run \`npm run build\` first`);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NODE_NAME: 'bench', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('could not start web-stress');
+  const { child, pid } = startWebStress(port);
   try {
     await waitHealthy(base, child, 10_000);
     const startMs = performance.now() - t0;
@@ -157,6 +215,12 @@ async function main(): Promise<void> {
     console.log(`SIGTERM to exit: ${fmt(performance.now() - s0, 0)} ms (exit code ${code})`);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  const cgroupArg = process.argv.find((arg) => arg.startsWith('--cgroup-cpu='));
+  if (cgroupArg) {
+    const cores = Number(cgroupArg.split('=')[1]);
+    if (!(cores > 0 && cores <= HOST_CORES)) throw new Error(`${cgroupArg}: expected cores between 0 and ${HOST_CORES}`);
+    await cgroupSection(cores);
   }
 }
 

@@ -6,6 +6,7 @@ import { InflightResponses } from './inflight-responses.ts';
 import { realClock } from './clock.ts';
 import { createCpuMeter } from './cpu-meter.ts';
 import { CpuStress } from './cpu-stress.ts';
+import { standbyHolders, workerMemoryHolder } from './memory-holder.ts';
 import { MemoryStress } from './memory-stress.ts';
 import { memoryLimit, MetricsSampler } from './metrics-sampler.ts';
 import { parseNetworkSink } from './network-sink.ts';
@@ -19,7 +20,8 @@ export function createDeps(env: NodeJS.ProcessEnv): AppDeps {
   const meter = createCpuMeter(reader);
   const clock = realClock;
   const sink = parseNetworkSink(env.NETWORK_SINK);
-  const engines: StressEngine[] = [new CpuStress({ clock, meter }), new MemoryStress({ clock })];
+  const node = env.NODE_NAME || 'unknown';
+  const engines: StressEngine[] = [new CpuStress({ clock, meter }), new MemoryStress({ clock, holder: standbyHolders(workerMemoryHolder, 8) })];
   if (sink.ok) engines.push(new NetworkStress({ clock, sink: sink.sink }));
   return {
     supervisor: new StressSupervisor(engines),
@@ -27,10 +29,10 @@ export function createDeps(env: NodeJS.ProcessEnv): AppDeps {
     memoryLimit: () => memoryLimit(reader),
     sink,
     servedBy: hostname(),
-    node: env.NODE_NAME || 'unknown',
+    node,
     clock,
     lifecycle: { shuttingDown: false },
-    logger: { level: env.LOG_LEVEL ?? 'info', base: { component: 'web-stress' } },
+    logger: { level: env.LOG_LEVEL ?? 'info', base: { component: 'web-stress', node, container: hostname() } },
   };
 }
 
