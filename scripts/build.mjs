@@ -21,9 +21,19 @@ for (const name of components) {
     format: 'esm',
     sourcemap: false,
     logLevel: 'warning',
-    // ssh2/cpu-features have optional native parts that the components never use.
-    external: ['cpu-features', 'ssh2'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    // ssh2 (pulled in by docker-modem) has optional native parts that it loads in try/catch.
+    external: ['cpu-features', '*.node'],
+    // CommonJS dependencies expect require, __filename and __dirname
+    banner: {
+      js: [
+        "import { createRequire as __cr } from 'node:module';",
+        "import { fileURLToPath as __fu } from 'node:url';",
+        "import { dirname as __dn } from 'node:path';",
+        'const require = __cr(import.meta.url);',
+        'const __filename = __fu(import.meta.url);',
+        'const __dirname = __dn(__filename);',
+      ].join(' '),
+    },
   });
   console.log(`built dist/${name}/main.mjs`);
 }

@@ -14,18 +14,28 @@ import { waitFor } from './wait-for.ts';
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
- * The agent→manager token: from the environment variable lab.yaml names, or for the local lab one
- * made once and kept in the lab's state folder (never in the repository).
+ * A token from the environment variable lab.yaml names, or for the local lab one made once and kept
+ * in the lab's state folder (never in the repository).
  */
-export async function resolveToken(lab: LabConfig): Promise<string> {
-  const fromEnv = process.env[lab.swarmguard.token_env];
+async function tokenFrom(lab: LabConfig, envName: string, file: string, what: string): Promise<string> {
+  const fromEnv = process.env[envName];
   if (fromEnv) return fromEnv;
-  if (lab.kind !== 'local') throw new Error(`set ${lab.swarmguard.token_env} to the SwarmGuard token (lab.yaml swarmguard.token_env)`);
-  const file = join(stateDir(lab), 'swarmguard-token');
-  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  if (lab.kind !== 'local') throw new Error(`set ${envName} to the ${what} (named in lab.yaml)`);
+  const path = join(stateDir(lab), file);
+  if (existsSync(path)) return (await readFile(path, 'utf8')).trim();
   const token = randomBytes(24).toString('base64url');
-  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  await writeFile(path, `${token}\n`, { mode: 0o600 });
   return token;
+}
+
+/** The agent→manager token (alerts and reports). */
+export function resolveToken(lab: LabConfig): Promise<string> {
+  return tokenFrom(lab, lab.swarmguard.token_env, 'swarmguard-token', 'SwarmGuard token');
+}
+
+/** The time-series store's token (VictoriaMetrics in the local lab accepts any). */
+export function resolveInfluxToken(lab: LabConfig): Promise<string> {
+  return tokenFrom(lab, lab.influxdb.token_env, 'influx-token', 'InfluxDB 2 token');
 }
 
 /** A tag pushed to the lab registry, pinned to its digest so every node runs exactly that build. */
@@ -97,12 +107,12 @@ export async function deploySystem(lab: LabConfig, log: (line: string) => void =
   const byName = Object.fromEntries(await Promise.all(refs.map(async (r) => [r.split('/swarmguard/')[1].split(':')[0], await pinDigest(lab, r)])));
   const images = { agent: byName.agent, manager: byName.manager, 'web-stress': byName['web-stress'] } as SystemImages;
   const token = await resolveToken(lab);
-  const influxToken = process.env[lab.influxdb.token_env];
+  const influxToken = await resolveInfluxToken(lab);
   const inputs: SpecInputs = {
     images,
     tokenSecret: await ensureSecret(docker, 'swarmguard_token', token),
     config: await ensureConfig(docker, stringify(lab.swarmguard.config)),
-    influxTokenSecret: influxToken ? await ensureSecret(docker, 'swarmguard_influx_token', influxToken) : undefined,
+    influxTokenSecret: await ensureSecret(docker, 'swarmguard_influx_token', influxToken),
   };
   log('deploying services');
   await upsertService(docker, managerSpec(lab, inputs));

@@ -25,7 +25,7 @@ export async function baselineIteration(ctx: ExperimentContext, iteration: numbe
       intervalMs: lab.experiments.probe_interval_ms,
       durationMs: STEADY_MS + RECOVERY_LIMIT_MS + 5000,
     });
-    const running = probe.start();
+    probe.start();
     await sleep(STEADY_MS);
     const nodeDocker = ctx.nodes.get(task.node);
     if (!nodeDocker) throw new Error(`no Docker client for node ${task.node}`);

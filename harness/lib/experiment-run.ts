@@ -1,0 +1,89 @@
+import { readFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { $ } from 'zx';
+import { stringify } from 'yaml';
+import type { LabConfig } from './lab-config.ts';
+import { Journal, configHash } from './journal.ts';
+import type { IterationRecord } from './journal-schema.ts';
+import { SLOS, evaluate, type MeasurementRow } from './slo.ts';
+import { measureClockOffsets } from './lab-clocks.ts';
+import type { ClockOffset } from './types.ts';
+import { makeContext, type ExperimentContext, type IterationResult } from './experiments/context.ts';
+import { writeReport } from './report-files.ts';
+
+async function gitCommit(): Promise<string> {
+  const r = await $({ nothrow: true, quiet: true })`git rev-parse --short=12 HEAD`;
+  const dirty = (await $({ nothrow: true, quiet: true })`git status --porcelain --untracked-files=no`).stdout.trim();
+  return r.exitCode === 0 ? `${r.stdout.trim()}${dirty ? '-dirty' : ''}` : 'unknown';
+}
+
+/**
+ * One run of experiments: the journal they write to, the clock offsets they correct by, and the SLO
+ * verdicts of each iteration (evaluated against the iterations of the same run so far, so the
+ * baseline, which runs first, is the reference of the proactive MTTR).
+ */
+export class ExperimentRun {
+  private readonly rows: MeasurementRow[] = [];
+
+  private constructor(
+    readonly ctx: ExperimentContext,
+    readonly journal: Journal,
+    readonly offsets: ClockOffset[],
+    readonly outDir: string,
+  ) {}
+
+  static async open(lab: LabConfig, opts: { labFile: string; outDir?: string; log?: (l: string) => void }): Promise<ExperimentRun> {
+    const ctx = makeContext(lab, opts.log);
+    const outDir = opts.outDir ?? 'results';
+    const offsets = await measureClockOffsets(lab);
+    const info = (await ctx.docker.version()) as { Version: string; ApiVersion: string };
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    const labText = await readFile(opts.labFile, 'utf8');
+    const journal = await Journal.create(join(outDir, 'raw'), {
+      gitCommit: await gitCommit(),
+      versions: { swarmguard: pkg.version, node: process.version, docker: `${info.Version} (API ${info.ApiVersion})` },
+      lab: `${lab.name} (${lab.kind}, 1 manager + ${lab.swarm.workers.length} workers)`,
+      configHash: configHash(`${labText}\n${stringify(lab.swarmguard.config)}`),
+      startedAt: new Date().toISOString(),
+      clockOffsets: offsets,
+    });
+    return new ExperimentRun(ctx, journal, offsets, outDir);
+  }
+
+  /** Runs one iteration, judges it against the SLOs and records it; an iteration that throws is recorded as an error. */
+  async iteration(experiment: string, iteration: number, work: () => Promise<IterationResult>): Promise<IterationRecord> {
+    let result: IterationResult;
+    const startedAt = Date.now();
+    try {
+      result = await work();
+    } catch (err) {
+      const message = (err as Error).message;
+      this.ctx.log(`${experiment} #${iteration}: ERROR ${message}`);
+      result = {
+        record: {
+          experiment, iteration, params: {}, startedAt, endedAt: Date.now(), events: [],
+          probes: { summary: { samples: 0, failed: 0, downtimeMs: 0 } }, outcome: 'error', error: message, measurements: {}, slo: [],
+        },
+        probes: [],
+      };
+    }
+    const record = result.record;
+    this.rows.push({ experiment: record.experiment, iteration: record.iteration, values: record.measurements });
+    const verdicts = evaluate(SLOS, this.rows).filter((v) => v.experiment === record.experiment && v.iteration === record.iteration);
+    record.slo = verdicts.map((v) => ({ ...v }));
+    if (record.outcome !== 'error' && verdicts.some((v) => v.pass === false)) record.outcome = 'failed';
+    await this.journal.addIteration(record, result.probes);
+    return record;
+  }
+
+  get failed(): boolean {
+    return this.journal.iterations.some((i) => i.outcome !== 'passed');
+  }
+
+  /** Ends the run: end time in the journal, markdown report and charts written. */
+  async finish(): Promise<string> {
+    await this.journal.updateMeta({ endedAt: new Date().toISOString() });
+    await mkdir(this.outDir, { recursive: true });
+    return writeReport(this.journal.dir, this.outDir);
+  }
+}
