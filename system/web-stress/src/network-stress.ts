@@ -15,15 +15,23 @@ export interface DatagramSender {
 
 export type SenderFactory = (sink: NetworkSink) => Promise<DatagramSender>;
 
+const isLoopback = (address: string) => address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
+
 /**
  * Resolves the sink once and sends unconnected, so an ICMP "port unreachable" from a sink
- * without a listener does not turn later sends into ECONNREFUSED errors.
+ * without a listener does not turn later sends into ECONNREFUSED errors. A loopback sink is
+ * refused unless allowed (tests): its traffic would never leave the container's interface.
  */
-export const udpSender: SenderFactory = async (sink) => {
+export const createUdpSender = (options: { allowLoopback?: boolean } = {}): SenderFactory => async (sink) => {
   const { address, family } = await lookup(sink.host).catch((error: unknown) => {
     const reason = error instanceof Error ? error.message : String(error);
     throw new SinkUnavailableError(`network stress unavailable: NETWORK_SINK host ${JSON.stringify(sink.host)} does not resolve (${reason})`);
   });
+  if (isLoopback(address) && !options.allowLoopback) {
+    throw new SinkUnavailableError(
+      `network stress unavailable: NETWORK_SINK host ${JSON.stringify(sink.host)} is loopback (${address}); its traffic would not leave the container`,
+    );
+  }
   const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
   let errors = 0;
   socket.on('error', () => {
@@ -72,7 +80,7 @@ export class NetworkStress extends RampedEngine {
   constructor(deps: NetworkStressDeps) {
     super(deps.clock, deps.tickMs ?? 10);
     this.sink = deps.sink;
-    this.senderFactory = deps.sender ?? udpSender;
+    this.senderFactory = deps.sender ?? createUdpSender();
     this.payload = Buffer.alloc(deps.payloadBytes ?? 1400, 0x5a);
     this.maxBurstMs = deps.maxBurstMs ?? 50;
   }

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { parseNetworkSink } from '../src/network-sink.ts';
-import { NetworkStress, WIRE_OVERHEAD_BYTES, udpSender } from '../src/network-stress.ts';
+import { NetworkStress, WIRE_OVERHEAD_BYTES, createUdpSender } from '../src/network-stress.ts';
 import { FakeClock, FakeSender, flush } from './fakes.ts';
 
 const sink = { host: '192.0.2.9', port: 9999 };
@@ -81,7 +81,7 @@ describe('udpSender (real socket)', () => {
       received += msg.length;
     });
     await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
-    const sender = await udpSender({ host: 'localhost', port: server.address().port });
+    const sender = await createUdpSender({ allowLoopback: true })({ host: 'localhost', port: server.address().port });
     for (let i = 0; i < 5; i++) sender.send(Buffer.alloc(1400));
     const t0 = performance.now();
     while (received < 7000 && performance.now() - t0 < 2000) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -92,11 +92,18 @@ describe('udpSender (real socket)', () => {
   });
 });
 
-describe('udpSender with a sink that does not resolve', () => {
-  it('fails with a 409 error naming the host', async () => {
-    await expect(udpSender({ host: 'no-such-sink.invalid', port: 9 })).rejects.toMatchObject({
+describe('udpSender refusals', () => {
+  it('a host that does not resolve is a 409 naming the host', async () => {
+    await expect(createUdpSender()({ host: 'no-such-sink.invalid', port: 9 })).rejects.toMatchObject({
       statusCode: 409,
       message: expect.stringContaining('NETWORK_SINK host "no-such-sink.invalid" does not resolve'),
+    });
+  });
+
+  it('refuses a loopback sink: its traffic would not leave the container', async () => {
+    await expect(createUdpSender()({ host: '127.0.0.1', port: 9 })).rejects.toMatchObject({
+      statusCode: 409,
+      message: expect.stringContaining('is loopback (127.0.0.1)'),
     });
   });
 });
