@@ -92,14 +92,26 @@ export async function resetApp(lab: LabConfig, docker: Docker, timeoutMs = 90_00
   await stopAllStress(lab);
   await setServiceShape(docker, service, { replicas: lab.app.replicas, constraints: ['node.role==worker'] });
   return waitFor(
-    `${service} back to ${lab.app.replicas} running task(s)`,
+    `${service} back to ${lab.app.replicas} running task(s), served only by them`,
     async () => {
       const tasks = await appTasks(docker, service);
       const running = tasks.filter((t) => t.state === 'running');
       if (running.length !== lab.app.replicas || tasks.length !== lab.app.replicas) return undefined;
-      const res = await fetch(`${lab.entrypoint}${lab.app.healthcheck.path}`, { signal: AbortSignal.timeout(1000) });
-      return res.ok ? running : undefined;
+      return (await servedOnlyBy(lab, running.map((t) => t.containerId))) ? running : undefined;
     },
     { timeoutMs, intervalMs: 500 },
   );
+}
+
+/**
+ * True when a few requests through the entrypoint all succeed and all come from these containers:
+ * a task that swarm already replaced can go on answering while it drains.
+ */
+export async function servedOnlyBy(lab: LabConfig, containerIds: string[], requests = 6): Promise<boolean> {
+  for (let i = 0; i < requests; i++) {
+    const res = await fetch(`${lab.entrypoint}${lab.app.healthcheck.path}`, { signal: AbortSignal.timeout(1000) });
+    const by = res.headers.get('x-served-by') ?? '';
+    if (!res.ok || !by || !containerIds.some((id) => id.startsWith(by))) return false;
+  }
+  return true;
 }
