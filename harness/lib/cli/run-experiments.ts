@@ -1,0 +1,53 @@
+import type { LabConfig } from '../lab-config.ts';
+import { LocalLab } from '../../lab/local-lab.ts';
+import { deploySystem } from '../deploy.ts';
+import { ExperimentRun } from '../experiment-run.ts';
+import { resetApp } from '../app-control.ts';
+import type { ExperimentVariant } from '../experiments/registry.ts';
+import { summaryTable } from './suite-summary.ts';
+
+export interface RunOptions {
+  labFile: string;
+  iterations: number;
+  outDir: string;
+  log: (line: string) => void;
+}
+
+/**
+ * Lab up (local), SwarmGuard deployed, each variant × iterations recorded in one journal, report
+ * written, summary printed. Returns the exit code: 1 when any iteration failed an SLO or erred.
+ */
+export async function runExperiments(lab: LabConfig, variants: ExperimentVariant[], opts: RunOptions): Promise<number> {
+  const { log } = opts;
+  if (lab.kind === 'local') {
+    log('lab up');
+    await new LocalLab(lab).up();
+  }
+  log('deploying SwarmGuard');
+  const d = await deploySystem(lab);
+  log(`deployed in ${d.seconds.toFixed(1)} s`);
+  const run = await ExperimentRun.open(lab, { labFile: opts.labFile, outDir: opts.outDir, log });
+  log(`run ${run.journal.runId}: ${[...new Set(variants.map((v) => v.experiment))].join(', ')} × ${opts.iterations}`);
+  const counters = new Map<string, number>();
+  for (const variant of variants) {
+    for (let i = 1; i <= opts.iterations; i++) {
+      const iteration = (counters.get(variant.experiment) ?? 0) + 1;
+      counters.set(variant.experiment, iteration);
+      log(`${variant.experiment} (${variant.label}) iteration ${i}/${opts.iterations}`);
+      const r = await run.iteration(variant.experiment, iteration, () => variant.run(run.ctx, iteration, run.offsets));
+      const failed = r.slo.filter((v) => v.pass === false).map((v) => v.name);
+      log(`${variant.experiment} #${iteration}: ${r.outcome}${failed.length ? ` (${failed.join(', ')})` : ''}${r.error ? ` — ${r.error}` : ''}`);
+    }
+  }
+  await resetApp(lab, run.ctx.docker).catch((err: Error) => log(`reset after the run failed: ${err.message}`));
+  const report = await run.finish();
+  console.log(summaryTable(run.journal.toJSON()));
+  log(`report: ${report}`);
+  log(`raw data: ${run.journal.dir}`);
+  return run.failed ? 1 : 0;
+}
+
+export function elapsedLog(): (line: string) => void {
+  const started = performance.now();
+  return (line) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
+}

@@ -1,0 +1,23 @@
+import type { ClockOffset } from '../types.ts';
+import { baselineIteration } from './baseline.ts';
+import { scenario1Iteration } from './scenario1.ts';
+import type { ExperimentContext, IterationResult } from './context.ts';
+
+/** One runnable variant of an experiment, e.g. scenario 1 under CPU stress. */
+export interface ExperimentVariant {
+  experiment: string;
+  label: string;
+  run: (ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]) => Promise<IterationResult>;
+}
+
+/**
+ * The experiments of the full suite, in the order they run: the baseline first, since the proactive
+ * MTTR is judged against the baseline of the same run.
+ */
+export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
+  baseline: [{ experiment: 'baseline', label: 'kill -9', run: (ctx, i) => baselineIteration(ctx, i) }],
+  scenario1: [
+    { experiment: 'scenario1', label: 'CPU stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'cpu', o) },
+    { experiment: 'scenario1', label: 'memory stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'memory', o) },
+  ],
+};
