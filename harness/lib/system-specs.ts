@@ -74,7 +74,8 @@ export function managerSpec(lab: LabConfig, inputs: SpecInputs): Record<string, 
     TaskTemplate: {
       ContainerSpec: {
         Image: inputs.images.manager,
-        Env: [...c.env, `PORT=${port}`],
+        // only the application under test: test services of the lab tests are not the manager's business
+        Env: [...c.env, `PORT=${port}`, `MANAGED_SERVICES=${lab.app.service}`],
         Mounts: c.mounts,
         Secrets: c.secrets,
         Configs: c.configs,
