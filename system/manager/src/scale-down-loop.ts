@@ -21,7 +21,8 @@ export interface ScaleDownStatus {
  * again. No fresh reports, or fewer reports than replicas, means no scale-down.
  */
 export class ScaleDownLoop {
-  private readonly idleSince = new Map<string, number>();
+  /** When the service's idle period began, and at how many replicas (another count: a new period). */
+  private readonly idleSince = new Map<string, { since: number; replicas: number }>();
   private readonly status = new Map<string, ScaleDownStatus>();
   private timer?: ReturnType<typeof setTimeout>;
   private stopped = true;
@@ -89,8 +90,11 @@ export class ScaleDownLoop {
       };
       if (entries.length < replicas) { skip('incomplete_reports', { totals }); continue; }
       if (!fitsInFewerReplicas(rules, totals, replicas)) { skip('busy', { totals }); continue; }
-      const since = this.idleSince.get(name) ?? now;
-      this.idleSince.set(name, since);
+      // A scale-up can fall between two ticks (it takes ~2 s, a tick is every check_interval s):
+      // idle time counted at fewer replicas must not count for the new replica.
+      const prev = this.idleSince.get(name);
+      const since = prev && prev.replicas === replicas ? prev.since : now;
+      this.idleSince.set(name, { since, replicas });
       const idleForMs = now - since;
       this.note({ service: name, replicas, state: 'idle', idleForMs, totals });
       if (idleForMs < rules.scale_down_cooldown * 1000) continue;

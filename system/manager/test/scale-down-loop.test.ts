@@ -71,6 +71,20 @@ describe('scale-down loop', () => {
     expect(h.named('action_started')).toHaveLength(1);
   });
 
+  it('a scale-up between two ticks restarts the idle timer: the new replica gets a full period', async () => {
+    // seen on the lab: with check_interval 5 s a 1.7 s scale-up fell between ticks, and the idle time
+    // counted at 2 replicas removed the third replica 21 s after it came (scale_down_cooldown 30 s)
+    const h = setup({ on: ['worker-1', 'worker-2'], yaml: 'scenarios: {scenario2_scaling: {scale_down_cooldown: 10, scale_up_cooldown: 0}}\nmanager: {services: [web-stress]}' });
+    await runFor(h, 8, () => m(10, 10));
+    await h.manager.handleAlert(alertFor(h.swarm, {}, 'scenario2_scaling'), h.clock.now());
+    await h.manager.idle();
+    expect(h.swarm.spec('web-stress').Mode?.Replicated?.Replicas).toBe(3);
+    await runFor(h, 9, () => m(10, 10));
+    expect(h.named('action_started').filter((e) => e.action === 'scale_down')).toHaveLength(0);
+    await runFor(h, 3, () => m(10, 10));
+    expect(h.named('action_started').filter((e) => e.action === 'scale_down')).toHaveLength(1);
+  });
+
   it('no reports, or fewer reports than replicas, means no scale-down', async () => {
     const h = setup({ on: ['worker-1', 'worker-2'], yaml: YAML });
     for (let s = 0; s < 20; s += 1) {
