@@ -1,0 +1,129 @@
+/**
+ * Issue 5 (b) on the real local lab: scale-up 1 → 2 → 3 on scenario-2 alerts, each new replica
+ * serving traffic through the HAProxy entrypoint; then, with no load, the manager's own background
+ * loop scales back to 1 from the agents' real reports (scale_down_cooldown 30 s per step). A probe
+ * every 100 ms through the entrypoint must see no failure during any of it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadLab } from '../../harness/lib/lab-config.ts';
+import { deploySystem, resolveToken } from '../../harness/lib/deploy.ts';
+import { appTasks, resetApp, type AppTask } from '../../harness/lib/app-control.ts';
+import { AvailabilityProbe } from '../../harness/lib/probe.ts';
+import { samplesBetween, summarizeDowntime } from '../../harness/lib/downtime.ts';
+import { makeContext } from '../../harness/lib/experiments/context.ts';
+import { restartManager } from '../../harness/lib/experiments/manager-control.ts';
+import { managerEvents } from '../../harness/lib/manager-api.ts';
+import type { TimingEvent } from '../../harness/lib/types.ts';
+import { waitFor } from '../../harness/lib/wait-for.ts';
+import { epochNow, eventOf, forgeAlert, managerStateView, postAlert, serviceView, waitActionEvents } from './bench/lab-alerts.ts';
+
+const lab = await loadLab();
+const ctx = makeContext(lab);
+const docker = ctx.docker;
+const service = lab.app.service;
+const rules = lab.swarmguard.config.scenarios.scenario2_scaling!;
+const scaleDownCooldownMs = (rules.scale_down_cooldown ?? 180) * 1000;
+let token = '';
+let probe: AvailabilityProbe;
+let testStart = 0;
+let lastScaleUpEnd = 0;
+const figures: Record<string, unknown>[] = [];
+
+const running = async (): Promise<AppTask[]> => (await appTasks(docker, service)).filter((t) => t.state === 'running');
+
+beforeAll(async () => {
+  await deploySystem(lab);
+  token = await resolveToken(lab);
+  await resetApp(lab, docker);
+  await restartManager(ctx); // no cooldowns, nothing scaled yet
+  testStart = epochNow();
+  probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: 100, durationMs: 400_000 });
+  probe.start();
+});
+
+afterAll(async () => {
+  await probe?.stop();
+  await resetApp(lab, docker);
+  console.table(figures);
+});
+
+describe.sequential('manager on the lab: scale-up on alerts, scale-down when idle', () => {
+  for (const to of [2, 3]) {
+    it(`scales ${to - 1} → ${to} on a scenario-2 alert; the new replica serves traffic; 0 failed probes`, async () => {
+      // the previous scale-up's cooldown (scale_up_cooldown) must be over, or the alert is rightly ignored
+      await waitFor('no scale_up cooldown on the manager', async () => !(await managerStateView(lab)).cooldowns.some((c) => c.service === service), {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      });
+      const before = await running();
+      expect(before).toHaveLength(to - 1);
+      const subject = before[0]!;
+      const since = epochNow() - 1;
+      const answer = await postAlert(lab, token, forgeAlert(service, { node: subject.node, containerId: subject.containerId, taskId: subject.id }, 'scenario2_scaling'));
+      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+      expect(answer.body).toMatchObject({ accepted: true, decision: 'scale_up' });
+      const events = await waitActionEvents(lab, since, String(answer.body.actionId), 90_000);
+      expect(events.find((e) => e.event === 'action_failed')).toBeUndefined();
+      const t4 = eventOf(events, 'action_started').t;
+      const ready = eventOf(events, 'replacement_ready');
+      expect((await serviceView(docker, service)).replicas).toBe(to);
+
+      const now = await running();
+      expect(now).toHaveLength(to);
+      const fresh = now.find((t) => t.id === ready.newTaskId);
+      expect(fresh, `new task ${String(ready.newTaskId)} running`).toBeDefined();
+      expect(before.map((t) => t.node)).not.toContain(fresh!.node);
+      // the probe (a new connection each time, balanced by HAProxy) sees the new container answer
+      const served = await waitFor(
+        `probe answered by the new replica ${fresh!.containerId.slice(0, 12)} on ${fresh!.node}`,
+        async () => probe.snapshot().find((s) => s.ok && s.sentAt >= ready.t && s.servedBy !== null && fresh!.containerId.startsWith(s.servedBy)),
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
+      lastScaleUpEnd = eventOf(events, 'action_completed').t;
+      const failed = summarizeDowntime(probe.snapshot()).failed;
+      figures.push({ step: `up ${to - 1}→${to}`, t5_t4_ms: Math.round(ready.t - t4), firstServed_after_T5_ms: Math.round(served.sentAt - ready.t), node: fresh!.node, failedSoFar: failed });
+      expect(failed).toBe(0);
+    });
+  }
+
+  it('scales back 3 → 2 → 1 by itself when idle (real agent reports), one step per scale_down_cooldown, 0 failed probes', async () => {
+    const start = lastScaleUpEnd || epochNow() - 1;
+    const steps: TimingEvent[][] = [];
+    let lastEnd = start;
+    for (const to of [2, 1]) {
+      const decision = await waitFor(
+        `scale-down decision to ${to}`,
+        async () => (await managerEvents(lab, lastEnd)).find((e) => e.event === 'decision_made' && e.decision === 'scale_down' && e.service === service),
+        { timeoutMs: scaleDownCooldownMs + 60_000, intervalMs: 500 },
+      );
+      // each step waits a full scale_down_cooldown after the previous change of the replica count
+      expect(decision.t - lastEnd).toBeGreaterThanOrEqual(scaleDownCooldownMs);
+      const events = await waitActionEvents(lab, lastEnd, String(decision.actionId), 90_000);
+      expect(events.find((e) => e.event === 'action_failed')).toBeUndefined();
+      const done = eventOf(events, 'action_completed');
+      expect(done.replicas).toBe(to);
+      await waitFor(`${to} running task(s)`, async () => (await appTasks(docker, service)).length === to, { timeoutMs: 30_000, intervalMs: 250 });
+      steps.push(events);
+      const t4 = eventOf(events, 'action_started').t;
+      figures.push({
+        step: `down ${to + 1}→${to}`,
+        since_previous_action_end_ms: Math.round(decision.t - lastEnd),
+        idle_reason: decision.reason,
+        t4_completed_ms: Math.round(done.t - t4),
+      });
+      lastEnd = done.t;
+    }
+    expect((await serviceView(docker, service)).replicas).toBe(1);
+    // a removed replica can drain for a few seconds; watch the entrypoint a while longer
+    await new Promise((r) => setTimeout(r, 5000));
+    const all = probe.snapshot();
+    const during = samplesBetween(all, start, epochNow());
+    const down = summarizeDowntime(during);
+    figures.push({ step: 'scale-down window', probes: during.length, failed: down.failed, downtimeMs: Math.round(down.downtimeMs) });
+    const whole = summarizeDowntime(samplesBetween(all, testStart, epochNow()));
+    figures.push({ step: 'whole test', probes: whole.samples, failed: whole.failed });
+    expect(down.failed, JSON.stringify(down.intervals)).toBe(0);
+    expect(whole.failed).toBe(0);
+    expect(steps).toHaveLength(2);
+  });
+});
