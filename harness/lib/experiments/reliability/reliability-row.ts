@@ -1,0 +1,46 @@
+import type { Journal } from '../../journal.ts';
+import type { IterationRecord, ReliabilityRecord } from '../../journal-schema.ts';
+import { formatMetric } from '../../format.ts';
+
+type Notes = (iterations: readonly IterationRecord[]) => string;
+
+const sum = (its: readonly IterationRecord[], key: string) => its.reduce((s, i) => s + (i.measurements[key] ?? 0), 0);
+const max = (its: readonly IterationRecord[], key: string) => {
+  const vs = its.map((i) => i.measurements[key]).filter((v): v is number => typeof v === 'number');
+  return vs.length ? formatMetric(key, Math.max(...vs)) : '—';
+};
+
+/** What each reliability experiment injects and measures, for the report's "Reliability" row. */
+const NOTES: Record<string, Notes> = {
+  'bad-input': (its) =>
+    `injected: unauthenticated, wrong-token, malformed, mistyped, oversized, unknown-name and stale requests plus seeded random payloads to the manager, bad query parameters to web-stress, random lab.yaml mutations; ` +
+    `measured: ${sum(its, 'bad_inputs_tried')} bad inputs, ${sum(its, 'unexpected_answers')} unexpected answers, ${sum(its, 'swarm_changes')} swarm changes, ${sum(its, 'manager_restarts')} manager restarts`,
+  'agent-restart': (its) =>
+    `injected: SIGKILL of the agent container on the app task's node, then CPU stress; ` +
+    `measured: agent back (kill → agent_started) max ${max(its, 'agent_restart_ms')}, alerts resumed (agent_started → first alert T2) max ${max(its, 'alerts_resume_ms')}, migrations ${sum(its, 'migrations')}, failed requests ${sum(its, 'failed_requests')}`,
+  'tsdb-down': (its) =>
+    `injected: VictoriaMetrics stopped (SIGTERM) for a whole scenario-1 CPU iteration; ` +
+    `measured: MTTR max ${max(its, 'mttr_ms')}, T2−T1 max ${max(its, 't2_t1_ms')}, T3−T2 max ${max(its, 't3_t2_ms')}, failed requests ${sum(its, 'failed_requests')}, task restarts ${sum(its, 'task_restarts')}`,
+};
+
+/**
+ * Adds (or replaces) the Reliability row of experiment `name` from its iterations in the journal:
+ * trials = iterations run, passed = iterations whose outcome is passed.
+ */
+export async function addReliabilityRow(journal: Journal, name: string): Promise<ReliabilityRecord> {
+  const data = journal.toJSON();
+  const its = data.iterations.filter((i) => i.experiment === name);
+  const row: ReliabilityRecord = {
+    name,
+    trials: its.length,
+    passed: its.filter((i) => i.outcome === 'passed').length,
+    notes: NOTES[name]?.(its) ?? `measured: ${its.length} iterations`,
+  };
+  await journal.setReliability([...(data.reliability ?? []).filter((r) => r.name !== name), row]);
+  return row;
+}
+
+/** True for the experiments that have a row in the report's Reliability section. */
+export function isReliabilityExperiment(name: string): boolean {
+  return Object.hasOwn(NOTES, name);
+}
