@@ -1,0 +1,71 @@
+import { stateDir } from '../../lab-config.ts';
+import { LabPaths } from '../../../lab/lab-paths.ts';
+import { ensureVictoriaMetrics, tcpOpen } from '../../../lab/lab-services.ts';
+import { isAlive, readPid, stopPid } from '../../../lab/processes.ts';
+import { scrapeEvents } from '../../log-scraper.ts';
+import { AGENT_SERVICE, MANAGER_SERVICE } from '../../system-specs.ts';
+import type { ClockOffset } from '../../types.ts';
+import { epochNow, type ExperimentContext, type IterationResult } from '../context.ts';
+import { scenario1Iteration } from '../scenario1.ts';
+
+/** Tasks of a service created after `since` (epoch ms): each one a start of a new container. */
+async function tasksCreatedSince(ctx: ExperimentContext, service: string, since: number): Promise<number> {
+  const tasks = (await ctx.docker.listTasks({ filters: { service: [service] } })) as Array<{ CreatedAt: string }>;
+  return tasks.filter((t) => Date.parse(t.CreatedAt) > since).length;
+}
+
+/**
+ * Time-series store down (issue 7 §5): the local lab's VictoriaMetrics is stopped (SIGTERM) for a
+ * whole scenario-1 CPU iteration and always started again afterwards. The migration must complete
+ * as in a normal run; agents and manager must not restart (the manager's one restart is the one
+ * every scenario-1 iteration does at its start).
+ */
+export async function tsdbDownIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<IterationResult> {
+  const { lab } = ctx;
+  if (lab.kind !== 'local') throw new Error(`tsdb-down stops the local lab's VictoriaMetrics; lab ${lab.name} is ${lab.kind}, nothing was done`);
+  const paths = new LabPaths(stateDir(lab));
+  const vm = paths.service('victoria-metrics');
+  const { hostname, port } = new URL(lab.influxdb.url);
+  const pid = readPid(vm.pidFile);
+  if (!isAlive(pid) || !(await tcpOpen(hostname, Number(port)))) {
+    throw new Error(`VictoriaMetrics is not running before the experiment (pid file ${vm.pidFile}, ${lab.influxdb.url})`);
+  }
+  const startedAt = epochNow();
+  let inner: IterationResult;
+  let downThroughout: boolean;
+  let stoppedAt: number;
+  try {
+    ctx.log(`tsdb-down #${iteration}: SIGTERM to VictoriaMetrics (pid ${pid})`);
+    await stopPid(pid, 10_000);
+    stoppedAt = epochNow();
+    if (await tcpOpen(hostname, Number(port))) throw new Error(`${lab.influxdb.url} still accepts connections after VictoriaMetrics was stopped`);
+    inner = await scenario1Iteration(ctx, iteration, 'cpu', offsets);
+    downThroughout = !(await tcpOpen(hostname, Number(port)));
+  } finally {
+    const fresh = await ensureVictoriaMetrics(paths, lab);
+    ctx.log(`tsdb-down #${iteration}: VictoriaMetrics started again (pid ${fresh})`);
+  }
+  const downMs = epochNow() - stoppedAt;
+  const agentEvents = await scrapeEvents(ctx.docker, stoppedAt, [AGENT_SERVICE]);
+  const failedNodes = new Set(agentEvents.filter((e) => e.event === 'influx_write_failed').map((e) => e.node));
+  const agentStarts = await tasksCreatedSince(ctx, AGENT_SERVICE, startedAt);
+  const managerStarts = await tasksCreatedSince(ctx, MANAGER_SERVICE, startedAt);
+  const taskRestarts = agentStarts + Math.max(0, managerStarts - 1);
+  const r = inner.record;
+  const problems = [
+    ...(r.error ? [r.error] : []),
+    ...(downThroughout ? [] : ['VictoriaMetrics was listening again before the iteration ended']),
+    ...(taskRestarts ? [`${agentStarts} agent and ${managerStarts} manager task(s) started during the iteration (1 manager start expected)`] : []),
+  ];
+  const record = {
+    ...r,
+    experiment: 'tsdb-down',
+    params: { ...r.params, tsdb: lab.influxdb.url, tsdbDownMs: Math.round(downMs), agentsReportingInfluxFailure: [...failedNodes].sort() },
+    outcome: problems.length ? ('error' as const) : r.outcome,
+    ...(problems.length ? { error: problems.join('; ') } : {}),
+    measurements: { ...r.measurements, tsdb_down_ms: downMs, task_restarts: taskRestarts, influx_failure_nodes: failedNodes.size },
+    marks: [{ label: 'TSDB stopped', t: stoppedAt }, ...(r.marks ?? [])],
+  };
+  ctx.log(`tsdb-down #${iteration}: TSDB down ${(downMs / 1000).toFixed(1)} s, ${failedNodes.size} agent(s) logged influx_write_failed, ${taskRestarts} task restarts${problems.length ? `; ERROR ${problems.join('; ')}` : ''}`);
+  return { record, probes: inner.probes };
+}
