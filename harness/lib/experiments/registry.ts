@@ -1,6 +1,8 @@
 import type { ClockOffset } from '../types.ts';
 import { baselineIteration } from './baseline.ts';
 import { scenario1Iteration } from './scenario1.ts';
+import { badInputIteration } from './reliability/bad-input.ts';
+import { tsdbDownIteration } from './reliability/tsdb-down.ts';
 import type { ExperimentContext, IterationResult } from './context.ts';
 
 /** One runnable variant of an experiment, e.g. scenario 1 under CPU stress. */
@@ -20,4 +22,7 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
     { experiment: 'scenario1', label: 'CPU stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'cpu', o) },
     { experiment: 'scenario1', label: 'memory stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'memory', o) },
   ],
+  // reliability (issue 7): tsdb-down stops the local lab's VictoriaMetrics and errs on a remote lab
+  'bad-input': [{ experiment: 'bad-input', label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml' }) }],
+  'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o) }],
 };
