@@ -5,6 +5,7 @@ import { ExperimentRun } from '../experiment-run.ts';
 import { resetApp } from '../app-control.ts';
 import type { ExperimentVariant } from '../experiments/registry.ts';
 import { summaryTable } from './suite-summary.ts';
+import { addReliabilityRow, isReliabilityExperiment } from '../experiments/reliability/reliability-row.ts';
 
 export interface RunOptions {
   labFile: string;
@@ -29,7 +30,8 @@ export async function runExperiments(lab: LabConfig, variants: ExperimentVariant
   const run = await ExperimentRun.open(lab, { labFile: opts.labFile, outDir: opts.outDir, log });
   log(`run ${run.journal.runId}: ${[...new Set(variants.map((v) => v.experiment))].join(', ')} × ${opts.iterations}`);
   const counters = new Map<string, number>();
-  for (const variant of variants) {
+  for (const skipped of variants.filter((v) => v.supports && !v.supports(lab))) log(`${skipped.experiment} (${skipped.label}) skipped: not for a ${lab.kind} lab`);
+  for (const variant of variants.filter((v) => !v.supports || v.supports(lab))) {
     for (let i = 1; i <= opts.iterations; i++) {
       const iteration = (counters.get(variant.experiment) ?? 0) + 1;
       counters.set(variant.experiment, iteration);
@@ -40,6 +42,7 @@ export async function runExperiments(lab: LabConfig, variants: ExperimentVariant
     }
   }
   await resetApp(lab, run.ctx.docker).catch((err: Error) => log(`reset after the run failed: ${err.message}`));
+  for (const e of new Set(variants.map((v) => v.experiment))) if (isReliabilityExperiment(e)) await addReliabilityRow(run.journal, e);
   const report = await run.finish();
   console.log(summaryTable(run.journal.toJSON()));
   log(`report: ${report}`);

@@ -1,4 +1,5 @@
 import type { ClockOffset } from '../types.ts';
+import type { LabConfig } from '../lab-config.ts';
 import { baselineIteration } from './baseline.ts';
 import { scenario1Iteration } from './scenario1.ts';
 import { badInputIteration } from './reliability/bad-input.ts';
@@ -10,6 +11,8 @@ export interface ExperimentVariant {
   experiment: string;
   label: string;
   run: (ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]) => Promise<IterationResult>;
+  /** Labs it can run on (default: any); the suite skips it elsewhere, saying so. */
+  supports?: (lab: LabConfig) => boolean;
 }
 
 /**
@@ -22,7 +25,7 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
     { experiment: 'scenario1', label: 'CPU stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'cpu', o) },
     { experiment: 'scenario1', label: 'memory stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'memory', o) },
   ],
-  // reliability (issue 7): tsdb-down stops the local lab's VictoriaMetrics and errs on a remote lab
+  // reliability (issue 7); tsdb-down stops the local lab's own VictoriaMetrics
   'bad-input': [{ experiment: 'bad-input', label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml' }) }],
-  'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o) }],
+  'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: (lab) => lab.kind === 'local' }],
 };
