@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import type { ContainerPoint } from '../types.ts';
+import { spreadAfterScaleUp } from './load-spread.ts';
+
+const p = (t: number, container: string, cpu: number): ContainerPoint => ({ t, container, cpu, memMb: 50, rxMbps: 0, txMbps: 10 });
+
+describe('spreadAfterScaleUp', () => {
+  // one replica at ~90 % until T4 = 10 s, a second one ready at T5 = 12 s, then ~45 % each
+  const points = [
+    ...[6, 7, 8, 9].map((s) => p(s * 1000, 'a', s === 9 ? 92 : 88)),
+    ...[15, 16, 17, 18, 19, 20].flatMap((s) => [p(s * 1000, 'a', 46), p(s * 1000, 'b', 43)]),
+  ];
+
+  it('compares each replica after the step with the old total divided by the new count', () => {
+    const s = spreadAfterScaleUp(points, { step: 1, t4: 10_000, t5: 12_000, fromReplicas: 1, toReplicas: 2 });
+    expect(s).toMatchObject({ oldTotalCpu: 89.3, expectedPerReplica: 44.7, perReplica: { a: 46, b: 43 }, newTotalCpu: 89, maxDeviation: 1.7 });
+    expect(s?.window).toEqual({ before: [7000, 10_000], after: [15_000, 21_000] });
+  });
+
+  it('stops the after window at the next load change, and gives null when too little is left', () => {
+    expect(spreadAfterScaleUp(points, { step: 1, t4: 10_000, t5: 12_000, fromReplicas: 1, toReplicas: 2, cutAt: 18_000 })?.window.after).toEqual([15_000, 18_000]);
+    expect(spreadAfterScaleUp(points, { step: 1, t4: 10_000, t5: 12_000, fromReplicas: 1, toReplicas: 2, cutAt: 16_000 })).toBeNull();
+    expect(spreadAfterScaleUp(points, { step: 1, t4: 100_000, t5: 101_000, fromReplicas: 1, toReplicas: 2 })).toBeNull();
+  });
+});

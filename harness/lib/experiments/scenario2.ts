@@ -1,0 +1,240 @@
+import { AvailabilityProbe } from '../probe.ts';
+import { summarizeDowntime } from '../downtime.ts';
+import { appTasks, resetApp, serviceReplicas } from '../app-control.ts';
+import { waitFor } from '../wait-for.ts';
+import { scrapeEvents } from '../log-scraper.ts';
+import { corrections } from '../clock-offset.ts';
+import { applyCorrections, correlateAll, phaseDeltas, type ActionChain, type PhaseDeltas } from '../events.ts';
+import { LoadGenerators } from '../load-generators.ts';
+import { parseLoadLog } from '../load-script.ts';
+import { PHASES, type ClockOffset, type Mark, type TimingEvent } from '../types.ts';
+import { restartManager } from './manager-control.ts';
+import { SeriesRecorder } from './series-recorder.ts';
+import { spreadAfterScaleUp, type SpreadStep } from './load-spread.ts';
+import { DEFAULT_SCENARIO2_LOAD, levelChanges, scenario2Schedules, scenario2Streams, type Scenario2Load } from './scenario2-load.ts';
+import { epochNow, sleep, type ExperimentContext, type IterationResult } from './context.ts';
+
+export interface Scenario2Options {
+  load?: Scenario2Load;
+  /** Longest wait, after the traffic ended, for the manager to scale back to the configured replicas. */
+  scaleDownTimeoutMs?: number;
+  /** Seconds between progress lines. */
+  progressEveryS?: number;
+}
+
+interface ScaleAction {
+  actionId: string;
+  kind: 'scale_up' | 'scale_down';
+  from: number | null;
+  to: number | null;
+  chain: ActionChain;
+  started?: number;
+  completed?: number;
+  failed?: string;
+}
+
+function actionsOf(events: readonly TimingEvent[]): ScaleAction[] {
+  const out: ScaleAction[] = [];
+  for (const chain of correlateAll(events)) {
+    const start = chain.events.find((e) => e.event === 'action_started');
+    const kind = start?.action;
+    if (kind !== 'scale_up' && kind !== 'scale_down') continue;
+    const failed = chain.events.find((e) => e.event === 'action_failed');
+    out.push({
+      actionId: chain.actionIds[0],
+      kind,
+      from: typeof start?.fromReplicas === 'number' ? start.fromReplicas : null,
+      to: typeof start?.toReplicas === 'number' ? start.toReplicas : null,
+      chain,
+      started: start?.t,
+      completed: chain.events.find((e) => e.event === 'action_completed')?.t,
+      ...(failed ? { failed: String(failed.reason ?? failed.error ?? 'no reason given') } : {}),
+    });
+  }
+  return out.sort((a, b) => (a.started ?? 0) - (b.started ?? 0));
+}
+
+/** T-events from the logs on the control clock; the agents' T0/T1 lines can reach the log stream late. */
+async function scaleActions(ctx: ExperimentContext, since: number, offsets: readonly ClockOffset[]): Promise<{ events: TimingEvent[]; actions: ScaleAction[] }> {
+  for (let attempt = 0; ; attempt++) {
+    const events = applyCorrections(await scrapeEvents(ctx.docker, since), corrections(offsets));
+    const actions = actionsOf(events);
+    const incomplete = actions.some((a) => a.kind === 'scale_up' && !a.failed && (a.chain.phases.T0 === undefined || a.chain.phases.T5 === undefined));
+    if (!incomplete || attempt >= 10) return { events, actions };
+    await sleep(500);
+  }
+}
+
+const max = (xs: (number | null)[]): number | null => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? Math.max(...v) : null;
+};
+const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+
+/**
+ * Proactive scale-up and scale-down (DESIGN.md §2.3, scenario 2): the load generators send traffic
+ * that makes the replica both CPU-busy and network-heavy, in levels sized for one more replica each;
+ * the manager adds one replica at a time, the load spreads over them; after the traffic the manager
+ * removes the extra replicas. The probe and the generators' own requests must all succeed.
+ */
+export async function scenario2Iteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], opts: Scenario2Options = {}): Promise<IterationResult> {
+  const { lab, docker } = ctx;
+  const service = lab.app.service;
+  const load = opts.load ?? DEFAULT_SCENARIO2_LOAD;
+  const scaleDownTimeoutMs = opts.scaleDownTimeoutMs ?? 180_000;
+  const schedules = scenario2Schedules(load);
+  const loadS = Math.max(schedules.pi.length, schedules.data.length);
+  const budgetMs = (loadS + 30) * 1000 + scaleDownTimeoutMs + 20_000;
+  const startedAt = epochNow();
+  await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
+  const [task] = await resetApp(lab, docker);
+  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: lab.experiments.probe_interval_ms, durationMs: budgetMs });
+  const recorder = new SeriesRecorder(lab, docker, { maxMs: budgetMs });
+  const since = epochNow();
+  probe.start();
+  recorder.start();
+  let error: string | undefined;
+  let loadStart: number | undefined;
+  let loadEnd: number | undefined;
+  let backAt: number | undefined;
+  let gens: LoadGenerators | undefined;
+  const tag = `scenario2 #${iteration}`;
+  try {
+    await sleep(1000);
+    gens = await LoadGenerators.connect(lab, { runId: `s2-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
+    ctx.log(`${tag}: replica ${task.containerId.slice(0, 12)} on ${task.node}; pi ${load.piLevels.join('→')} rps × ${load.piIterations} it, data ${load.dataRps} rps × ${load.dataKb} KiB, ${loadS} s`);
+    await gens.start(scenario2Streams(lab, load));
+    loadStart = epochNow();
+    const until = Date.now() + (loadS + 30) * 1000;
+    for (let tick = 0; gens.running && Date.now() < until; tick++) {
+      await sleep(1000);
+      if (tick % 2 === 1) await gens.poll();
+      if (tick % (opts.progressEveryS ?? 5) === 0) progress(ctx, tag, loadStart, recorder, gens);
+    }
+    await gens.poll();
+    if (gens.running) throw new Error(`load scripts still running ${loadS + 30} s after they started (schedule ${loadS} s)`);
+    loadEnd = epochNow();
+    await gens.stop();
+    ctx.log(`${tag}: traffic ended; waiting for the scale-down to ${lab.app.replicas} (at most ${scaleDownTimeoutMs / 1000} s)`);
+    backAt = await waitFor(
+      `${service} scaled back to ${lab.app.replicas} replica(s) after the traffic`,
+      async () => {
+        if ((await serviceReplicas(docker, service)) !== lab.app.replicas) return undefined;
+        const tasks = await appTasks(docker, service);
+        return tasks.length === lab.app.replicas && tasks.every((t) => t.state === 'running') ? epochNow() : undefined;
+      },
+      { timeoutMs: scaleDownTimeoutMs, intervalMs: 500 },
+    );
+    await sleep(3000); // the probe sees the last scale-down through
+  } catch (err) {
+    error = (err as Error).message;
+  } finally {
+    await gens?.stop().catch((err: Error) => {
+      error = [error, err.message].filter(Boolean).join('; ');
+    });
+  }
+  const result = await probe.stop();
+  const series = await recorder.stop();
+  const down = summarizeDowntime(result.samples);
+  const loadLogs = (gens?.logs() ?? []).map((l) => ({ generator: l.generator, stream: l.stream, summary: parseLoadLog(l.text) }));
+  const loadFailed = loadLogs.reduce((n, l) => n + l.summary.failed, 0);
+  const loadSent = loadLogs.reduce((n, l) => n + l.summary.sent, 0);
+
+  const { actions } = await scaleActions(ctx, since, offsets);
+  const ups = actions.filter((a) => a.kind === 'scale_up');
+  const downs = actions.filter((a) => a.kind === 'scale_down');
+  const deltas: PhaseDeltas[] = ups.filter((a) => !a.failed).map((a) => phaseDeltas(a.chain.phases, 'scale_up'));
+  const failedActions = actions.filter((a) => a.failed).map((a) => `${a.kind} ${a.actionId}: ${a.failed}`);
+  if (failedActions.length > 0) error = [error, ...failedActions].filter(Boolean).join('; ');
+
+  const changes = loadStart ? levelChanges(load).map((s) => loadStart! + s * 1000) : [];
+  const spread: SpreadStep[] = [];
+  ups.forEach((a, i) => {
+    const { T4, T5 } = a.chain.phases;
+    if (T4 === undefined || T5 === undefined || a.from === null || a.to === null) return;
+    const next = [...changes, ...ups.slice(i + 1).map((u) => u.chain.phases.T4 ?? Infinity)].filter((t) => t > T5);
+    const s = spreadAfterScaleUp(series.containers, { step: i + 1, t4: T4, t5: T5, fromReplicas: a.from, toReplicas: a.to, cutAt: Math.min(...next) });
+    if (s) spread.push(s);
+  });
+  const scaleDowns = downs.map((a) => ({
+    from: a.from,
+    to: a.to,
+    decidedAt: a.chain.events.find((e) => e.event === 'decision_made')?.t ?? null,
+    completedAt: a.completed ?? null,
+    afterTrafficMs: a.completed !== undefined && loadEnd !== undefined ? Math.round(a.completed - loadEnd) : null,
+  }));
+
+  const marks: Mark[] = [
+    ...ups.flatMap((a, i) => PHASES.filter((p) => a.chain.phases[p] !== undefined && p !== 'T6').map((p) => ({ label: `${p} up${i + 1}`, t: a.chain.phases[p]! }))),
+    ...downs.filter((a) => a.completed !== undefined).map((a) => ({ label: `down→${a.to ?? '?'}`, t: a.completed! })),
+    ...(loadStart ? [{ label: 'load start', t: loadStart }] : []),
+    ...(loadEnd ? [{ label: 'load end', t: loadEnd }] : []),
+  ];
+  const finalReplicas = await serviceReplicas(docker, service).catch(() => null);
+  const t5t4 = deltas.map((d) => d.t5_t4_ms);
+  const record = {
+    experiment: 'scenario2',
+    iteration,
+    params: {
+      from: task.node,
+      load: { ...load, generators: gens?.generators ?? [] },
+      probeIntervalMs: lab.experiments.probe_interval_ms,
+      rules: lab.swarmguard.config.scenarios.scenario2_scaling,
+      linkMbps: lab.swarmguard.config.monitoring.link_mbps,
+      loadRequests: { sent: loadSent, failed: loadFailed, perStream: loadLogs.map((l) => ({ generator: l.generator, stream: l.stream, sent: l.summary.sent, failed: l.summary.failed })) },
+      scaleUps: ups.map((a, i) => ({ step: i + 1, actionId: a.actionId, from: a.from, to: a.to, ...phaseDeltas(a.chain.phases, 'scale_up') })),
+      spread,
+      scaleDowns,
+      finalReplicas,
+    },
+    startedAt,
+    endedAt: epochNow(),
+    events: [...ups, ...downs].flatMap((a) => a.chain.events),
+    probes: { summary: { samples: result.samples.length, failed: down.failed, downtimeMs: down.downtimeMs, jitter: result.jitter } },
+    outcome: error ? ('error' as const) : ('passed' as const),
+    ...(error ? { error } : {}),
+    measurements: {
+      scale_up_count: ups.filter((a) => !a.failed).length,
+      scale_down_count: downs.filter((a) => !a.failed).length,
+      max_replicas_reached: series.replicas.reduce((m, p) => Math.max(m, p.replicas), 0),
+      final_replicas: finalReplicas,
+      scale_up_max_ms: round(max(t5t4)),
+      mttr_ms: round(deltas[0]?.mttrMs ?? null),
+      failed_requests: down.failed + loadFailed,
+      probe_failed: down.failed,
+      load_failed: loadFailed,
+      load_requests: loadSent,
+      downtime_ms: down.downtimeMs,
+      alert_latency_max_ms: round(max(deltas.map((d) => d.t2_t1_ms))),
+      decision_latency_max_ms: round(max(deltas.map((d) => d.t3_t2_ms))),
+      scale_down_to_min_ms: backAt !== undefined && loadEnd !== undefined ? Math.round(backAt - loadEnd) : null,
+      spread_max_deviation_pct: max(spread.map((s) => s.maxDeviation)),
+    },
+    slo: [],
+    marks,
+    series,
+  };
+  ctx.log(
+    `${tag}: ${ups.length} scale-up(s) [T5−T4 ${t5t4.map((x) => (x === null ? '?' : `${Math.round(x)} ms`)).join(', ')}], ` +
+      `MTTR ${deltas[0]?.mttrMs != null ? `${(deltas[0].mttrMs / 1000).toFixed(2)} s` : 'n/a'}, ${downs.length} scale-down(s), back to ${finalReplicas} replica(s) ` +
+      `${record.measurements.scale_down_to_min_ms !== null ? `${(record.measurements.scale_down_to_min_ms / 1000).toFixed(1)} s after the traffic` : ''}; ` +
+      `failed: ${down.failed} probes of ${result.samples.length}, ${loadFailed} load requests of ${loadSent}` +
+      spread.map((s) => `; after up${s.step}: ${Object.values(s.perReplica).join('/')} % vs ${s.expectedPerReplica} % expected`).join('') +
+      `${error ? `; ERROR ${error}` : ''}`,
+  );
+  return { record, probes: [{ source: 'control', samples: result.samples }] };
+}
+
+function progress(ctx: ExperimentContext, tag: string, loadStart: number, recorder: SeriesRecorder, gens: LoadGenerators): void {
+  const now = epochNow();
+  const replicas = recorder.replicas.at(-1)?.replicas ?? '?';
+  const perReplica = recorder
+    .latest(now)
+    .map((p) => `${p.node ?? p.container}: cpu ${p.cpu.toFixed(0)} %, ${(p.rxMbps + p.txMbps).toFixed(1)} Mbps`)
+    .join(' | ');
+  const sums = gens.summaries();
+  const lastFull = Math.floor(now / 1000) - 2; // the last second whose requests have all been logged
+  const rps = sums.reduce((n, s) => n + (s.summary.perSecond.find((p) => p.second === lastFull)?.sent ?? 0), 0);
+  const failed = sums.reduce((n, s) => n + s.summary.failed, 0);
+  ctx.log(`${tag} +${((now - loadStart) / 1000).toFixed(0)} s: ${replicas} replica(s) | ${perReplica || 'no metrics'} | load ${rps} rps, ${failed} failed`);
+}
