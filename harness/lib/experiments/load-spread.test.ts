@@ -13,8 +13,8 @@ describe('spreadAfterScaleUp', () => {
 
   it('compares each replica after the step with the old total divided by the new count', () => {
     const s = spreadAfterScaleUp(points, { step: 1, t4: 10_000, t5: 12_000, fromReplicas: 1, toReplicas: 2 });
-    expect(s).toMatchObject({ oldTotalCpu: 89.3, expectedPerReplica: 44.7, perReplica: { a: 46, b: 43 }, newTotalCpu: 89, maxDeviation: 1.7 });
-    expect(s?.window).toEqual({ before: [7000, 10_000], after: [15_000, 21_000] });
+    expect(s).toMatchObject({ oldTotalCpu: 90, expectedPerReplica: 45, perReplica: { a: 46, b: 43 }, newTotalCpu: 89, maxDeviation: 2 });
+    expect(s?.window).toEqual({ before: [7500, 10_000], after: [15_000, 21_000] });
   });
 
   it('stops the after window at the next load change, and gives null when too little is left', () => {

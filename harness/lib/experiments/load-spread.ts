@@ -43,7 +43,7 @@ export function spreadAfterScaleUp(
   step: { step: number; t4: number; t5: number; fromReplicas: number; toReplicas: number; cutAt?: number },
   opts: { beforeMs?: number; settleMs?: number; afterMs?: number; minAfterMs?: number } = {},
 ): SpreadStep | null {
-  const beforeMs = opts.beforeMs ?? 3000;
+  const beforeMs = opts.beforeMs ?? 2500;
   const settleMs = opts.settleMs ?? 3000;
   const afterMs = opts.afterMs ?? 6000;
   const before: [number, number] = [step.t4 - beforeMs, step.t4];

@@ -44,7 +44,8 @@ export const DEFAULT_SCENARIO2_LOAD: Scenario2Load = {
   piLevels: [24],
   dataKb: 256,
   dataRps: 12,
-  rampS: 5,
+  // short: the replica crosses 75 % near the top of the ramp, and the CPU before T4 should be that of the full load
+  rampS: 2,
   holdS: 30,
   rampDownS: 5,
   leadS: 3,

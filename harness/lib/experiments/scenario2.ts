@@ -6,7 +6,7 @@ import { scrapeEvents } from '../log-scraper.ts';
 import { corrections } from '../clock-offset.ts';
 import { applyCorrections, correlateAll, phaseDeltas, type ActionChain, type PhaseDeltas } from '../events.ts';
 import { LoadGenerators } from '../load-generators.ts';
-import { parseLoadLog } from '../load-script.ts';
+import { parseLoadLog, type LoadLogSummary } from '../load-script.ts';
 import { PHASES, type ClockOffset, type Mark, type TimingEvent } from '../types.ts';
 import { restartManager } from './manager-control.ts';
 import { SeriesRecorder } from './series-recorder.ts';
@@ -148,13 +148,14 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   if (failedActions.length > 0) error = [error, ...failedActions].filter(Boolean).join('; ');
 
   const changes = loadStart ? levelChanges(load).map((s) => loadStart! + s * 1000) : [];
-  const spread: SpreadStep[] = [];
+  const spread: (SpreadStep & { offeredRps: { before: number; after: number } })[] = [];
   ups.forEach((a, i) => {
     const { T4, T5 } = a.chain.phases;
     if (T4 === undefined || T5 === undefined || a.from === null || a.to === null) return;
     const next = [...changes, ...ups.slice(i + 1).map((u) => u.chain.phases.T4 ?? Infinity)].filter((t) => t > T5);
     const s = spreadAfterScaleUp(series.containers, { step: i + 1, t4: T4, t5: T5, fromReplicas: a.from, toReplicas: a.to, cutAt: Math.min(...next) });
-    if (s) spread.push(s);
+    // the load offered in each window: the comparison holds only if it is the same
+    if (s) spread.push({ ...s, offeredRps: { before: offeredRps(loadLogs, s.window.before), after: offeredRps(loadLogs, s.window.after) } });
   });
   const scaleDowns = downs.map((a) => ({
     from: a.from,
@@ -219,10 +220,19 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       `MTTR ${deltas[0]?.mttrMs != null ? `${(deltas[0].mttrMs / 1000).toFixed(2)} s` : 'n/a'}, ${downs.length} scale-down(s), back to ${finalReplicas} replica(s) ` +
       `${record.measurements.scale_down_to_min_ms !== null ? `${(record.measurements.scale_down_to_min_ms / 1000).toFixed(1)} s after the traffic` : ''}; ` +
       `failed: ${down.failed} probes of ${result.samples.length}, ${loadFailed} load requests of ${loadSent}` +
-      spread.map((s) => `; after up${s.step}: ${Object.values(s.perReplica).join('/')} % vs ${s.expectedPerReplica} % expected`).join('') +
+      spread.map((s) => `; after up${s.step}: ${Object.values(s.perReplica).join('/')} % vs ${s.expectedPerReplica} % expected (${s.offeredRps.before} → ${s.offeredRps.after} rps offered)`).join('') +
       `${error ? `; ERROR ${error}` : ''}`,
   );
   return { record, probes: [{ source: 'control', samples: result.samples }] };
+}
+
+/** Requests per second the generators sent in [from, to) (whole seconds inside the window). */
+function offeredRps(logs: { summary: LoadLogSummary }[], [from, to]: [number, number]): number {
+  const first = Math.ceil(from / 1000);
+  const last = Math.floor(to / 1000) - 1;
+  if (last < first) return 0;
+  const sent = logs.reduce((n, l) => n + l.summary.perSecond.filter((p) => p.second >= first && p.second <= last).reduce((m, p) => m + p.sent, 0), 0);
+  return Math.round((sent / (last - first + 1)) * 10) / 10;
 }
 
 function progress(ctx: ExperimentContext, tag: string, loadStart: number, recorder: SeriesRecorder, gens: LoadGenerators): void {
