@@ -34,6 +34,8 @@ export interface AgentDeps {
   clock: Clock;
   node: { name: string; cores: number };
   rules: RulesConfig;
+  /** Every this many cycles, log `cycle_stats` (median/p95/max of their durations); 0 = never. Default 10. */
+  cycleStatsEvery?: number;
 }
 
 export interface Sample {
@@ -67,6 +69,8 @@ export class Agent {
   private readonly latches = new Map<string, StateLatch>();
   private readonly containerLatches = new Map<string, StateLatch>();
   private seq = 0;
+  /** Durations (ms) of the cycles since the last `cycle_stats` line. */
+  private cycleDurations: number[] = [];
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> | null = null;
@@ -129,7 +133,27 @@ export class Agent {
     if (durationMs > this.intervalMs) {
       events.event('cycle_overrun', { durationMs: Math.round(durationMs), intervalMs: this.intervalMs, containers: containers.length });
     }
+    this.recordCycle(durationMs, containers.length);
     return { t, durationMs, samples, alerts };
+  }
+
+  /** The agent's own cost, visible without a profiler: one `cycle_stats` line every `cycleStatsEvery` cycles. */
+  private recordCycle(durationMs: number, containers: number): void {
+    const every = this.deps.cycleStatsEvery ?? 10;
+    if (every <= 0) return;
+    this.cycleDurations.push(durationMs);
+    if (this.cycleDurations.length < every) return;
+    const durations = this.cycleDurations;
+    this.cycleDurations = [];
+    const sorted = [...durations].sort((a, b) => a - b);
+    this.deps.events.event('cycle_stats', {
+      cycles: durations.length,
+      containers,
+      medianMs: round1(quantile(sorted, 0.5)),
+      p95Ms: round1(quantile(sorted, 0.95)),
+      maxMs: round1(sorted[sorted.length - 1]),
+      durationsMs: durations.map(round1),
+    });
   }
 
   private async sample(c: ContainerRef, alerts: Promise<AlertOutcome>[]): Promise<Sample | null> {
@@ -265,3 +289,11 @@ export class Agent {
 }
 
 const round1 = (v: number) => Math.round(v * 10) / 10;
+
+/** Linear interpolation between the closest ranks of an ascending, non-empty list. */
+export function quantile(sorted: readonly number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}

@@ -169,6 +169,39 @@ describe('Agent sampling', () => {
     expect(result.durationMs).toBe(1500);
     expect(named('cycle_overrun')).toMatchObject([{ durationMs: 1500, intervalMs: 1000, containers: 1 }]);
   });
+
+  it('logs cycle_stats every 10 cycles: median, p95 and max of their durations', async () => {
+    const { clock, port, cycle, named } = setup();
+    let n = 0;
+    const costs = [30, 10, 20, 50, 40, 100, 60, 70, 80, 90, 5];
+    add(port, container(1), () => {
+      clock.advance(costs[n++ % costs.length]); // the daemon's answer takes this long
+      return rawStats({ t: clock.t, cpuNs: 0 });
+    });
+    add(port, container(2), () => rawStats({ t: clock.t, cpuNs: 0 }));
+    for (let i = 0; i < 9; i++) await cycle();
+    expect(named('cycle_stats')).toEqual([]);
+    await cycle();
+    const [stats] = named('cycle_stats');
+    expect(stats).toMatchObject({ cycles: 10, containers: 2, medianMs: 55, p95Ms: 95.5, maxMs: 100 });
+    expect(stats.durationsMs).toEqual(costs.slice(0, 10));
+    for (let i = 0; i < 10; i++) await cycle();
+    expect(named('cycle_stats')).toHaveLength(2);
+    expect(named('cycle_stats')[1]).toMatchObject({ cycles: 10, medianMs: 45 }); // a new window: 5, 30, 10, 20, 50, 40, 100, 60, 70, 80
+  });
+
+  it('logs no cycle_stats with cycleStatsEvery 0', async () => {
+    const clock = new FakeClock();
+    const port = new FakePort();
+    const events = quietEvents();
+    add(port, container(1), () => rawStats({ t: clock.t, cpuNs: 0 }));
+    const agent = new Agent({
+      port, alerts: new RecordingAlertSink(clock), reports: new RecordingReportSink(), metrics: new RecordingMetricsSink(),
+      events, clock, node: { name: 'worker-1', cores: 4 }, rules: rules(), cycleStatsEvery: 0,
+    });
+    for (let i = 0; i < 25; i++) await agent.runCycle();
+    expect(events.since(0).filter((e) => e.event === 'cycle_stats')).toEqual([]);
+  });
 });
 
 describe('Agent alerting', () => {
