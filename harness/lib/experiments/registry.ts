@@ -2,6 +2,7 @@ import type { ClockOffset } from '../types.ts';
 import type { LabConfig } from '../lab-config.ts';
 import { baselineIteration } from './baseline.ts';
 import { scenario1Iteration } from './scenario1.ts';
+import { scenario2Iteration } from './scenario2.ts';
 import { badInputIteration } from './reliability/bad-input.ts';
 import { tsdbDownIteration } from './reliability/tsdb-down.ts';
 import type { ExperimentContext, IterationResult } from './context.ts';
@@ -25,6 +26,7 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
     { experiment: 'scenario1', label: 'CPU stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'cpu', o) },
     { experiment: 'scenario1', label: 'memory stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'memory', o) },
   ],
+  scenario2: [{ experiment: 'scenario2', label: 'load-generator traffic', run: (ctx, i, o) => scenario2Iteration(ctx, i, o) }],
   // reliability (issue 7); tsdb-down stops the local lab's own VictoriaMetrics
   'bad-input': [{ experiment: 'bad-input', label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml' }) }],
   'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: (lab) => lab.kind === 'local' }],
