@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLab } from '../../harness/lib/lab-config.ts';
 import { ExperimentRun } from '../../harness/lib/experiment-run.ts';
 import { scenario2Iteration } from '../../harness/lib/experiments/scenario2.ts';
+import { resetApp } from '../../harness/lib/app-control.ts';
 import { iterationsFor } from '../iterations.ts';
 
 const labFile = process.env.SWARMGUARD_LAB ?? 'lab.yaml';
@@ -14,7 +15,9 @@ describe.sequential('scenario 2: proactive scale-up under traffic, scale-down af
     run = await ExperimentRun.open(lab, { labFile });
   });
   afterAll(async () => {
-    if (run) console.log(`report: ${await run.finish()}`);
+    if (!run) return;
+    await resetApp(lab, run.ctx.docker); // as found, also after a failed iteration
+    console.log(`report: ${await run.finish()}`);
   });
 
   for (let i = 1; i <= n; i++) {

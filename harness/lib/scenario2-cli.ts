@@ -5,6 +5,7 @@ import { parseFlags, UsageError } from './script-args.ts';
 import { acquireLabLock } from '../lab/lab-lock.ts';
 import { measureClockOffsets } from './lab-clocks.ts';
 import { makeContext } from './experiments/context.ts';
+import { resetApp } from './app-control.ts';
 import { scenario2Iteration } from './experiments/scenario2.ts';
 import { DEFAULT_SCENARIO2_LOAD, type Scenario2Load } from './experiments/scenario2-load.ts';
 import type { SpreadStep } from './experiments/load-spread.ts';
@@ -79,7 +80,7 @@ export async function runScenario2Cli(argv: string[]): Promise<number> {
     if (!health?.ok) throw new Error(`the SwarmGuard manager does not answer at ${lab.manager_api}/health: deploy it first (npx zx harness/deploy.mjs)`);
     const ctx = makeContext(lab, (l) => console.log(l));
     const offsets = await measureClockOffsets(lab);
-    const { record } = await scenario2Iteration(ctx, 1, offsets, { load, scaleDownTimeoutMs, progressEveryS: 2 });
+    const { record } = await scenario2Iteration(ctx, 1, offsets, { load, scaleDownTimeoutMs, progressEveryS: 2 }).finally(() => resetApp(lab, ctx.docker));
     const p = record.params as { scaleUps: Record<string, unknown>[]; spread: SpreadStep[]; scaleDowns: { from: number; to: number; afterTrafficMs: number | null }[] };
 
     const ups = new Table({ head: ['scale-up', 'replicas', 'T1−T0', 'T2−T1', 'T3−T2', 'T4−T3', 'T5−T4', 'T5−T0 (MTTR)'] });

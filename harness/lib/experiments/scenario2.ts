@@ -13,6 +13,37 @@ import { SeriesRecorder } from './series-recorder.ts';
 import { spreadAfterScaleUp, type SpreadStep } from './load-spread.ts';
 import { DEFAULT_SCENARIO2_LOAD, levelChanges, scenario2Schedules, scenario2Streams, type Scenario2Load } from './scenario2-load.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult } from './context.ts';
+import { open } from 'node:fs/promises';
+import { LabPaths } from '../../lab/lab-paths.ts';
+import { stateDir, type LabConfig } from '../lab-config.ts';
+
+/**
+ * The local lab's HAProxy log from a byte offset: its server UP/DOWN lines explain failed requests
+ * (a busy replica whose health check took over `timeout check` is taken out with `fall 1`).
+ */
+async function balancerLog(lab: LabConfig, from?: number): Promise<{ size: number; text: string }> {
+  if (lab.kind !== 'local') return { size: 0, text: '' };
+  const f = await open(new LabPaths(stateDir(lab)).service('haproxy').log, 'r').catch(() => undefined);
+  if (!f) return { size: 0, text: '' };
+  try {
+    const { size } = await f.stat();
+    if (from === undefined || size <= from) return { size, text: '' };
+    const buf = Buffer.alloc(Math.min(size - from, 1 << 20));
+    await f.read(buf, 0, buf.length, from);
+    return { size, text: buf.toString('utf8') };
+  } finally {
+    await f.close();
+  }
+}
+
+function balancerEvents(text: string): { downOnCheckTimeout: number; noServerAvailable: number; lines: string[] } {
+  const lines = text.split('\n').filter((l) => /is DOWN|is UP|no server available/.test(l)).map((l) => l.replace(/^\[\w+\]\s+\(\d+\) : /, ''));
+  return {
+    downOnCheckTimeout: lines.filter((l) => /is DOWN, reason: Layer7 timeout/.test(l)).length,
+    noServerAvailable: lines.filter((l) => /no server available/.test(l)).length,
+    lines: lines.slice(0, 40),
+  };
+}
 
 export interface Scenario2Options {
   load?: Scenario2Load;
@@ -90,6 +121,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   const [task] = await resetApp(lab, docker);
   const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: lab.experiments.probe_interval_ms, durationMs: budgetMs });
   const recorder = new SeriesRecorder(lab, docker, { maxMs: budgetMs });
+  const balancerFrom = (await balancerLog(lab)).size;
   const since = epochNow();
   probe.start();
   recorder.start();
@@ -141,6 +173,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   const loadSent = loadLogs.reduce((n, l) => n + l.summary.sent, 0);
 
   const { actions } = await scaleActions(ctx, since, offsets);
+  const balancer = balancerEvents((await balancerLog(lab, balancerFrom)).text);
   const ups = actions.filter((a) => a.kind === 'scale_up');
   const downs = actions.filter((a) => a.kind === 'scale_down');
   const deltas: PhaseDeltas[] = ups.filter((a) => !a.failed).map((a) => phaseDeltas(a.chain.phases, 'scale_up'));
@@ -187,6 +220,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       spread,
       scaleDowns,
       finalReplicas,
+      balancer,
     },
     startedAt,
     endedAt: epochNow(),
@@ -220,6 +254,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       `MTTR ${deltas[0]?.mttrMs != null ? `${(deltas[0].mttrMs / 1000).toFixed(2)} s` : 'n/a'}, ${downs.length} scale-down(s), back to ${finalReplicas} replica(s) ` +
       `${record.measurements.scale_down_to_min_ms !== null ? `${(record.measurements.scale_down_to_min_ms / 1000).toFixed(1)} s after the traffic` : ''}; ` +
       `failed: ${down.failed} probes of ${result.samples.length}, ${loadFailed} load requests of ${loadSent}` +
+      (balancer.noServerAvailable > 0 ? ` (HAProxy: ${balancer.downOnCheckTimeout} server(s) DOWN on a health-check timeout, ${balancer.noServerAvailable}× no server available)` : '') +
       spread.map((s) => `; after up${s.step}: ${Object.values(s.perReplica).join('/')} % vs ${s.expectedPerReplica} % expected (${s.offeredRps.before} → ${s.offeredRps.after} rps offered)`).join('') +
       `${error ? `; ERROR ${error}` : ''}`,
   );
