@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -101,7 +101,7 @@ export function haproxyConfig(lab: LabConfig, stateDir: string): string {
     '  timeout connect 1s',
     '  timeout client 60s',
     '  timeout server 60s',
-    '  timeout check 1s',
+    '  timeout check 2s',
     '  retries 3',
     '  option redispatch 1',
     '  retry-on conn-failure empty-response response-timeout 502 503',
@@ -111,13 +111,17 @@ export function haproxyConfig(lab: LabConfig, stateDir: string): string {
     'backend app',
     '  balance roundrobin',
     `  option httpchk GET ${lab.app.healthcheck.path}`,
-    '  default-server inter 250ms fall 1 rise 1',
+    // fall 2: one health check slowed by a busy host must not empty the backend (seen in scenario 2)
+    '  default-server inter 250ms fall 2 rise 1',
     ...servers,
     '',
   ].join('\n');
 }
 
 export async function ensureHaproxy(paths: LabPaths, lab: LabConfig): Promise<number> {
+  const s = paths.service('haproxy');
+  const current = await readFile(`${s.dir}/haproxy.cfg`, 'utf8').catch(() => '');
+  if (current && current !== haproxyConfig(lab, s.dir)) await stopPid(readPid(s.pidFile), 5000); // new config: restart
   return ensureService(
     paths,
     'haproxy',

@@ -70,6 +70,8 @@ const experiments = z
   .object({
     iterations: z.number().int().min(1).max(1000).default(3),
     probe_interval_ms: z.number().int().min(10).max(10_000).default(100),
+    /** A probe without an answer within this long counts as failed. */
+    probe_timeout_ms: z.number().int().min(50).max(30_000).default(1000),
     ramp_s: z.number().min(0).max(600).default(5),
     hold_s: z.number().min(1).max(3600).default(30),
     slo: slo.default(() => slo.parse({})),

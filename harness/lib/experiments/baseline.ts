@@ -23,6 +23,7 @@ export async function baselineIteration(ctx: ExperimentContext, iteration: numbe
     const probe = new AvailabilityProbe({
       url: `${lab.entrypoint}${lab.app.healthcheck.path}`,
       intervalMs: lab.experiments.probe_interval_ms,
+      timeoutMs: lab.experiments.probe_timeout_ms,
       durationMs: STEADY_MS + RECOVERY_LIMIT_MS + 5000,
     });
     probe.start();
@@ -48,7 +49,7 @@ export async function baselineIteration(ctx: ExperimentContext, iteration: numbe
     const record = {
       experiment: 'baseline',
       iteration,
-      params: { killed: oldId, node: task.node, signal: 'SIGKILL', probeIntervalMs: lab.experiments.probe_interval_ms },
+      params: { killed: oldId, node: task.node, signal: 'SIGKILL', probeIntervalMs: lab.experiments.probe_interval_ms, probeTimeoutMs: lab.experiments.probe_timeout_ms },
       startedAt,
       endedAt: epochNow(),
       events: [],

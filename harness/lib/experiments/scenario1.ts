@@ -37,6 +37,7 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
   const probe = new AvailabilityProbe({
     url: `${lab.entrypoint}${lab.app.healthcheck.path}`,
     intervalMs: lab.experiments.probe_interval_ms,
+    timeoutMs: lab.experiments.probe_timeout_ms,
     durationMs: ACTION_LIMIT_MS + 20_000,
   });
   probe.start();
@@ -71,7 +72,7 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
   const record = {
     experiment: 'scenario1',
     iteration,
-    params: { stress: kind, from: task.node, to: moved?.node ?? null, probeIntervalMs: lab.experiments.probe_interval_ms, rampS: lab.experiments.ramp_s },
+    params: { stress: kind, from: task.node, to: moved?.node ?? null, probeIntervalMs: lab.experiments.probe_interval_ms, probeTimeoutMs: lab.experiments.probe_timeout_ms, rampS: lab.experiments.ramp_s },
     startedAt,
     endedAt: epochNow(),
     events: timing?.events ?? [],

@@ -119,7 +119,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   const startedAt = epochNow();
   await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
   const [task] = await resetApp(lab, docker);
-  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: lab.experiments.probe_interval_ms, durationMs: budgetMs });
+  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: budgetMs });
   const recorder = new SeriesRecorder(lab, docker, { maxMs: budgetMs });
   const balancerFrom = (await balancerLog(lab)).size;
   const since = epochNow();
@@ -213,6 +213,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       from: task.node,
       load: { ...load, generators: gens?.generators ?? [] },
       probeIntervalMs: lab.experiments.probe_interval_ms,
+      probeTimeoutMs: lab.experiments.probe_timeout_ms,
       rules: lab.swarmguard.config.scenarios.scenario2_scaling,
       linkMbps: lab.swarmguard.config.monitoring.link_mbps,
       loadRequests: { sent: loadSent, failed: loadFailed, perStream: loadLogs.map((l) => ({ generator: l.generator, stream: l.stream, sent: l.summary.sent, failed: l.summary.failed })) },
