@@ -81,7 +81,8 @@ function statsSection(j: JournalData, experiment: string): string {
 
 function comparisonSection(j: JournalData): string {
   const base = of(j, BASELINE);
-  const proactive = experiments(j).filter((e) => e !== BASELINE);
+  // a proactive experiment is one that recovered something: it measured an MTTR (bad input did not)
+  const proactive = experiments(j).filter((e) => e !== BASELINE && values(of(j, e), 'mttr_ms').length > 0);
   if (base.length === 0 || proactive.length === 0) return 'Needs the baseline and at least one proactive experiment in the same run.';
   const rows: string[][] = [];
   for (const e of proactive) {
