@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { labFlag, helpFlag } from './cli/cli-common.ts';
 import { loadLab } from './lab-config.ts';
 import { parseFlags, UsageError } from './script-args.ts';
 import { LocalLab } from '../lab/local-lab.ts';
@@ -13,9 +14,9 @@ const HELP = `usage: npx zx harness/lab.mjs <up|down|status|images> [--lab lab.y
 export async function runLabCli(argv: string[]): Promise<number> {
   try {
     const { values, positionals } = parseFlags(argv, {
-      lab: { type: 'string', default: process.env.SWARMGUARD_LAB ?? 'lab.yaml' },
+      lab: labFlag,
       purge: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      help: helpFlag,
     });
     const command = positionals[0];
     if (values.help || !command) {

@@ -1,4 +1,5 @@
 import { loadLab, stateDir, swarmNodes, type LabConfig } from './lab-config.ts';
+import { labFlag, helpFlag } from './cli/cli-common.ts';
 import { parseFlags, UsageError } from './script-args.ts';
 import { acquireLabLock } from '../lab/lab-lock.ts';
 import { LoadGenerators, splitRates } from './load-generators.ts';
@@ -61,8 +62,8 @@ export async function runLoadCli(argv: string[]): Promise<number> {
         'hold-time': { type: 'string' },
         'ramp-down-time': { type: 'string' },
         timeout: { type: 'string' },
-        lab: { type: 'string', default: process.env.SWARMGUARD_LAB ?? 'lab.yaml' },
-        help: { type: 'boolean', short: 'h', default: false },
+        lab: labFlag,
+        help: helpFlag,
       },
       false,
     );

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { labFlag, helpFlag } from './cli/cli-common.ts';
 import Table from 'cli-table3';
 import { loadLab, stateDir } from './lab-config.ts';
 import { parseFlags, UsageError } from './script-args.ts';
@@ -53,8 +54,8 @@ export async function runScenario2Cli(argv: string[]): Promise<number> {
         'hold-time': { type: 'string' },
         'scale-down-timeout': { type: 'string' },
         json: { type: 'string' },
-        lab: { type: 'string', default: process.env.SWARMGUARD_LAB ?? 'lab.yaml' },
-        help: { type: 'boolean', short: 'h', default: false },
+        lab: labFlag,
+        help: helpFlag,
       },
       false,
     );

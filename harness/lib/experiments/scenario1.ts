@@ -1,8 +1,7 @@
 import { AvailabilityProbe } from '../probe.ts';
 import { summarizeDowntime } from '../downtime.ts';
 import { appTasks, resetApp, stopAllStress } from '../app-control.ts';
-import { managerEvents } from '../manager-api.ts';
-import { waitFor } from '../wait-for.ts';
+import { waitActionEnd } from '../manager-api.ts';
 import type { ClockOffset, TimingEvent } from '../types.ts';
 import { actionTiming } from './action-timing.ts';
 import { restartManager } from './manager-control.ts';
@@ -50,11 +49,7 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
     ctx.log(`scenario1/${kind} #${iteration}: stressing ${task.containerId.slice(0, 12)} on ${task.node}`);
     const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
     if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
-    done = await waitFor(
-      `migration of ${service} completed`,
-      async () => (await managerEvents(lab, since)).find((e) => (e.event === 'action_completed' || e.event === 'action_failed') && e.service === service),
-      { timeoutMs: ACTION_LIMIT_MS, intervalMs: 250 },
-    );
+    done = await waitActionEnd(lab, since, service, ACTION_LIMIT_MS);
     if (done.event === 'action_failed') error = `migration failed: ${String(done.reason ?? done.error ?? 'no reason given')}`;
     await sleep(2000);
   } catch (err) {

@@ -5,7 +5,7 @@ import { corrections } from '../../clock-offset.ts';
 import { runningTasks } from '../../deploy.ts';
 import { parseEvents } from '../../events.ts';
 import { demuxDockerLog } from '../../log-scraper.ts';
-import { managerEvents, managerState } from '../../manager-api.ts';
+import { managerEvents, managerState, waitActionEnd } from '../../manager-api.ts';
 import { AGENT_SERVICE } from '../../system-specs.ts';
 import type { ClockOffset, TimingEvent } from '../../types.ts';
 import { waitFor } from '../../wait-for.ts';
@@ -96,9 +96,7 @@ export async function agentRestartIteration(ctx: ExperimentContext, iteration: n
     const breach = own.find((e) => e.event === 'breach_detected' && e.alertId === alert.alertId);
     if (breach) m.first_breach_ms = onControl(node, breach.t) - agentUp;
 
-    done = await waitFor(`migration of ${service} completed`, async () =>
-      (await managerEvents(lab, since)).find((e) => (e.event === 'action_completed' || e.event === 'action_failed') && e.service === service),
-      { timeoutMs: ACTION_LIMIT_MS, intervalMs: 250 });
+    done = await waitActionEnd(lab, since, service, ACTION_LIMIT_MS);
     if (done.event === 'action_failed') error = `migration failed: ${String(done.reason ?? 'no reason given')}`;
     const limit = ALERT_RESUME_POLLS * pollMs;
     if (!error && m.alerts_resume_ms > limit) error = `first alert ${m.alerts_resume_ms.toFixed(0)} ms after the new agent started, limit ${limit} ms (${ALERT_RESUME_POLLS} poll intervals)`;
