@@ -134,7 +134,7 @@ export class LabConfigError extends Error {
 export function parseLab(text: string, file = 'lab.yaml'): LabConfig {
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = parseYaml(text, { logLevel: 'error' }); // no warnings on stderr: what is wrong is reported below
   } catch (err) {
     throw new LabConfigError(file, `not YAML: ${(err as Error).message}`);
   }

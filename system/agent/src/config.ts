@@ -112,7 +112,7 @@ function readYamlRules(file: string, read: (p: string) => string): Record<string
   }
   let doc: unknown;
   try {
-    doc = text.trim() === '' ? {} : parseYaml(text);
+    doc = text.trim() === '' ? {} : parseYaml(text, { logLevel: 'error' });
   } catch (err) {
     throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`);
   }

@@ -4,6 +4,7 @@ import { alertSchema, reportSchema } from '../../shared/alert-schema.ts';
 import { formatZodError } from '../../shared/zod-errors.ts';
 import { bearerCheck } from './auth.ts';
 import type { Clock } from './clock.ts';
+import { drainRequest } from './drain.ts';
 import type { RecoveryManager } from './recovery-manager.ts';
 import type { ScaleDownLoop } from './scale-down-loop.ts';
 
@@ -47,11 +48,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const path = request.routeOptions.url;
     if (request.method === 'POST' && path !== undefined && PROTECTED.has(path) && !authorized(request.headers.authorization)) {
       events.event('request_rejected', { status: 401, path, remote: request.ip });
+      await drainRequest(request.raw);
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or wrong bearer token' });
     }
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
     let message = error.message;
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `body larger than the limit of ${bodyLimit} bytes`;
@@ -60,7 +62,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     else if (status === 400 && error instanceof SyntaxError) message = `body is not valid JSON: ${error.message}`;
     if (status >= 500) events.event('request_failed', { path: request.url, error: error.message });
     else events.event('request_rejected', { status, path: request.routeOptions.url ?? request.url, reason: message });
-    reply.code(status).send({ error: status === 413 ? 'payload_too_large' : status >= 500 ? 'internal_error' : 'bad_request', message });
+    if (status === 413) await drainRequest(request.raw);
+    return reply.code(status).send({ error: status === 413 ? 'payload_too_large' : status >= 500 ? 'internal_error' : 'bad_request', message });
   });
 
   app.post('/alert', async (request, reply) => {

@@ -98,7 +98,7 @@ export function overridesFrom(env: NodeJS.ProcessEnv, argv: string[]): ConfigOve
 export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}, origin = 'config'): ManagerConfig {
   let raw: unknown;
   try {
-    raw = yamlText.trim() === '' ? {} : parseYaml(yamlText);
+    raw = yamlText.trim() === '' ? {} : parseYaml(yamlText, { logLevel: 'error' });
   } catch (error) {
     throw new ConfigError(`${origin}: not valid YAML: ${(error as Error).message}`);
   }

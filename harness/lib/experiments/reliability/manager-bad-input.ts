@@ -24,26 +24,29 @@ const CHUNK = 250;
 const EVENTS_SLACK_MS = 20;
 
 /**
- * A body sent chunked (no content-length) on a raw socket: the manager answers 413 part-way and
- * closes, so the rest of the upload fails (EPIPE, reset). An HTTP client would drop the answer with
- * the broken upload; here writes may fail and the answer is read from what arrived.
+ * A body sent chunked (no content-length) on a raw socket: the manager reads and discards the
+ * upload (up to 1 MiB) and answers 413. Past that it closes, so the rest of the upload would fail
+ * (EPIPE, reset), and an HTTP client would drop the answer with the broken upload. Here writes may
+ * fail, and the answer is read from whatever arrived.
  */
 function sendChunked(url: URL, headers: Record<string, string>, total: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: url.hostname, port: Number(url.port || 80) });
     let text = '';
+    let socketError = '';
     const finish = () => {
       clearTimeout(timer);
       socket.destroy();
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
       if (m) resolve({ status: Number(m[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) });
-      else reject(new Error(`no HTTP answer (${text.length} bytes read)`));
+      else reject(new Error(`no HTTP answer (${text.length} bytes read${socketError ? `, socket ${socketError}` : ''})`));
     };
     const timer = setTimeout(finish, 5000);
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => (text += d));
     socket.on('close', finish);
-    socket.on('error', () => undefined); // the broken upload; the answer, if any, was read before
+    // The broken upload; the answer, if any, was read before. Kept to name it when none was.
+    socket.on('error', (err: NodeJS.ErrnoException) => (socketError ||= err.code ?? err.message));
     socket.on('connect', () => {
       const head = Object.entries({ ...headers, host: url.host, 'transfer-encoding': 'chunked' }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
       socket.write(`POST ${url.pathname} HTTP/1.1\r\n${head}\r\nconnection: close\r\n\r\n`);
