@@ -49,6 +49,11 @@ export class MetricsCache {
     return new Map([...this.nodeSeen].filter(([, at]) => now - at <= this.ttlMs));
   }
 
+  /** When each node's agent last reported (manager clock), expired or not. */
+  lastSeen(): ReadonlyMap<string, number> {
+    return this.nodeSeen;
+  }
+
   /** Fresh entries only; expired ones are dropped on the way. */
   fresh(now: number): CachedMetrics[] {
     const out: CachedMetrics[] = [];

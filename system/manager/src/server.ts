@@ -7,7 +7,9 @@ import { loadConfig, loadToken, overridesFrom } from './config.ts';
 import { ConfigStore } from './config-store.ts';
 import { DockerSwarmAdapter } from './docker-swarm-adapter.ts';
 import { RecoveryManager } from './recovery-manager.ts';
+import { NodeWatch } from './node-watch.ts';
 import { ScaleDownLoop } from './scale-down-loop.ts';
+import { reconcileOnStart } from './startup-reconciler.ts';
 import type { SwarmPort } from './swarm-port.ts';
 
 export interface RunningManager {
@@ -45,8 +47,14 @@ export async function startServer(
   await manager.inventory.refresh().catch((error: Error) =>
     events.event('swarm_error', { error: error.message, during: 'start-up inventory' }),
   );
+  // before listening: the services a dead manager left mid-migration are held before any alert arrives
+  const reconciling = reconcileOnStart(manager, port, clock).catch((error: Error) =>
+    events.event('swarm_error', { error: error.message, during: 'start-up reconciliation' }),
+  );
+  const nodeWatch = new NodeWatch(manager, clock, () => store.current().monitoring.poll_interval * 1000);
   const address = await app.listen({ port: cfg.manager.port, host: cfg.manager.host });
   scaleDown.start();
+  nodeWatch.start();
   events.event('manager_started', { address, configFile: overrides.file ?? null, services: cfg.manager.services ?? 'all' });
 
   return {
@@ -54,10 +62,11 @@ export async function startServer(
     address,
     async stop() {
       scaleDown.stop();
+      nodeWatch.stop();
       store.stop();
       await app.close();
-      // an action cut short leaves at most its temporary constraint, which the next migration removes
-      await Promise.race([manager.idle(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      // an action cut short leaves at most its temporary constraint, which the next start reconciles
+      await Promise.race([Promise.all([manager.idle(), reconciling]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     },
   };
 }
