@@ -9,7 +9,7 @@ const labFile = process.env.SWARMGUARD_LAB ?? 'lab.yaml';
 const lab = await loadLab(labFile);
 const n = iterationsFor(lab);
 
-/** SWARMGUARD_BAD_INPUT_PAYLOADS: random manager payloads per iteration (default 2,000). */
+/** SWARMGUARD_BAD_INPUT_PAYLOADS: random manager payloads per iteration (default 10,000, the count). */
 function payloads(): number {
   const raw = process.env.SWARMGUARD_BAD_INPUT_PAYLOADS;
   if (raw === undefined || raw === '') return BAD_INPUT_DEFAULTS.payloads;

@@ -24,8 +24,8 @@ export interface BadInputOptions {
   labFile: string;
 }
 
-export const BAD_INPUT_DEFAULTS: BadInputOptions = { payloads: 2000, queries: 300, labMutations: 300, seed: 7000, concurrency: 16, labFile: 'lab.yaml' };
-const LIMIT_MS = 50_000;
+export const BAD_INPUT_DEFAULTS: BadInputOptions = { payloads: 10_000, queries: 300, labMutations: 300, seed: 7000, concurrency: 16, labFile: 'lab.yaml' };
+const LIMIT_MS = 120_000;
 const BODY_LIMIT = 16_384;
 
 async function healthy(url: string): Promise<boolean> {
