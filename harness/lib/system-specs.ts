@@ -50,11 +50,17 @@ export function agentSpec(lab: LabConfig, inputs: SpecInputs): Record<string, un
     `INFLUX_BUCKET=${lab.influxdb.bucket}`,
     ...(inputs.influxTokenSecret ? ['INFLUX_TOKEN_FILE=/run/secrets/influx_token'] : []),
   ];
+  // the host's /proc and cgroup tree, read-only: the agent reads container counters there (stats_source cgroup)
+  const mounts = [
+    ...c.mounts,
+    { Type: 'bind', Source: '/proc', Target: '/host/proc', ReadOnly: true },
+    { Type: 'bind', Source: '/sys/fs/cgroup', Target: '/host/sys/fs/cgroup', ReadOnly: true },
+  ];
   return {
     Name: AGENT_SERVICE,
     Labels: { 'swarmguard.component': 'agent' },
     TaskTemplate: {
-      ContainerSpec: { Image: inputs.images.agent, Env: env, Mounts: c.mounts, Secrets: c.secrets, Configs: c.configs, Labels: { 'swarmguard.component': 'agent' }, StopGracePeriod: s(5) },
+      ContainerSpec: { Image: inputs.images.agent, Env: env, Mounts: mounts, Secrets: c.secrets, Configs: c.configs, Labels: { 'swarmguard.component': 'agent' }, StopGracePeriod: s(5) },
       Networks: c.networks,
       RestartPolicy: { Condition: 'any', Delay: s(1) },
       Resources: { Limits: { NanoCPUs: s(0.5), MemoryBytes: 192 * 1024 * 1024 } },

@@ -21,6 +21,8 @@ import type {
 /** Label SwarmGuard puts on its own containers (agent, manager); the agent never watches them. */
 export const COMPONENT_LABEL = 'swarmguard.component';
 
+const DEFAULT_PRIME_DELAY_MS = 200;
+
 export function isOwnContainer(c: ContainerRef): boolean {
   return COMPONENT_LABEL in c.labels;
 }
@@ -34,6 +36,12 @@ export interface AgentDeps {
   clock: Clock;
   node: { name: string; cores: number };
   rules: RulesConfig;
+  /**
+   * Delay between the first and the second cycle after start, ms (default 200): the first cycle only
+   * sets every container's baseline, so the first rates come this soon instead of one poll interval
+   * later. Capped at the poll interval.
+   */
+  primeDelayMs?: number;
   /** Every this many cycles, log `cycle_stats` (median/p95/max of their durations); 0 = never. Default 10. */
   cycleStatsEvery?: number;
 }
@@ -72,6 +80,7 @@ export class Agent {
   /** Durations (ms) of the cycles since the last `cycle_stats` line. */
   private cycleDurations: number[] = [];
   private running = false;
+  private cyclesRun = 0;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> | null = null;
 
@@ -86,6 +95,7 @@ export class Agent {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.cyclesRun = 0;
     this.schedule(0);
   }
 
@@ -97,7 +107,10 @@ export class Agent {
     await Promise.allSettled([...this.pendingAlerts]);
   }
 
-  /** The next cycle starts one interval after the previous one started, or at once if it overran; never two at once. */
+  /**
+   * The next cycle starts one interval after the previous one started (after the first cycle: the
+   * prime delay after it ended), or at once if it overran; never two at once.
+   */
   private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
       const started = this.deps.clock.now();
@@ -105,7 +118,11 @@ export class Agent {
         .catch((err: unknown) => this.deps.events.event('cycle_failed', { reason: String(err) }))
         .finally(() => {
           this.current = null;
-          if (this.running) this.schedule(Math.max(0, this.intervalMs - (this.deps.clock.now() - started)));
+          this.cyclesRun += 1;
+          if (!this.running) return;
+          const sinceStart = this.deps.clock.now() - started;
+          const prime = Math.min(this.deps.primeDelayMs ?? DEFAULT_PRIME_DELAY_MS, this.intervalMs);
+          this.schedule(this.cyclesRun === 1 ? prime : Math.max(0, this.intervalMs - sinceStart));
         });
     }, delayMs);
   }

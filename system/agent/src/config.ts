@@ -4,7 +4,11 @@ import { parse as parseYaml } from 'yaml';
 import { z, type ZodError } from 'zod';
 import { rulesConfigSchema, type RulesConfig } from '../../shared/rules-schema.ts';
 import { describeValue } from '../../shared/zod-errors.ts';
+import { DEFAULT_HOST_PATHS, type HostPaths } from './cgroup-stats-adapter.ts';
 import type { InfluxSettings } from './influx-metrics-sink.ts';
+
+export const STATS_SOURCES = ['auto', 'cgroup', 'docker'] as const;
+export type StatsSource = (typeof STATS_SOURCES)[number];
 
 export const DEFAULT_TOKEN_FILE = '/run/secrets/swarmguard_token';
 export const DEFAULT_MANAGER_URL = 'http://manager:5000';
@@ -16,6 +20,10 @@ export interface AgentConfig {
   nodeName?: string;
   /** null: INFLUX_URL not set, metrics are not stored. */
   influx: InfluxSettings | null;
+  /** Where container counters come from; `auto` picks `cgroup` when the host files are readable. */
+  statsSource: StatsSource;
+  /** The host's /proc and cgroup tree as mounted into the agent (for the `cgroup` source). */
+  hostPaths: HostPaths;
   /** `scenarios` and `monitoring` of DESIGN.md §3, the same schema the manager validates. */
   rules: RulesConfig;
   configFile?: string;
@@ -38,6 +46,7 @@ export interface ConfigSources {
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 const secret = z.string().min(1, 'expected a non-empty secret');
+const absolutePath = z.string().regex(/^\/[^\0]*$/, 'expected an absolute path');
 
 const settingsSchema = z
   .object({
@@ -48,6 +57,9 @@ const settingsSchema = z
     influx_org: z.string().min(1).optional(),
     influx_bucket: z.string().min(1).optional(),
     influx_token: secret.optional(),
+    stats_source: z.enum(STATS_SOURCES, { error: `expected one of ${STATS_SOURCES.join(', ')}` }).default('auto'),
+    host_proc: absolutePath.default(DEFAULT_HOST_PATHS.proc),
+    host_cgroup: absolutePath.default(DEFAULT_HOST_PATHS.cgroup),
   })
   .superRefine((s, ctx) => {
     if (!s.influx_url) return;
@@ -63,6 +75,9 @@ const SETTINGS = {
   influx_url: { flag: 'influx-url', env: 'INFLUX_URL' },
   influx_org: { flag: 'influx-org', env: 'INFLUX_ORG' },
   influx_bucket: { flag: 'influx-bucket', env: 'INFLUX_BUCKET' },
+  stats_source: { flag: 'stats-source', env: 'STATS_SOURCE' },
+  host_proc: { flag: 'host-proc', env: 'HOST_PROC' },
+  host_cgroup: { flag: 'host-cgroup', env: 'HOST_CGROUP' },
 } as const;
 
 const MONITORING = {
@@ -185,6 +200,8 @@ export function loadAgentConfig(sources: ConfigSources = {}): AgentConfig {
     token: s.token,
     ...(s.node_name ? { nodeName: s.node_name } : {}),
     influx: s.influx_url ? { url: s.influx_url, org: s.influx_org!, bucket: s.influx_bucket!, token: s.influx_token! } : null,
+    statsSource: s.stats_source,
+    hostPaths: { proc: s.host_proc, cgroup: s.host_cgroup },
     rules: rules.data,
     ...(configFile ? { configFile } : {}),
   };

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import type { ContainerRef, ContainerStatsPort, CpuLimits, NodeInfo, RawStats } from './types.ts';
+import type { ContainerInspector, ContainerProcess, ContainerRef, ContainerStatsPort, CpuLimits, NodeInfo, RawStats } from './types.ts';
 
 const SERVICE_LABEL = 'com.docker.swarm.service.name';
 const TASK_LABEL = 'com.docker.swarm.task.id';
@@ -15,7 +15,7 @@ function isGone(err: unknown): boolean {
  * ContainerStatsPort over the local Docker daemon. `new Docker()` honours DOCKER_HOST and otherwise
  * uses /var/run/docker.sock, so each agent talks to the daemon of its own node.
  */
-export class DockerStatsAdapter implements ContainerStatsPort {
+export class DockerStatsAdapter implements ContainerStatsPort, ContainerInspector {
   constructor(
     private readonly docker: Docker = new Docker(),
     /** A hung daemon must not stall the loop forever: every call is aborted after this. */
@@ -58,10 +58,17 @@ export class DockerStatsAdapter implements ContainerStatsPort {
   }
 
   async cpuLimits(id: string): Promise<CpuLimits | null> {
+    return (await this.inspect(id))?.limits ?? null;
+  }
+
+  async inspect(id: string): Promise<ContainerProcess | null> {
     try {
       const info = await this.docker.getContainer(id).inspect({ abortSignal: this.signal() } as object);
       const host = info.HostConfig as { NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number };
-      return { nanoCpus: host.NanoCpus ?? 0, cpuQuota: host.CpuQuota ?? 0, cpuPeriod: host.CpuPeriod ?? 0 };
+      return {
+        pid: info.State?.Pid ?? 0,
+        limits: { nanoCpus: host.NanoCpus ?? 0, cpuQuota: host.CpuQuota ?? 0, cpuPeriod: host.CpuPeriod ?? 0 },
+      };
     } catch (err) {
       if (isGone(err)) return null;
       throw err;

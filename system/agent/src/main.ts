@@ -1,12 +1,14 @@
 import { hostname } from 'node:os';
 import { EventLogger, nowMs } from '../../shared/event-logger.ts';
 import { Agent } from './agent.ts';
+import { CgroupStatsAdapter } from './cgroup-stats-adapter.ts';
 import { ConfigError, loadAgentConfig } from './config.ts';
 import { DockerStatsAdapter } from './docker-stats-adapter.ts';
 import { HttpAlertSink } from './http-alert-sink.ts';
 import { HttpPoster } from './http-poster.ts';
 import { HttpReportSink } from './http-report-sink.ts';
 import { InfluxMetricsSink, NullMetricsSink } from './influx-metrics-sink.ts';
+import { chooseStatsSource } from './stats-source.ts';
 import type { MetricsSink } from './types.ts';
 
 /** Bounds the shutdown so the task stops within Docker's default 10 s stop grace period. */
@@ -14,10 +16,11 @@ const SHUTDOWN_LIMIT_MS = 8000;
 
 async function main(): Promise<void> {
   const config = loadAgentConfig();
-  const port = new DockerStatsAdapter();
-  const info = await port.nodeInfo();
+  const docker = new DockerStatsAdapter();
+  const info = await docker.nodeInfo();
   const nodeName = config.nodeName ?? (info.name || hostname());
   const events = new EventLogger('agent', nodeName);
+  const { port, source, reason } = await chooseStatsSource(config.statsSource, docker, new CgroupStatsAdapter(docker, config.hostPaths));
 
   const metrics: MetricsSink = config.influx ? new InfluxMetricsSink(config.influx, events) : new NullMetricsSink();
   // One keep-alive pool for alerts and reports: the report every cycle keeps a connection warm, and
@@ -39,6 +42,8 @@ async function main(): Promise<void> {
     nodeId: info.nodeId,
     cores: info.cores,
     managerUrl: config.managerUrl,
+    statsSource: source,
+    statsSourceReason: reason,
     influx: config.influx ? `${config.influx.url} org=${config.influx.org} bucket=${config.influx.bucket}` : 'off (INFLUX_URL not set)',
     pollInterval: config.rules.monitoring.poll_interval,
     linkMbps: config.rules.monitoring.link_mbps,

@@ -32,6 +32,17 @@ export function parseDockerTime(text: string | undefined): number | undefined {
 }
 
 /**
+ * Epoch ms (sub-ms precision) as an RFC 3339 `read` time with microsecond digits, the inverse of
+ * parseDockerTime: a port that reads the counters itself stamps them like the daemon does.
+ */
+export function formatDockerTime(ms: number): string {
+  const whole = Math.floor(ms);
+  const micros = Math.round((ms - whole) * 1000);
+  const base = new Date(whole).toISOString(); // …T10:00:00.123Z
+  return `${base.slice(0, -1)}${String(Math.min(micros, 999)).padStart(3, '0')}Z`;
+}
+
+/**
  * Cores the container may use: NanoCpus, else CpuQuota/CpuPeriod, else the node's cores.
  * A limit above the node's cores cannot be reached, so it is capped there.
  */

@@ -44,7 +44,7 @@ export interface RawStats {
   networks?: Readonly<Record<string, { rx_bytes?: number; tx_bytes?: number }>>;
 }
 
-/** The agent's narrow view of the Docker Engine API (adapter: DockerStatsAdapter). */
+/** The agent's narrow view of its node's containers (adapters: DockerStatsAdapter, CgroupStatsAdapter). */
 export interface ContainerStatsPort {
   nodeInfo(): Promise<NodeInfo>;
   /** Running containers on this node, SwarmGuard's own included (the agent filters). */
@@ -53,6 +53,18 @@ export interface ContainerStatsPort {
   stats(id: string): Promise<RawStats | null>;
   /** The container's CPU limits, or null when it no longer exists. */
   cpuLimits(id: string): Promise<CpuLimits | null>;
+}
+
+/** A container's init process (its host pid, 0 when not running) and CPU limits, from one inspect. */
+export interface ContainerProcess {
+  pid: number;
+  limits: CpuLimits;
+}
+
+/** What a port that reads the counters itself needs from the daemon besides listing. */
+export interface ContainerInspector {
+  /** Null when the container no longer exists. */
+  inspect(id: string): Promise<ContainerProcess | null>;
 }
 
 export interface AlertOutcome {

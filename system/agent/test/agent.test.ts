@@ -314,6 +314,7 @@ describe('Agent loop', () => {
       clock,
       node: { name: 'worker-1', cores: 4 },
       rules: rules(),
+      primeDelayMs: 1000, // no priming: the steady schedule alone
     });
     agent.start();
     await vi.advanceTimersByTimeAsync(3500);
@@ -334,5 +335,38 @@ describe('Agent loop', () => {
     await stopped;
     await vi.advanceTimersByTimeAsync(5000);
     expect(port.calls.list).toBe(6);
+  });
+
+  it('primes: the second cycle comes 200 ms after the first, so the first rates do not wait a whole interval', async () => {
+    vi.useFakeTimers({ now: T_START });
+    const clock = { now: () => Date.now() };
+    const port = new FakePort();
+    const c = container(1);
+    c.stats = () => rawStats({ t: Date.now(), cpuNs: (Date.now() - T_START) * 1e6 });
+    port.containers.push(c);
+    const reports = new RecordingReportSink();
+    const agent = new Agent({
+      port,
+      alerts: new RecordingAlertSink(clock),
+      reports,
+      metrics: new RecordingMetricsSink(),
+      events: quietEvents(),
+      clock,
+      node: { name: 'worker-1', cores: 4 },
+      rules: rules(),
+    });
+    agent.start();
+    await vi.advanceTimersByTimeAsync(250);
+    expect(reports.reports.map((r) => r.t - T_START)).toEqual([0, 200]);
+    expect(reports.reports[1].containers[0].m.cpu).toBeCloseTo(25, 6); // one of 4 cores, from the primed pair
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(reports.reports.map((r) => r.t - T_START)).toEqual([0, 200, 1200, 2200]);
+    await agent.stop();
+
+    // a restart primes again
+    agent.start();
+    await vi.advanceTimersByTimeAsync(250);
+    expect(reports.reports.map((r) => r.t - T_START)).toEqual([0, 200, 1200, 2200, 2250, 2450]);
+    await agent.stop();
   });
 });

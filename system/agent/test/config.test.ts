@@ -104,4 +104,19 @@ describe('loadAgentConfig', () => {
     const message = problem({ env: { SWARMGUARD_TOKEN: 'super-secret-value', INFLUX_URL: 'http://i:8086', INFLUX_ORG: 'o', INFLUX_BUCKET: 'b', INFLUX_TOKEN: 'another-secret', MANAGER_URL: 'bad' } });
     expect(message).not.toMatch(/super-secret-value|another-secret/);
   });
+
+  it('takes stats_source auto by default with the documented host paths, and docker/cgroup from env or flag', () => {
+    expect(load({ env: token })).toMatchObject({ statsSource: 'auto', hostPaths: { proc: '/host/proc', cgroup: '/host/sys/fs/cgroup' } });
+    expect(load({ env: { ...token, STATS_SOURCE: 'docker' } }).statsSource).toBe('docker');
+    expect(load({ env: { ...token, STATS_SOURCE: 'docker' }, argv: ['--stats-source', 'cgroup', '--host-proc', '/p', '--host-cgroup', '/c'] })).toMatchObject({
+      statsSource: 'cgroup',
+      hostPaths: { proc: '/p', cgroup: '/c' },
+    });
+  });
+
+  it('rejects an unknown stats source and a relative host path, naming the setting and the value', () => {
+    const message = problem({ env: { ...token, STATS_SOURCE: 'cgroups', HOST_PROC: 'host/proc' } });
+    expect(message).toContain('STATS_SOURCE: got "cgroups", expected one of auto, cgroup, docker');
+    expect(message).toContain('HOST_PROC: got "host/proc", expected an absolute path');
+  });
 });

@@ -29,7 +29,7 @@ const server = http.createServer((req, res) => {
   }
   if (url.includes(gone)) return json(404, { message: `No such container: ${gone}` });
   if (url.includes(`/containers/${web}/stats`)) return json(200, { read: '2026-11-22T10:00:00.5Z', cpu_stats: { cpu_usage: { total_usage: 42 } } });
-  if (url.includes(`/containers/${web}/json`)) return json(200, { Id: web, HostConfig: { NanoCpus: 500_000_000, CpuQuota: 0, CpuPeriod: 0 } });
+  if (url.includes(`/containers/${web}/json`)) return json(200, { Id: web, State: { Pid: 4242 }, HostConfig: { NanoCpus: 500_000_000, CpuQuota: 0, CpuPeriod: 0 } });
   return json(500, { message: 'unexpected' });
 });
 
@@ -72,9 +72,14 @@ describe('DockerStatsAdapter over a unix socket', () => {
     expect(await adapter.cpuLimits(web)).toEqual({ nanoCpus: 500_000_000, cpuQuota: 0, cpuPeriod: 0 });
   });
 
+  it('reads the init pid and CPU limits in one inspect (for the cgroup port)', async () => {
+    expect(await adapter.inspect(web)).toEqual({ pid: 4242, limits: { nanoCpus: 500_000_000, cpuQuota: 0, cpuPeriod: 0 } });
+  });
+
   it('answers null, not an error, for a container that is gone', async () => {
     expect(await adapter.stats(gone)).toBeNull();
     expect(await adapter.cpuLimits(gone)).toBeNull();
+    expect(await adapter.inspect(gone)).toBeNull();
   });
 
   it('lets other daemon errors through', async () => {

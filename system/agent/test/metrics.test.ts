@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeMetrics, countersOf, limitCores, memoryOf, parseDockerTime, roundMetrics } from '../src/metrics.ts';
+import { computeMetrics, countersOf, formatDockerTime, limitCores, memoryOf, parseDockerTime, roundMetrics } from '../src/metrics.ts';
 import { rawStats, T_START } from './fakes.ts';
 
 const MiB = 1024 * 1024;
@@ -24,6 +24,15 @@ describe('parseDockerTime', () => {
   it('falls back to the agent clock when the daemon gives no read time', () => {
     expect(countersOf(rawStats({ cpuNs: 5 }), 42).t).toBe(42);
     expect(countersOf(rawStats({ cpuNs: 5, t: T_START }), 42).t).toBe(T_START);
+  });
+});
+
+describe('formatDockerTime', () => {
+  it('writes microsecond digits that parseDockerTime reads back', () => {
+    const t = Date.parse('2026-11-22T10:00:00.123Z') + 0.456;
+    expect(formatDockerTime(t)).toBe('2026-11-22T10:00:00.123456Z');
+    expect(parseDockerTime(formatDockerTime(t))).toBeCloseTo(t, 3);
+    expect(formatDockerTime(Date.parse('2026-11-22T10:00:00Z') + 0.5)).toBe('2026-11-22T10:00:00.000500Z');
   });
 });
 
