@@ -34,11 +34,25 @@ export const sloVerdictSchema = z.looseObject({
   reason: z.string().optional(),
 });
 
+const jitterSchema = z.object({ meanMs: finite, p95Ms: finite, maxMs: finite, skipped: z.number().int().nonnegative() });
+
+/** One probe source's numbers (control or a load generator); journals from before remote probes have none. */
+export const probeSourceSummarySchema = z.object({
+  samples: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  downtimeMs: finite.nonnegative(),
+  jitter: jitterSchema,
+  clockOffsetMs: finite.optional(),
+  clockUncertaintyMs: finite.nonnegative().optional(),
+  clock: z.string().optional(),
+});
+
 export const probeSummarySchema = z.looseObject({
   samples: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   downtimeMs: finite.nonnegative(),
-  jitter: z.object({ meanMs: finite, p95Ms: finite, maxMs: finite, skipped: z.number().int().nonnegative() }).optional(),
+  jitter: jitterSchema.optional(),
+  sources: z.record(z.string().min(1), probeSourceSummarySchema).optional(),
 });
 
 export const iterationSchema = z.object({

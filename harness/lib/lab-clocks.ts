@@ -4,6 +4,7 @@ import { swarmNodes } from './lab-config.ts';
 import { dockerClient } from './docker-clients.ts';
 import { estimateClockOffset } from './clock-offset.ts';
 import type { ClockOffset } from './types.ts';
+import type { LoadGenerators } from './load-generators.ts';
 
 /** A node's clock as its Docker daemon reports it (GET /info SystemTime, RFC 3339 with ns). */
 export async function dockerNow(docker: Docker): Promise<number> {
@@ -22,6 +23,32 @@ export async function measureClockOffsets(lab: LabConfig, samples = 7): Promise<
     const d = dockerClient(lab, n);
     await dockerNow(d); // warm the connection so the first round trip is not an outlier
     const { raw: _raw, ...offset } = await estimateClockOffset(n.name, () => dockerNow(d), { samples });
+    out.push(offset);
+  }
+  return out;
+}
+
+/** Prints the host's epoch time: `r <EPOCHREALTIME>` (bash, busybox ash), else `n <date +%s%N>`. */
+export const REMOTE_CLOCK_COMMAND = 't=${EPOCHREALTIME:-}; if [ -n "$t" ]; then echo "r $t"; else echo "n $(date +%s%N)"; fi';
+
+/** Epoch ms from REMOTE_CLOCK_COMMAND's output; an error names the host when it has no sub-second clock. */
+export function parseRemoteClock(host: string, out: string): number {
+  const text = out.trim();
+  const r = /^r (\d{9,})[.,](\d{1,9})$/.exec(text);
+  if (r) return Number(r[1]) * 1000 + Number(`0.${r[2]}`) * 1000;
+  const n = /^n (\d{16,})$/.exec(text);
+  if (n) return Number(n[1].slice(0, -6)) + Number(n[1].slice(-6)) / 1e6;
+  throw new Error(`${host}: no sub-second clock to measure its offset (expected "r <EPOCHREALTIME>" or "n <date +%s%N>", got ${JSON.stringify(text.slice(0, 80))})`);
+}
+
+/** Each load generator's clock offset against this (control) host, by round-trip midpoint over its SSH connection. */
+export async function measureGeneratorOffsets(gens: LoadGenerators, samples = 5): Promise<ClockOffset[]> {
+  const out: ClockOffset[] = [];
+  for (const g of gens.generators) {
+    // one host at a time: parallel round trips would share the CPU and widen each other's RTT
+    const now = async () => parseRemoteClock(g, await gens.run(g, REMOTE_CLOCK_COMMAND));
+    await now(); // warm the channel so the first round trip is not an outlier
+    const { raw: _raw, ...offset } = await estimateClockOffset(g, now, { samples });
     out.push(offset);
   }
   return out;

@@ -72,6 +72,15 @@ const experiments = z
     probe_interval_ms: z.number().int().min(10).max(10_000).default(100),
     /** A probe without an answer within this long counts as failed. */
     probe_timeout_ms: z.number().int().min(50).max(30_000).default(1000),
+    /**
+     * Where the availability probe runs: the control host and/or every load generator (over SSH).
+     * Unset: the control host, plus the load generators when the lab has any.
+     */
+    probe_from: z
+      .array(z.enum(['control', 'load_generators'], { message: 'each entry must be control or load_generators' }))
+      .min(1, 'name at least one of control, load_generators')
+      .refine((a) => new Set(a).size === a.length, 'an entry is listed twice')
+      .optional(),
     ramp_s: z.number().min(0).max(600).default(5),
     hold_s: z.number().min(1).max(3600).default(30),
     slo: slo.default(() => slo.parse({})),
@@ -114,6 +123,9 @@ export const labSchema = z
     const names = [lab.swarm.manager, ...lab.swarm.workers, ...lab.load_generators].map((n) => n.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) ctx.addIssue({ code: 'custom', path: ['swarm'], message: `host name ${dup} is used twice` });
+    if (lab.experiments.probe_from?.includes('load_generators') && lab.load_generators.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['experiments', 'probe_from'], message: 'includes load_generators, but the lab lists no load_generators' });
+    }
     const addrs = [lab.swarm.manager, ...lab.swarm.workers, ...lab.load_generators].map((n) => n.address);
     const dupAddr = addrs.find((a, i) => addrs.indexOf(a) !== i);
     if (dupAddr) ctx.addIssue({ code: 'custom', path: ['swarm'], message: `address ${dupAddr} is used twice` });
@@ -154,6 +166,13 @@ export async function loadLab(file = process.env.SWARMGUARD_LAB ?? 'lab.yaml'): 
     throw new LabConfigError(file, `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return parseLab(text, file);
+}
+
+export type ProbeSource = 'control' | 'load_generators';
+
+/** Where the experiments' availability probe runs (experiments.probe_from, or its default). */
+export function probeSources(lab: LabConfig): ProbeSource[] {
+  return lab.experiments.probe_from ?? ['control', ...(lab.load_generators.length > 0 ? (['load_generators'] as const) : [])];
 }
 
 export function swarmNodes(lab: LabConfig): LabNode[] {

@@ -18,6 +18,25 @@ export interface LoadStream {
   timeoutS?: number;
 }
 
+/** The files a script of a run owns on its generator (all under the run's folder). */
+export interface ScriptFiles {
+  logFile: string;
+  pidFile: string;
+  /** Created by requestFinish(): the script should stop starting work and end by itself. */
+  stopFile: string;
+}
+
+/**
+ * A script that is not a load schedule (e.g. the remote availability probe): rendered per generator
+ * from the files it owns. It must write its pid to pidFile, remove it when it ends, and end by
+ * itself after maxDurationS.
+ */
+export interface ScriptStream {
+  name: string;
+  render: (files: ScriptFiles, index: number, count: number) => string;
+  maxDurationS: number;
+}
+
 export interface StreamLog {
   generator: string;
   stream: string;
@@ -145,7 +164,7 @@ export class LoadGenerators implements AsyncDisposable {
   }
 
   /** Uploads and starts every stream on every generator; on any failure stops what did start. */
-  async start(streams: readonly LoadStream[]): Promise<void> {
+  async start(streams: readonly (LoadStream | ScriptStream)[]): Promise<void> {
     if (this.stopped) throw new Error('load generators already stopped');
     for (const s of streams) if (!NAME.test(s.name)) throw new Error(`stream name must match ${NAME}, got ${s.name}`);
     if (this.stopOnSignal) {
@@ -159,8 +178,14 @@ export class LoadGenerators implements AsyncDisposable {
           const index = this.hosts.indexOf(h);
           for (const s of streams) {
             const base = `${this.runDir(h.spec.name)}/${s.name}`;
-            const shape = typeof s.shape === 'function' ? s.shape(index, this.hosts.length) : s.shape;
-            const script = renderLoadScript({ ...shape, url: s.url, maxDurationS: s.maxDurationS, timeoutS: s.timeoutS, logFile: `${base}.log`, pidFile: `${base}.pid` } as Parameters<typeof renderLoadScript>[0]);
+            const files: ScriptFiles = { logFile: `${base}.log`, pidFile: `${base}.pid`, stopFile: `${base}.stop` };
+            let script: string;
+            if ('render' in s) {
+              script = s.render(files, index, this.hosts.length);
+            } else {
+              const shape = typeof s.shape === 'function' ? s.shape(index, this.hosts.length) : s.shape;
+              script = renderLoadScript({ ...shape, url: s.url, maxDurationS: s.maxDurationS, timeoutS: s.timeoutS, logFile: files.logFile, pidFile: files.pidFile } as Parameters<typeof renderLoadScript>[0]);
+            }
             await this.exec(h, `cat > ${shQuote(`${base}.sh`)}`, script);
           }
         }),
@@ -214,6 +239,29 @@ export class LoadGenerators implements AsyncDisposable {
       }),
     );
     return this.logs();
+  }
+
+  /**
+   * Asks the stream's scripts to end by themselves (creates their stop file): a script that honours
+   * it lets its requests in flight finish and log, where stop() would kill them.
+   */
+  async requestFinish(stream: string): Promise<void> {
+    if (!NAME.test(stream)) throw new Error(`stream name must match ${NAME}, got ${stream}`);
+    await Promise.all(this.hosts.map((h) => this.exec(h, `touch ${shQuote(`${this.runDir(h.spec.name)}/${stream}.stop`)}`)));
+  }
+
+  /** Runs one command on a generator over its connection; throws on a non-zero exit. */
+  async run(generator: string, command: string): Promise<string> {
+    const h = this.hosts.find((x) => x.spec.name === generator);
+    if (!h) throw new Error(`no load generator named ${generator} (have: ${this.generators.join(', ')})`);
+    if (this.stopped) throw new Error(`load generators already stopped; cannot run \`${command.slice(0, 60)}\` on ${generator}`);
+    return this.exec(h, command);
+  }
+
+  /** What a stream's script wrote on stdout/stderr on one generator (its last 2 KiB), for error messages. */
+  async scriptOutput(generator: string, stream: string): Promise<string> {
+    if (!NAME.test(stream)) throw new Error(`stream name must match ${NAME}, got ${stream}`);
+    return this.run(generator, `tail -c 2048 ${shQuote(`${this.runDir(generator)}/${stream}.out`)} 2>/dev/null; true`);
   }
 
   logs(): StreamLog[] {

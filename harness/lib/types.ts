@@ -32,6 +32,8 @@ export interface ProbeSample {
   servedBy: string | null;
   node: string | null;
   error?: string;
+  /** Where the probe ran: 'control' or a load generator's name (absent in journals from before remote probes). */
+  source?: string;
 }
 
 /** How late the probe's sends were against their planned times. */
