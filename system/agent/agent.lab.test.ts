@@ -51,6 +51,15 @@ describe('swarmguard-agent on the lab', () => {
     expect(spec.Spec.Mode.Global).toBeDefined();
   });
 
+  it('reads container counters from the host’s cgroup files on every node (stats_source auto with the mounts)', async () => {
+    const started = (await scrapeEvents(docker, 0, [AGENT_SERVICE])).filter((e) => e.event === 'agent_started');
+    const latest = new Map<string, TimingEvent>();
+    for (const e of started) if ((latest.get(e.node)?.t ?? -Infinity) < e.t) latest.set(e.node, e);
+    for (const [node, e] of [...latest].sort()) log(`${node}: stats source ${String(e.statsSource)} (${String(e.statsSourceReason)})`);
+    expect([...latest.keys()].sort()).toEqual(swarmNodes(lab).map((n) => n.name).sort());
+    expect([...latest.values()].map((e) => e.statsSource)).toEqual(Array(latest.size).fill('cgroup'));
+  });
+
   it('alerts from the stressed task’s node (T1 − confirmedAt < 50 ms) and stores its metrics in VictoriaMetrics', async () => {
     const tasks: AppTask[] = await resetApp(lab, docker);
     expect(tasks).toHaveLength(1);

@@ -1,15 +1,19 @@
 /**
- * Benchmark of the agent on the local lab (issue 4): with 1, 20 and 50 idle containers on one
- * worker, the agent's own cycle duration (median, p95: from its `cycle_stats` log lines, every 10
- * cycles) and its container's CPU % and RSS (cgroup v1 counters and /proc, read from the host).
+ * Benchmark of the agent on the local lab (issue 4), for each stats source (cgroup files, Docker
+ * API): with 1, 20 and 50 idle containers on one worker, the agent's own cycle duration (median,
+ * p95: from its `cycle_stats` log lines, every 10 cycles) and its container's CPU % and RSS (cgroup
+ * v1 counters and /proc, read from the host).
  *
- *   npm run bench:agent              # the lab (takes the lab lock, deploys the system, ~2–3 min)
- *   npm run bench:agent -- --local   # the in-process benchmark with a fake Docker port, no lab
+ *   npm run bench:agent                          # both sources on the lab (lab lock, deploys the system, ~5 min)
+ *   npm run bench:agent -- --source cgroup       # one source only (cgroup | docker)
+ *   npm run bench:agent -- --local               # the in-process benchmark with a fake Docker port, no lab
  *
+ * The source is switched with STATS_SOURCE in the agent service's env (removed again at the end).
  * The idle containers are plain containers (not a service) on that node's daemon, the lab's base
  * image running busybox `sleep`, labelled swarmguard.bench=agent; they are removed at the end, also
- * after a failure. Targets (reported, not asserted): 50-container cycle < 250 ms; at 20 containers
- * < 2 % of one core and < 80 MB RSS.
+ * after a failure. The first source goes 1 → 20 → 50 containers, the second 50 → 20 → 1, so the
+ * containers are created once. Targets (reported, not asserted): 50-container cycle < 250 ms; at 20
+ * containers < 2 % of one core and < 80 MB RSS.
  */
 import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
@@ -19,13 +23,11 @@ import { acquireLabLock } from '../../harness/lab/lab-lock.ts';
 import { LocalLab } from '../../harness/lab/local-lab.ts';
 import { baseImageRef } from '../../harness/lab/base-image.ts';
 import { deploySystem } from '../../harness/lib/deploy.ts';
-import { nodeDockers } from '../../harness/lib/docker-clients.ts';
-import { demuxDockerLog } from '../../harness/lib/log-scraper.ts';
-import { parseEvents } from '../../harness/lib/events.ts';
-import { AGENT_SERVICE } from '../../harness/lib/system-specs.ts';
+import { managerDocker, nodeDockers } from '../../harness/lib/docker-clients.ts';
 import { HostCounters, MiB, sleep } from '../web-stress/bench/host-counters.ts';
 import { quietWorker } from '../web-stress/bench/probe-service.ts';
 import { quantile } from './src/agent.ts';
+import { awaitAgent, containerEvents, setAgentSource, type BenchSource } from './bench/agent-source.ts';
 
 const BENCH_LABEL = 'swarmguard.bench';
 const COUNTS = [1, 20, 50];
@@ -34,8 +36,12 @@ const STATS_LINES = 2;
 
 const fmt = (v: number, digits = 1) => v.toFixed(digits);
 
+async function benchContainers(docker: Docker): Promise<{ Id: string; Names: string[] }[]> {
+  return docker.listContainers({ all: true, filters: { label: [`${BENCH_LABEL}=agent`] } });
+}
+
 async function removeBenchContainers(docker: Docker): Promise<number> {
-  const list = await docker.listContainers({ all: true, filters: { label: [`${BENCH_LABEL}=agent`] } });
+  const list = await benchContainers(docker);
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   return list.length;
 }
@@ -45,11 +51,15 @@ async function pull(docker: Docker, ref: string): Promise<void> {
   await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
 }
 
-async function addContainers(docker: Docker, image: string, from: number, to: number): Promise<void> {
-  for (let i = from; i < to; i += 10) {
-    const batch = Array.from({ length: Math.min(10, to - i) }, (_, k) => i + k);
+/** Brings the bench containers agent-bench-0 … agent-bench-(count−1) to exactly `count`, ten at a time. */
+async function setCount(docker: Docker, image: string, count: number): Promise<void> {
+  const have = new Map((await benchContainers(docker)).map((c) => [c.Names[0]?.replace(/^\//, ''), c.Id]));
+  const extra = [...have].filter(([name]) => Number(name?.split('-').pop()) >= count).map(([, id]) => id);
+  await Promise.all(extra.map((id) => docker.getContainer(id).remove({ force: true })));
+  const missing = Array.from({ length: count }, (_, n) => n).filter((n) => !have.has(`agent-bench-${n}`));
+  for (let i = 0; i < missing.length; i += 10) {
     await Promise.all(
-      batch.map(async (n) => {
+      missing.slice(i, i + 10).map(async (n) => {
         const c = await docker.createContainer({
           name: `agent-bench-${n}`,
           Image: image,
@@ -69,6 +79,7 @@ function vmRssMb(pid: number): number {
 }
 
 interface Row {
+  source: BenchSource;
   containers: number;
   sampled: number;
   cycles: number;
@@ -82,71 +93,87 @@ interface Row {
   seconds: number;
 }
 
-async function bench(lab: LabConfig): Promise<Row[]> {
+/** One count with the agent as it runs now: cycle_stats of whole windows at that count, CPU over the same time. */
+async function measure(docker: Docker, agent: { id: string; pid: number }, source: BenchSource, count: number, pollS: number, node: string): Promise<Row> {
+  const counters = new HostCounters(agent.pid);
+  // what the agent sees: every running container but SwarmGuard's own
+  const watched = (await docker.listContainers()).filter((c) => !('swarmguard.component' in (c.Labels ?? {}))).length;
+  await sleep(2000); // the new containers' first (baseline) samples
+  const settled = Date.now();
+  const cpu0 = counters.cpuNs();
+  const t0 = performance.now();
+  let lines: { durations: number[] }[] = [];
+  // a Docker-API cycle at 50 containers takes over a second: allow for cycles of up to 2 s
+  const deadline = settled + (STATS_LINES + 1) * 10 * Math.max(pollS, 2) * 1000 + 10_000;
+  while (Date.now() < deadline) {
+    await sleep(2000);
+    lines = (await containerEvents(docker, agent.id, settled))
+      // whole windows at this count: the line's cycles all started after `settled`
+      .filter((e) => e.event === 'cycle_stats' && e.t - (e.durationsMs as number[]).reduce((a, b) => a + Math.max(b, pollS * 1000), 0) >= settled + 500 && Number(e.containers) === watched)
+      .map((e) => ({ durations: e.durationsMs as number[] }));
+    if (lines.length >= STATS_LINES) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuPercent = ((counters.cpuNs() - cpu0) / 1e9 / seconds) * 100;
+  if (lines.length === 0) throw new Error(`no cycle_stats line from the agent on ${node} at ${watched} containers within ${fmt(seconds, 0)} s`);
+  const durations = lines.flatMap((l) => l.durations).sort((a, b) => a - b);
+  const mem = counters.memory();
+  const row: Row = {
+    source,
+    containers: count,
+    sampled: watched,
+    cycles: durations.length,
+    median: quantile(durations, 0.5),
+    p95: quantile(durations, 0.95),
+    max: durations[durations.length - 1],
+    cpuPercent,
+    rssMb: vmRssMb(agent.pid),
+    cgroupRssMb: mem.rss / MiB,
+    workingSetMb: mem.workingSet / MiB,
+    seconds,
+  };
+  console.log(`${source}, ${count} idle containers (${watched} watched): ${row.cycles} cycles, median ${fmt(row.median)} ms, p95 ${fmt(row.p95)} ms, agent CPU ${fmt(cpuPercent, 2)} % over ${fmt(seconds)} s, RSS ${fmt(row.rssMb)} MB`);
+  return row;
+}
+
+async function bench(lab: LabConfig, sources: BenchSource[]): Promise<Row[]> {
   const deployed = await deploySystem(lab);
   const node = (await quietWorker(lab)).name;
   const docker = nodeDockers(lab).get(node) as Docker;
+  const manager = managerDocker(lab);
   const image = baseImageRef(lab.registry);
   console.log(`agent bench on ${node}; system deployed in ${fmt(deployed.seconds)} s; idle containers: ${image} running sleep`);
   const left = await removeBenchContainers(docker);
   if (left) console.log(`removed ${left} leftover bench containers`);
   await pull(docker, image);
-
-  const agents = await docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${AGENT_SERVICE}`] } });
-  if (agents.length !== 1) throw new Error(`expected one ${AGENT_SERVICE} container on ${node}, found ${agents.length}`);
-  const agentId = agents[0].Id;
-  const pid = ((await docker.getContainer(agentId).inspect()) as { State: { Pid: number } }).State.Pid;
-  const counters = new HostCounters(pid);
-  const poll = lab.swarmguard.config.monitoring.poll_interval;
+  const pollS = lab.swarmguard.config.monitoring.poll_interval;
 
   const rows: Row[] = [];
-  let have = 0;
   try {
-    for (const count of COUNTS) {
-      await addContainers(docker, image, have, count);
-      have = count;
-      // what the agent sees: every running container but SwarmGuard's own
-      const watched = (await docker.listContainers()).filter((c) => !('swarmguard.component' in (c.Labels ?? {}))).length;
-      await sleep(2000); // the new containers' first (baseline) samples
-      const settled = Date.now();
-      const cpu0 = counters.cpuNs();
-      const t0 = performance.now();
-      let lines: { durations: number[] }[] = [];
-      const deadline = settled + (STATS_LINES + 2) * 10 * poll * 1000 + 10_000;
-      while (Date.now() < deadline) {
-        await sleep(2000);
-        const buf = (await docker.getContainer(agentId).logs({ stdout: true, stderr: true, follow: false, since: Math.floor(settled / 1000) - 1 })) as unknown as Buffer;
-        lines = parseEvents(demuxDockerLog(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))))
-          // whole windows at this count: the line's 10 cycles all started after `settled`
-          .filter((e) => e.event === 'cycle_stats' && e.t - (Number(e.cycles) - 1) * poll * 1000 >= settled + 500 && Number(e.containers) >= count)
-          .map((e) => ({ durations: e.durationsMs as number[] }));
-        if (lines.length >= STATS_LINES) break;
+    for (const [i, source] of sources.entries()) {
+      const since = Date.now();
+      const changed = await setAgentSource(manager, source);
+      const agent = await awaitAgent(docker, node, source, changed ? since : 0);
+      console.log(`agent ${agent.id.slice(0, 12)} on ${node}: stats source ${source} (${String(agent.started.statsSourceReason)})`);
+      for (const count of i % 2 === 0 ? COUNTS : [...COUNTS].reverse()) {
+        await setCount(docker, image, count);
+        rows.push(await measure(docker, agent, source, count, pollS, node));
       }
-      const seconds = (performance.now() - t0) / 1000;
-      const cpuPercent = ((counters.cpuNs() - cpu0) / 1e9 / seconds) * 100;
-      if (lines.length === 0) throw new Error(`no cycle_stats line from the agent on ${node} at ${watched} containers (is the agent built from this checkout?)`);
-      const durations = lines.flatMap((l) => l.durations).sort((a, b) => a - b);
-      const mem = counters.memory();
-      rows.push({
-        containers: count,
-        sampled: watched,
-        cycles: durations.length,
-        median: quantile(durations, 0.5),
-        p95: quantile(durations, 0.95),
-        max: durations[durations.length - 1],
-        cpuPercent,
-        rssMb: vmRssMb(pid),
-        cgroupRssMb: mem.rss / MiB,
-        workingSetMb: mem.workingSet / MiB,
-        seconds,
-      });
-      console.log(`${count} idle containers (${watched} watched): ${durations.length} cycles, median ${fmt(quantile(durations, 0.5))} ms, agent CPU ${fmt(cpuPercent, 2)} % over ${fmt(seconds)} s`);
     }
   } finally {
     const removed = await removeBenchContainers(docker);
     console.log(`removed ${removed} bench containers from ${node}`);
+    if (await setAgentSource(manager, null)) console.log('agent service env restored (STATS_SOURCE removed)');
   }
   return rows;
+}
+
+function sourcesFromArgs(argv: readonly string[]): BenchSource[] {
+  const at = argv.indexOf('--source');
+  if (at < 0) return ['cgroup', 'docker'];
+  const value = argv[at + 1];
+  if (value !== 'cgroup' && value !== 'docker') throw new Error(`--source: got ${JSON.stringify(value)}, expected cgroup or docker`);
+  return [value];
 }
 
 async function main(): Promise<void> {
@@ -154,21 +181,23 @@ async function main(): Promise<void> {
     await import('./bench/local.ts');
     return;
   }
+  const sources = sourcesFromArgs(process.argv.slice(2));
   const started = performance.now();
   const lab = await loadLab();
   const release = await acquireLabLock(stateDir(lab), 'bench:agent');
   let rows: Row[];
   try {
     if (lab.kind === 'local') await new LocalLab(lab).up();
-    rows = await bench(lab);
+    rows = await bench(lab, sources);
   } finally {
     await release();
   }
   const table = new Table({
-    head: ['idle containers', 'watched by the agent', 'cycles', 'cycle median', 'cycle p95', 'cycle max', 'agent CPU (% of one core)', 'agent RSS (node VmRSS)', 'agent cgroup rss / usage − inactive_file'],
+    head: ['stats source', 'idle containers', 'watched by the agent', 'cycles', 'cycle median', 'cycle p95', 'cycle max', 'agent CPU (% of one core)', 'agent RSS (node VmRSS)', 'agent cgroup rss / usage − inactive_file'],
   });
-  for (const r of rows) {
-    table.push([r.containers, r.sampled, r.cycles, `${fmt(r.median)} ms`, `${fmt(r.p95)} ms`, `${fmt(r.max)} ms`, `${fmt(r.cpuPercent, 2)} %`, `${fmt(r.rssMb)} MB`, `${fmt(r.cgroupRssMb)} / ${fmt(r.workingSetMb)} MB`]);
+  const order = (r: Row) => sources.indexOf(r.source) * 1000 + r.containers;
+  for (const r of [...rows].sort((a, b) => order(a) - order(b))) {
+    table.push([r.source, r.containers, r.sampled, r.cycles, `${fmt(r.median)} ms`, `${fmt(r.p95)} ms`, `${fmt(r.max)} ms`, `${fmt(r.cpuPercent, 2)} %`, `${fmt(r.rssMb)} MB`, `${fmt(r.cgroupRssMb)} / ${fmt(r.workingSetMb)} MB`]);
   }
   console.log(table.toString());
   console.log('targets (issue 4): 50-container cycle < 250 ms; at 20 containers < 2 % of one core and < 80 MB RSS');
