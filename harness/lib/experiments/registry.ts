@@ -5,6 +5,8 @@ import { scenario1Iteration } from './scenario1.ts';
 import { scenario2Iteration } from './scenario2.ts';
 import { badInputIteration } from './reliability/bad-input.ts';
 import { tsdbDownIteration } from './reliability/tsdb-down.ts';
+import { nodeFailureIteration } from './reliability/node-failure.ts';
+import { managerRestartIteration } from './reliability/manager-restart.ts';
 import type { ExperimentContext, IterationResult } from './context.ts';
 
 /** One runnable variant of an experiment, e.g. scenario 1 under CPU stress. */
@@ -30,4 +32,10 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
   // reliability (issue 7); tsdb-down stops the local lab's own VictoriaMetrics
   'bad-input': [{ experiment: 'bad-input', label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml' }) }],
   'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: (lab) => lab.kind === 'local' }],
+  // node-failure stops a local lab node's dockerd
+  'node-failure': [
+    { experiment: 'node-failure', label: "task's node down", run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'task-node'), supports: (lab) => lab.kind === 'local' },
+    { experiment: 'node-failure', label: 'other node down', run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'other-node'), supports: (lab) => lab.kind === 'local' },
+  ],
+  'manager-restart': [{ experiment: 'manager-restart', label: 'manager SIGKILL mid-migration', run: (ctx, i, o) => managerRestartIteration(ctx, i, o) }],
 };

@@ -21,6 +21,15 @@ const NOTES: Record<string, Notes> = {
   'tsdb-down': (its) =>
     `injected: VictoriaMetrics stopped (SIGTERM) for a whole scenario-1 CPU iteration; ` +
     `measured: MTTR max ${max(its, 'mttr_ms')}, T2−T1 max ${max(its, 't2_t1_ms')}, T3−T2 max ${max(its, 't3_t2_ms')}, failed requests ${sum(its, 'failed_requests')}, task restarts ${sum(its, 'task_restarts')}`,
+  'node-failure': (its) =>
+    `injected: dockerd of a worker stopped (the app task's node, or another worker), then CPU stress on the live task, then dockerd started again; ` +
+    `measured: swarm Down detection max ${max(its, 'swarm_down_ms')}, manager logged it max ${max(its, 'manager_down_ms')}, served again (task's node) max ${max(its, 'recovery_ms')}, ` +
+    `failed requests ${sum(its.filter((i) => i.params.failed === 'task-node'), 'failed_requests')} (task's node down) and ${sum(its.filter((i) => i.params.failed !== 'task-node'), 'failed_requests')} (other node down), migrations ${sum(its, 'migrations')} (${its.filter((i) => i.params.to !== null && i.params.to === i.params.victim).length} onto the dead node), ` +
+    `node Ready again max ${max(its, 'rejoin_ms')}, its agent running max ${max(its, 'agent_back_ms')}`,
+  'manager-restart': (its) =>
+    `injected: SIGKILL of the manager container after T4, before T6 of a CPU-stress migration, and the migration's alert replayed to the restarted manager; ` +
+    `measured: manager back max ${max(its, 'manager_back_ms')}, constraint reconciled max ${max(its, 'reconcile_ms')} after the kill, forced updates ${sum(its, 'forced_updates')} in ${its.length} iterations, ` +
+    `second migrations ${sum(its, 'second_migrations')}, failed requests ${sum(its, 'failed_requests')}`,
 };
 
 /**
