@@ -37,14 +37,13 @@ export function parseProcCgroup(text: string): Map<string, string> {
   return paths;
 }
 
-/** `key value` lines (memory.stat, cpu.stat) → numbers. */
-export function parseFlatKeyed(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const space = line.indexOf(' ');
-    if (space > 0) values.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return values;
+/** One key's value in `key value` lines (memory.stat, cpu.stat), without parsing the other lines. */
+export function flatKeyedValue(text: string, key: string): number | undefined {
+  const prefix = `${key} `;
+  const line = text.startsWith(prefix) ? 0 : text.indexOf(`\n${prefix}`) + 1;
+  if (line === 0 && !text.startsWith(prefix)) return undefined;
+  const end = text.indexOf('\n', line);
+  return Number(text.slice(line + prefix.length, end < 0 ? undefined : end));
 }
 
 /** /proc/<pid>/net/dev → bytes per interface, loopback left out (Docker's `networks` has no lo either). */

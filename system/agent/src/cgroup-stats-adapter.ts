@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { nowMs } from '../../shared/event-logger.ts';
-import { locateCgroup, parseFlatKeyed, parseMemTotal, parseNetDev, readOrNull, type CgroupDirs } from './cgroup-files.ts';
+import { flatKeyedValue, locateCgroup, parseMemTotal, parseNetDev, readOrNull, type CgroupDirs } from './cgroup-files.ts';
+import { CounterFile, type CounterReader, type OpenCounter } from './counter-file.ts';
 import { formatDockerTime } from './metrics.ts';
 import type { ContainerInspector, ContainerRef, ContainerStatsPort, CpuLimits, NodeInfo, RawStats } from './types.ts';
 
@@ -19,6 +20,33 @@ interface Located {
   /** /proc/<pid>/cgroup as read when located: a different text later means the pid is not the container's any more. */
   procCgroup: string;
   dirs: CgroupDirs;
+  /** The files read every sample, kept open while the container is watched. */
+  files: Record<FileKey, CounterReader>;
+}
+
+type FileKey = 'procCgroup' | 'cpu' | 'usage' | 'limit' | 'stat' | 'netDev';
+
+/** Opens all or none: null (and nothing left open) when one of them is gone. */
+function openAll(open: OpenCounter, paths: Record<FileKey, string>): Record<FileKey, CounterReader> | null {
+  const opened: Partial<Record<FileKey, CounterReader>> = {};
+  try {
+    for (const [key, path] of Object.entries(paths) as [FileKey, string][]) {
+      const file = open(path);
+      if (!file) {
+        closeAll(opened);
+        return null;
+      }
+      opened[key] = file;
+    }
+  } catch (err) {
+    closeAll(opened);
+    throw err;
+  }
+  return opened as Record<FileKey, CounterReader>;
+}
+
+function closeAll(files: Partial<Record<FileKey, CounterReader>>): void {
+  for (const f of Object.values(files)) f?.close();
 }
 
 /**
@@ -29,8 +57,8 @@ interface Located {
  * the one inspect per container (init pid, CPU limits; cached for the container's life) still go
  * to the daemon. It produces the same RawStats the agent's math consumes.
  *
- * Reads are synchronous on purpose: a container's five small kernel files cost tens of
- * microseconds, less than the thread-pool round trips of async reads would.
+ * Reads are synchronous on purpose, of files kept open (CounterFile): a container's six small
+ * kernel files cost tens of microseconds, less than the thread-pool round trips of async reads would.
  */
 export class CgroupStatsAdapter implements ContainerStatsPort {
   private readonly located = new Map<string, Promise<Located | null>>();
@@ -40,6 +68,8 @@ export class CgroupStatsAdapter implements ContainerStatsPort {
     private readonly docker: ContainerStatsPort & ContainerInspector,
     private readonly host: HostPaths = DEFAULT_HOST_PATHS,
     private readonly now: () => number = nowMs,
+    /** How counter files are opened and re-read; the tests' fake tree re-reads by path. */
+    private readonly openFile: OpenCounter = CounterFile.open,
   ) {}
 
   nodeInfo(): Promise<NodeInfo> {
@@ -50,7 +80,7 @@ export class CgroupStatsAdapter implements ContainerStatsPort {
   async listContainers(): Promise<ContainerRef[]> {
     const list = await this.docker.listContainers();
     const ids = new Set(list.map((c) => c.id));
-    for (const id of this.located.keys()) if (!ids.has(id)) this.located.delete(id);
+    for (const id of this.located.keys()) if (!ids.has(id)) this.forget(id);
     return list;
   }
 
@@ -65,9 +95,25 @@ export class CgroupStatsAdapter implements ContainerStatsPort {
       if (!where) return null;
       const raw = this.read(where);
       if (raw) return raw;
-      this.located.delete(id);
+      this.forget(id);
     }
     return null;
+  }
+
+  /** Closes every file held open (at shutdown). */
+  close(): void {
+    for (const id of [...this.located.keys()]) this.forget(id);
+  }
+
+  /** Drops a container's cached location and closes its files once the lookup has settled. */
+  private forget(id: string): void {
+    const found = this.located.get(id);
+    if (!found) return;
+    this.located.delete(id);
+    void found.then(
+      (l) => l && closeAll(l.files),
+      () => undefined, // a failed lookup opened nothing
+    );
   }
 
   /**
@@ -113,49 +159,39 @@ export class CgroupStatsAdapter implements ContainerStatsPort {
     if (procCgroup === null) return null; // exited since the inspect
     const dirs = locateCgroup(this.host.cgroup, procCgroup);
     if ('error' in dirs) throw new Error(`container ${id.slice(0, 12)} (pid ${process.pid}): ${dirs.error}`);
-    return { pid: process.pid, limits: process.limits, procCgroup, dirs };
+    const procDir = join(this.host.proc, String(process.pid));
+    const common = { procCgroup: join(procDir, 'cgroup'), netDev: join(procDir, 'net', 'dev') };
+    const files = openAll(
+      this.openFile,
+      dirs.version === 1
+        ? { ...common, cpu: join(dirs.cpuacct, 'cpuacct.usage'), usage: join(dirs.memory, 'memory.usage_in_bytes'), limit: join(dirs.memory, 'memory.limit_in_bytes'), stat: join(dirs.memory, 'memory.stat') }
+        : { ...common, cpu: join(dirs.dir, 'cpu.stat'), usage: join(dirs.dir, 'memory.current'), limit: join(dirs.dir, 'memory.max'), stat: join(dirs.dir, 'memory.stat') },
+    );
+    if (!files) return null; // its process or cgroup went away meanwhile
+    return { pid: process.pid, limits: process.limits, procCgroup, dirs, files };
   }
 
   /** The container's counters, or null when its process or cgroup is gone or the pid now belongs to another cgroup. */
   private read(where: Located): RawStats | null {
-    const procDir = join(this.host.proc, String(where.pid));
-    if (readOrNull(join(procDir, 'cgroup')) !== where.procCgroup) return null;
-    let cpuNs: number;
-    let usage: number;
-    let limit: number;
-    let stats: Record<string, number | undefined>;
-    const file = (dir: string, name: string) => readOrNull(join(dir, name));
-    if (where.dirs.version === 1) {
-      const { cpuacct, memory } = where.dirs;
-      const cpu = file(cpuacct, 'cpuacct.usage');
-      const used = file(memory, 'memory.usage_in_bytes');
-      const max = file(memory, 'memory.limit_in_bytes');
-      const stat = file(memory, 'memory.stat');
-      if (cpu === null || used === null || max === null || stat === null) return null;
-      cpuNs = Number(cpu);
-      usage = Number(used);
-      limit = Number(max);
-      stats = { total_inactive_file: parseFlatKeyed(stat).get('total_inactive_file') };
-    } else {
-      const { dir } = where.dirs;
-      const cpu = file(dir, 'cpu.stat');
-      const used = file(dir, 'memory.current');
-      const max = file(dir, 'memory.max');
-      const stat = file(dir, 'memory.stat');
-      if (cpu === null || used === null || max === null || stat === null) return null;
-      cpuNs = (parseFlatKeyed(cpu).get('usage_usec') ?? 0) * 1000;
-      usage = Number(used);
-      limit = max.trim() === 'max' ? Infinity : Number(max);
-      stats = { inactive_file: parseFlatKeyed(stat).get('inactive_file') };
-    }
+    const { files } = where;
+    if (files.procCgroup.read() !== where.procCgroup) return null;
+    const cpu = files.cpu.read();
     // the CPU counter is the one whose delta needs an exact time
     const t = this.now();
-    const netDev = readOrNull(join(procDir, 'net', 'dev'));
-    if (netDev === null) return null;
+    const used = files.usage.read();
+    const max = files.limit.read();
+    const stat = files.stat.read();
+    const netDev = files.netDev.read();
+    if (cpu === null || used === null || max === null || stat === null || netDev === null) return null;
+    const v1 = where.dirs.version === 1;
+    // v1: cpuacct.usage in ns, the hierarchical total_inactive_file; v2: cpu.stat usage_usec, inactive_file
+    const cpuNs = v1 ? Number(cpu) : (flatKeyedValue(cpu, 'usage_usec') ?? 0) * 1000;
+    const limit = max.trim() === 'max' ? Infinity : Number(max);
+    const stats = v1 ? { total_inactive_file: flatKeyedValue(stat, 'total_inactive_file') } : { inactive_file: flatKeyedValue(stat, 'inactive_file') };
     return {
       read: formatDockerTime(t),
       cpu_stats: { cpu_usage: { total_usage: cpuNs } },
-      memory_stats: { usage, limit: Math.min(limit, this.hostMemory()), stats },
+      memory_stats: { usage: Number(used), limit: Math.min(limit, this.hostMemory()), stats },
       networks: parseNetDev(netDev),
     };
   }

@@ -29,7 +29,7 @@ function setup() {
   host = new FakeHost();
   const daemon = new FakeDaemon();
   const clock = new FakeClock();
-  const port = new CgroupStatsAdapter(daemon, host.paths, () => clock.now());
+  const port = new CgroupStatsAdapter(daemon, host.paths, () => clock.now(), host.open);
   return { daemon, clock, port };
 }
 
@@ -126,17 +126,44 @@ describe('CgroupStatsAdapter, cgroup v1', () => {
     await expect(port.stats(id)).rejects.toThrow(new RegExp(`${id.slice(0, 12)} \\(pid 900\\): cgroup v1 folders not found: cpuacct .*/elsewhere/${id}`));
   });
 
-  it('forgets the cached pids of containers that are no longer listed', async () => {
+  it('forgets the cached pids of containers that are no longer listed, and closes their files', async () => {
     const { daemon, port } = setup();
     const id = hexId(1);
     host.v1(labV1(host, id, 501), { cpuNs: 1, usage: 1, limit: 2, inactive: 0 });
     daemon.add(container(1).ref, 501);
     await port.stats(id);
+    expect(host.openFiles.size).toBe(6);
     daemon.containers.delete(id);
     expect(await port.listContainers()).toEqual([]);
+    await Promise.resolve();
+    expect(host.openFiles.size).toBe(0);
     daemon.add(container(1).ref, 501);
     await port.stats(id);
     expect(daemon.inspects).toBe(2);
+    expect(host.openFiles.size).toBe(6);
+    port.close();
+    await Promise.resolve();
+    expect(host.openFiles.size).toBe(0);
+  });
+
+  it('leaves no file open for a container that vanished or restarted', async () => {
+    const { daemon, port } = setup();
+    const id = hexId(1);
+    const dirs = labV1(host, id, 501);
+    host.v1(dirs, { cpuNs: 1, usage: 1, limit: 2, inactive: 0 });
+    daemon.add(container(1).ref, 501);
+    await port.stats(id);
+    labV1(host, id, 777); // restarted: pid 777 now
+    host.remove(join(host.paths.proc, '501'));
+    daemon.add(container(1).ref, 777);
+    expect(await port.stats(id)).not.toBeNull();
+    await Promise.resolve();
+    expect([...host.openFiles].filter((f) => f.includes(`${join(host.paths.proc, '501')}/`))).toEqual([]);
+    host.remove(dirs.memory); // now gone for good
+    daemon.containers.delete(id);
+    expect(await port.stats(id)).toBeNull();
+    await Promise.resolve();
+    expect(host.openFiles.size).toBe(0);
   });
 });
 
@@ -180,7 +207,7 @@ describe('resolveCgroupDir', () => {
 describe('CgroupStatsAdapter probe', () => {
   it('is not usable without the host mounts, and says which path is missing', async () => {
     const { port } = setup();
-    const bare = new CgroupStatsAdapter(new FakeDaemon(), { proc: join(host.root, 'nope'), cgroup: host.paths.cgroup });
+    const bare = new CgroupStatsAdapter(new FakeDaemon(), { proc: join(host.root, 'nope'), cgroup: host.paths.cgroup }, Date.now, host.open);
     expect(await bare.probe()).toEqual({ ok: false, reason: expect.stringContaining(`${join(host.root, 'nope', 'meminfo')} not readable`) });
     expect(await port.probe()).toEqual({ ok: true });
   });

@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HostPaths } from '../src/cgroup-stats-adapter.ts';
+import { readOrNull } from '../src/cgroup-files.ts';
+import type { CounterReader } from '../src/counter-file.ts';
 import type { ContainerInspector, ContainerProcess, ContainerRef, ContainerStatsPort, CpuLimits, NodeInfo, RawStats } from '../src/types.ts';
 
 export const MEM_TOTAL_KB = 8_000_000;
@@ -10,6 +12,26 @@ export const MEM_TOTAL_KB = 8_000_000;
 export class FakeHost {
   readonly root = mkdtempSync(join(tmpdir(), 'sg-fake-host-'));
   readonly paths: HostPaths = { proc: join(this.root, 'proc'), cgroup: join(this.root, 'cgroup') };
+
+  /** Paths of the counter files the port holds open now. */
+  readonly openFiles = new Set<string>();
+
+  /**
+   * Opens a counter file of the fake tree. Plain files stay readable after removal while open, unlike
+   * /proc and cgroup files; so this reader re-reads by path, and a removed file reads as gone.
+   */
+  open = (path: string): CounterReader | null => {
+    if (readOrNull(path) === null) return null;
+    this.openFiles.add(path);
+    let open = true;
+    return {
+      read: () => (open ? readOrNull(path) : null),
+      close: () => {
+        open = false;
+        this.openFiles.delete(path);
+      },
+    };
+  };
 
   constructor() {
     this.write(join(this.paths.proc, 'meminfo'), `MemTotal:       ${MEM_TOTAL_KB} kB\nMemFree:         1000000 kB\n`);
