@@ -5,6 +5,7 @@ import { dockerClient } from './docker-clients.ts';
 import { estimateClockOffset } from './clock-offset.ts';
 import type { ClockOffset } from './types.ts';
 import type { LoadGenerators } from './load-generators.ts';
+import { shQuote } from './load-script.ts';
 
 /** A node's clock as its Docker daemon reports it (GET /info SystemTime, RFC 3339 with ns). */
 export async function dockerNow(docker: Docker): Promise<number> {
@@ -41,15 +42,25 @@ export function parseRemoteClock(host: string, out: string): number {
   throw new Error(`${host}: no sub-second clock to measure its offset (expected "r <EPOCHREALTIME>" or "n <date +%s%N>", got ${JSON.stringify(text.slice(0, 80))})`);
 }
 
-/** Each load generator's clock offset against this (control) host, by round-trip midpoint over its SSH connection. */
-export async function measureGeneratorOffsets(gens: LoadGenerators, samples = 5): Promise<ClockOffset[]> {
+/**
+ * Each load generator's clock offset against this (control) host, by round-trip midpoint. The
+ * clock is read by a small loop on one open SSH channel, one line per reading: a fresh command per
+ * reading would put a channel set-up and a login shell into every round trip, and its clock read
+ * at the far end of that, which biases the midpoint by up to the whole shell start-up.
+ */
+export async function measureGeneratorOffsets(gens: LoadGenerators, samples = 7): Promise<ClockOffset[]> {
   const out: ClockOffset[] = [];
   for (const g of gens.generators) {
     // one host at a time: parallel round trips would share the CPU and widen each other's RTT
-    const now = async () => parseRemoteClock(g, await gens.run(g, REMOTE_CLOCK_COMMAND));
-    await now(); // warm the channel so the first round trip is not an outlier
-    const { raw: _raw, ...offset } = await estimateClockOffset(g, now, { samples });
-    out.push(offset);
+    const channel = await gens.lineChannel(g, `sh -c ${shQuote(`while read x; do ${REMOTE_CLOCK_COMMAND}; done`)}`);
+    try {
+      const now = async () => parseRemoteClock(g, await channel.request('t'));
+      await now(); // the loop's first answer (and the channel) warmed up
+      const { raw: _raw, ...offset } = await estimateClockOffset(g, now, { samples });
+      out.push(offset);
+    } finally {
+      channel.close();
+    }
   }
   return out;
 }

@@ -258,6 +258,40 @@ export class LoadGenerators implements AsyncDisposable {
     return this.exec(h, command);
   }
 
+  /**
+   * A command on one generator that answers each line written to its stdin with one line (e.g. its
+   * clock): one channel for many round trips, so each is one network round trip, not a new channel
+   * and a login shell. Bounded: every request fails after timeoutMs; close() ends the command.
+   */
+  async lineChannel(generator: string, command: string, timeoutMs = 5000): Promise<{ request: (line: string) => Promise<string>; close: () => void }> {
+    const h = this.hosts.find((x) => x.spec.name === generator);
+    if (!h) throw new Error(`no load generator named ${generator} (have: ${this.generators.join(', ')})`);
+    const conn = h.ssh.connection;
+    if (!conn || this.stopped) throw new Error(`${generator}: not connected`);
+    const stream = await new Promise<import('ssh2').ClientChannel>((resolve, reject) => conn.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))));
+    let buffer = '';
+    const waiting: ((line: string) => void)[] = [];
+    stream.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        waiting.shift()?.(line);
+      }
+    });
+    stream.stderr.on('data', () => {}); // drained; a failing command shows as a missing answer
+    const request = (line: string) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${generator}: no answer from \`${command.slice(0, 60)}\` within ${timeoutMs} ms`)), timeoutMs);
+        waiting.push((answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        });
+        stream.write(`${line}\n`);
+      });
+    return { request, close: () => void stream.end() };
+  }
+
   /** What a stream's script wrote on stdout/stderr on one generator (its last 2 KiB), for error messages. */
   async scriptOutput(generator: string, stream: string): Promise<string> {
     if (!NAME.test(stream)) throw new Error(`stream name must match ${NAME}, got ${stream}`);

@@ -96,7 +96,9 @@ export class RemoteProbe implements AsyncDisposable {
       await this.gens.stop(); // kills whatever still runs, also after a failed wait
     }
     const c = corrections(this.offsets);
-    const parsed = parseRemoteProbeLogs(this.gens.logs().map((l) => ({ generator: l.generator, text: l.text, output: outputs[l.generator] })), c);
+    const order = this.gens.generators; // the lab's order, not the order the scripts happened to start in
+    const logs = [...this.gens.logs()].sort((a, b) => order.indexOf(a.generator) - order.indexOf(b.generator));
+    const parsed = parseRemoteProbeLogs(logs.map((l) => ({ generator: l.generator, text: l.text, output: outputs[l.generator] })), c);
     return parsed.map((p) => ({ ...p, clockOffset: this.offsets.find((o) => o.node === p.source)! }));
   }
 }
