@@ -51,8 +51,9 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
   await restartManager(ctx); // fresh cooldowns: the previous iteration migrated
   const [task] = await resetApp(lab, docker);
   const workers = lab.swarm.workers.map((w) => w.name);
-  const others = workers.filter((w) => w !== task.node);
-  const victim = which === 'task-node' ? task.node : others[(iteration - 1) % others.length];
+  // another node: each worker in turn, skipping the task's
+  const turn = workers[(iteration - 1) % workers.length];
+  const victim = which === 'task-node' ? task.node : turn !== task.node ? turn : workers[iteration % workers.length];
   const oldId = task.containerId.slice(0, 12);
 
   const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 3 * 60_000 });
