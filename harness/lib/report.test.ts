@@ -106,6 +106,28 @@ describe('renderReport', () => {
     expect(md).toContain('| manager restart mid-action | 4 | 3 | 75.0 % | one \\| retried |');
   });
 
+  it('shows failed/sent, downtime, jitter and clock offset per probe source; a journal without sources as control', async () => {
+    const sources = {
+      control: { samples: 600, failed: 65, downtimeMs: 6500, jitter: { meanMs: 0.4, p95Ms: 1.2, maxMs: 3.5, skipped: 0 } },
+      'alpine-1': { samples: 598, failed: 66, downtimeMs: 6600, jitter: { meanMs: 9.1, p95Ms: 14.2, maxMs: 30, skipped: 1 }, clockOffsetMs: -0.3, clockUncertaintyMs: 1.1, clock: 'date-ns' },
+    };
+    await journal.addIteration(it_('baseline', 3, { mttr_ms: 7000, downtime_ms: 6600, failed_requests: 131 }, {
+      probes: { summary: { samples: 1198, failed: 131, downtimeMs: 6600, sources } },
+      params: { killed: 'abc', load: { levels: Array.from({ length: 30 }, (_, i) => i * 10) } },
+    }));
+    const md = renderReport(journal.toJSON());
+    const section = md.slice(md.indexOf('### Probes by source'), md.indexOf('### Statistics'));
+    expect(section).toContain('| 3 | control | 65 / 600 | 6.50 s | 0.4 ms | 1.2 ms | 3.5 ms | 0 | reference |');
+    expect(section).toContain('| 3 | alpine-1 | 66 / 598 | 6.60 s | 9.1 ms | 14.2 ms | 30.0 ms | 1 | -0.3 ms ± 1.1 ms (date-ns) |');
+    expect(section).not.toMatch(/^\| [12] \|/m); // baseline #1 and #2 recorded no samples
+    // an old journal's single summary is the control host's
+    expect(md).toContain('| 1 | control | 1 / 20 | 100.0 ms | — | — | — | — | reference |');
+    // parameters leave the iteration table: short ones on a line, long ones in a block of their own
+    expect(md).not.toMatch(/\| parameters \|/);
+    expect(md).toContain('**Iteration 3**: killed=abc');
+    expect(md).toContain('`load`:\n\n```json\n{\n  "levels": [');
+  });
+
   it('renders an empty run without throwing', () => {
     const empty: JournalData = { ...journal.toJSON(), iterations: [] };
     const md = renderReport(empty);

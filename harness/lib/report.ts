@@ -3,6 +3,7 @@ import { formatMetric, formatMs, formatPct, mdTable, metricLabel, orderMetrics }
 import type { IterationRecord, JournalData } from './journal-schema.ts';
 import { chartFiles } from './report-charts.ts';
 import { improvementPct, summarize } from './stats.ts';
+import type { JitterReport } from './types.ts';
 
 export { chartFiles, writeCharts } from './report-charts.ts';
 
@@ -51,8 +52,26 @@ function sloSection(j: JournalData): string {
   return `${head}\n\n${mdTable(['SLO', 'experiment', 'iteration', 'measured', 'limit', 'verdict'], rows, 'llrrrl')}`;
 }
 
-function paramsText(params: Record<string, unknown>): string {
-  return Object.keys(params).sort().map((k) => `${k}=${typeof params[k] === 'string' ? params[k] : JSON.stringify(params[k])}`).join(', ');
+const SHORT_PARAM = 60;
+
+function paramValue(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Each iteration's parameters: short ones on one line, long ones (load shapes, logs …) each in a block of their own. */
+function paramsSection(j: JournalData, experiment: string): string {
+  const its = of(j, experiment).filter((it) => Object.keys(it.params).length > 0);
+  if (its.length === 0) return 'No parameters were recorded.';
+  return its
+    .map((it) => {
+      const keys = Object.keys(it.params).sort();
+      const short = keys.filter((k) => paramValue(it.params[k]).length <= SHORT_PARAM);
+      const long = keys.filter((k) => !short.includes(k));
+      const head = `**Iteration ${it.iteration}**${short.length ? `: ${short.map((k) => `${k}=${paramValue(it.params[k])}`).join(', ')}` : ''}`;
+      const blocks = long.map((k) => `\`${k}\`:\n\n\`\`\`json\n${JSON.stringify(it.params[k], null, 2)}\n\`\`\``);
+      return [head, ...blocks].join('\n\n');
+    })
+    .join('\n\n');
 }
 
 function iterationsSection(j: JournalData, experiment: string): string {
@@ -63,9 +82,31 @@ function iterationsSection(j: JournalData, experiment: string): string {
     it.outcome + (it.error ? `: ${it.error}` : ''),
     formatMs(it.endedAt - it.startedAt),
     ...metrics.map((k) => formatMetric(k, it.measurements[k])),
-    paramsText(it.params),
   ]);
-  return mdTable(['iteration', 'outcome', 'duration', ...metrics.map(metricLabel), 'parameters'], rows, `llr${'r'.repeat(metrics.length)}l`);
+  return mdTable(['iteration', 'outcome', 'duration', ...metrics.map(metricLabel)], rows, `llr${'r'.repeat(metrics.length)}`);
+}
+
+/**
+ * Failed/total, downtime and send jitter of each probe source. A journal from before remote probes
+ * has one summary without sources: it came from the control host, the only probe there was.
+ */
+function probeSourcesSection(j: JournalData, experiment: string): string {
+  const rows: string[][] = [];
+  for (const it of of(j, experiment)) {
+    const s = it.probes.summary;
+    const sources: Record<string, { samples: number; failed: number; downtimeMs: number; jitter?: JitterReport; clockOffsetMs?: number; clockUncertaintyMs?: number; clock?: string }> =
+      s.sources ?? (s.samples > 0 ? { control: { samples: s.samples, failed: s.failed, downtimeMs: s.downtimeMs, jitter: s.jitter } } : {});
+    for (const name of Object.keys(sources).sort((a, b) => (a === 'control' ? -1 : b === 'control' ? 1 : a.localeCompare(b)))) {
+      const x = sources[name];
+      const jit = x.jitter;
+      const offset = x.clockOffsetMs !== undefined
+        ? `${x.clockOffsetMs.toFixed(1)} ms ± ${(x.clockUncertaintyMs ?? 0).toFixed(1)} ms${x.clock ? ` (${x.clock})` : ''}`
+        : name === 'control' ? 'reference' : '—';
+      rows.push([String(it.iteration), name, `${x.failed} / ${x.samples}`, formatMs(x.downtimeMs), formatMs(jit?.meanMs), formatMs(jit?.p95Ms), formatMs(jit?.maxMs), jit ? String(jit.skipped) : '—', offset]);
+    }
+  }
+  if (rows.length === 0) return 'No probe samples were recorded.';
+  return mdTable(['iteration', 'source', 'failed / sent', 'downtime', 'jitter mean', 'jitter p95', 'jitter max', 'skipped sends', 'clock offset'], rows, 'llrrrrrrl');
 }
 
 function statsSection(j: JournalData, experiment: string): string {
@@ -135,7 +176,17 @@ export function renderReport(journal: JournalData): string {
     sloSection(journal),
   ];
   for (const e of experiments(journal)) {
-    parts.push(`## Experiment: ${e}`, '### Iterations', iterationsSection(journal, e), '### Statistics', statsSection(journal, e));
+    parts.push(
+      `## Experiment: ${e}`,
+      '### Iterations',
+      iterationsSection(journal, e),
+      '### Probes by source',
+      probeSourcesSection(journal, e),
+      '### Statistics',
+      statsSection(journal, e),
+      '### Parameters',
+      paramsSection(journal, e),
+    );
   }
   parts.push(
     '## Proactive vs reactive',

@@ -1,5 +1,5 @@
-import { AvailabilityProbe } from '../probe.ts';
-import { summarizeDowntime } from '../downtime.ts';
+import { ProbeSet } from '../probe-set.ts';
+import { summarizeProbeSources } from '../probe-summary.ts';
 import { appTasks, resetApp, stopAllStress } from '../app-control.ts';
 import { waitActionEnd } from '../manager-api.ts';
 import type { ClockOffset, TimingEvent } from '../types.ts';
@@ -33,13 +33,7 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
   const startedAt = epochNow();
   await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
   const [task] = await resetApp(lab, docker);
-  const probe = new AvailabilityProbe({
-    url: `${lab.entrypoint}${lab.app.healthcheck.path}`,
-    intervalMs: lab.experiments.probe_interval_ms,
-    timeoutMs: lab.experiments.probe_timeout_ms,
-    durationMs: ACTION_LIMIT_MS + 20_000,
-  });
-  probe.start();
+  const probes = await ProbeSet.start(lab, { durationMs: ACTION_LIMIT_MS + 20_000, runId: `s1-${kind}-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
   let error: string | undefined;
   let done: TimingEvent | undefined;
   const since = epochNow();
@@ -55,11 +49,10 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
   } catch (err) {
     error = (err as Error).message;
   } finally {
-    await stopAllStress(lab);
+    // the probes stop also when stopping the stress fails; their own error surfaces at the await below
+    await stopAllStress(lab).finally(() => void probes.stop().catch(() => undefined));
   }
-  const result = await probe.stop();
-  const samples = result.samples;
-  const down = summarizeDowntime(samples);
+  const { summary, batches } = summarizeProbeSources(await probes.stop());
   const after = await appTasks(docker, service);
   const timing = done?.actionId ? await waitTiming(ctx, since, done.actionId, offsets) : undefined;
   const d = timing?.deltas;
@@ -67,17 +60,17 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
   const record = {
     experiment: 'scenario1',
     iteration,
-    params: { stress: kind, from: task.node, to: moved?.node ?? null, probeIntervalMs: lab.experiments.probe_interval_ms, probeTimeoutMs: lab.experiments.probe_timeout_ms, rampS: lab.experiments.ramp_s },
+    params: { stress: kind, from: task.node, to: moved?.node ?? null, probeIntervalMs: lab.experiments.probe_interval_ms, probeTimeoutMs: lab.experiments.probe_timeout_ms, probeSources: Object.keys(summary.sources), rampS: lab.experiments.ramp_s },
     startedAt,
     endedAt: epochNow(),
     events: timing?.events ?? [],
-    probes: { summary: { samples: samples.length, failed: down.failed, downtimeMs: down.downtimeMs, jitter: result.jitter } },
+    probes: { summary },
     outcome: error ? ('error' as const) : ('passed' as const),
     ...(error ? { error } : {}),
     measurements: {
       mttr_ms: d?.mttrMs ?? null,
-      downtime_ms: down.downtimeMs,
-      failed_requests: down.failed,
+      downtime_ms: summary.downtimeMs,
+      failed_requests: summary.failed,
       alert_latency_max_ms: d?.t2_t1_ms ?? null,
       decision_latency_max_ms: d?.t3_t2_ms ?? null,
       t1_t0_ms: d?.t1_t0_ms ?? null,
@@ -92,9 +85,9 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
   };
   ctx.log(
     `scenario1/${kind} #${iteration}: ${task.node} → ${moved?.node ?? '?'}, MTTR ${d?.mttrMs != null ? `${(d.mttrMs / 1000).toFixed(2)} s` : 'n/a'}, ` +
-      `${down.failed} failed probes of ${samples.length}${error ? `; ERROR ${error}` : ''}`,
+      `failed probes ${Object.entries(summary.sources).map(([k, v]) => `${k} ${v.failed}/${v.samples}`).join(', ')}${error ? `; ERROR ${error}` : ''}`,
   );
-  return { record, probes: [{ source: 'control', samples }] };
+  return { record, probes: batches };
 }
 
 /** The agent's T0/T1 lines can reach the swarm's log stream a moment after the manager's. */

@@ -1,5 +1,5 @@
-import { AvailabilityProbe } from '../probe.ts';
-import { summarizeDowntime } from '../downtime.ts';
+import { ProbeSet } from '../probe-set.ts';
+import { summarizeProbeSources } from '../probe-summary.ts';
 import { appTasks, resetApp, serviceReplicas } from '../app-control.ts';
 import { waitFor } from '../wait-for.ts';
 import { scrapeEvents } from '../log-scraper.ts';
@@ -119,11 +119,10 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   const startedAt = epochNow();
   await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
   const [task] = await resetApp(lab, docker);
-  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: budgetMs });
+  const probes = await ProbeSet.start(lab, { durationMs: budgetMs, runId: `s2p-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
   const recorder = new SeriesRecorder(lab, docker, { maxMs: budgetMs });
   const balancerFrom = (await balancerLog(lab)).size;
   const since = epochNow();
-  probe.start();
   recorder.start();
   let error: string | undefined;
   let loadStart: number | undefined;
@@ -165,9 +164,8 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       error = [error, err.message].filter(Boolean).join('; ');
     });
   }
-  const result = await probe.stop();
+  const { summary, batches } = summarizeProbeSources(await probes.stop().finally(() => recorder.stop()));
   const series = await recorder.stop();
-  const down = summarizeDowntime(result.samples);
   const loadLogs = (gens?.logs() ?? []).map((l) => ({ generator: l.generator, stream: l.stream, summary: parseLoadLog(l.text) }));
   const loadFailed = loadLogs.reduce((n, l) => n + l.summary.failed, 0);
   const loadSent = loadLogs.reduce((n, l) => n + l.summary.sent, 0);
@@ -214,6 +212,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       load: { ...load, generators: gens?.generators ?? [] },
       probeIntervalMs: lab.experiments.probe_interval_ms,
       probeTimeoutMs: lab.experiments.probe_timeout_ms,
+      probeSources: Object.keys(summary.sources),
       rules: lab.swarmguard.config.scenarios.scenario2_scaling,
       linkMbps: lab.swarmguard.config.monitoring.link_mbps,
       loadRequests: { sent: loadSent, failed: loadFailed, perStream: loadLogs.map((l) => ({ generator: l.generator, stream: l.stream, sent: l.summary.sent, failed: l.summary.failed })) },
@@ -226,7 +225,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
     startedAt,
     endedAt: epochNow(),
     events: [...ups, ...downs].flatMap((a) => a.chain.events),
-    probes: { summary: { samples: result.samples.length, failed: down.failed, downtimeMs: down.downtimeMs, jitter: result.jitter } },
+    probes: { summary },
     outcome: error ? ('error' as const) : ('passed' as const),
     ...(error ? { error } : {}),
     measurements: {
@@ -236,11 +235,11 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       final_replicas: finalReplicas,
       scale_up_max_ms: round(max(t5t4)),
       mttr_ms: round(deltas[0]?.mttrMs ?? null),
-      failed_requests: down.failed + loadFailed,
-      probe_failed: down.failed,
+      failed_requests: summary.failed + loadFailed,
+      probe_failed: summary.failed,
       load_failed: loadFailed,
       load_requests: loadSent,
-      downtime_ms: down.downtimeMs,
+      downtime_ms: summary.downtimeMs,
       alert_latency_max_ms: round(max(deltas.map((d) => d.t2_t1_ms))),
       decision_latency_max_ms: round(max(deltas.map((d) => d.t3_t2_ms))),
       scale_down_to_min_ms: backAt !== undefined && loadEnd !== undefined ? Math.round(backAt - loadEnd) : null,
@@ -254,12 +253,12 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
     `${tag}: ${ups.length} scale-up(s) [T5−T4 ${t5t4.map((x) => (x === null ? '?' : `${Math.round(x)} ms`)).join(', ')}], ` +
       `MTTR ${deltas[0]?.mttrMs != null ? `${(deltas[0].mttrMs / 1000).toFixed(2)} s` : 'n/a'}, ${downs.length} scale-down(s), back to ${finalReplicas} replica(s) ` +
       `${record.measurements.scale_down_to_min_ms !== null ? `${(record.measurements.scale_down_to_min_ms / 1000).toFixed(1)} s after the traffic` : ''}; ` +
-      `failed: ${down.failed} probes of ${result.samples.length}, ${loadFailed} load requests of ${loadSent}` +
+      `failed probes ${Object.entries(summary.sources).map(([k, v]) => `${k} ${v.failed}/${v.samples}`).join(', ')}, ${loadFailed} load requests of ${loadSent}` +
       (balancer.noServerAvailable > 0 ? ` (HAProxy: ${balancer.downOnCheckTimeout} server(s) DOWN on a health-check timeout, ${balancer.noServerAvailable}× no server available)` : '') +
       spread.map((s) => `; after up${s.step}: ${Object.values(s.perReplica).join('/')} % vs ${s.expectedPerReplica} % expected (${s.offeredRps.before} → ${s.offeredRps.after} rps offered)`).join('') +
       `${error ? `; ERROR ${error}` : ''}`,
   );
-  return { record, probes: [{ source: 'control', samples: result.samples }] };
+  return { record, probes: batches };
 }
 
 /** Requests per second the generators sent in [from, to) (whole seconds inside the window). */
