@@ -89,7 +89,8 @@ describe('renderRemoteProbeScript', () => {
 });
 
 describe('lab.yaml experiments.probe_from', () => {
-  const base = async () => (await readFile('lab.yaml', 'utf8')).replace(/^experiments:\n/m, 'experiments:\n  PROBE_FROM\n');
+  // the shipped lab.yaml with its own probe_from line (if any) replaced by a placeholder
+  const base = async () => (await readFile('lab.yaml', 'utf8')).replace(/^ {2}probe_from:.*\n/m, '').replace(/^experiments:\n/m, 'experiments:\n  PROBE_FROM\n');
   it('defaults to control plus the load generators, and takes an explicit list', async () => {
     const text = await base();
     expect(parseLab(text.replace('  PROBE_FROM\n', '')).experiments.probe_from).toBeUndefined();
