@@ -11,6 +11,7 @@ import { restartManager } from '../../../harness/lib/experiments/manager-control
 import { managerEvents } from '../../../harness/lib/manager-api.ts';
 import { resolveToken } from '../../../harness/lib/deploy.ts';
 import { AlertClient } from './alert-client.ts';
+import { startCpuMeter } from './cpu-meter.ts';
 import {
   epochNow,
   forgeAlert,
@@ -86,7 +87,9 @@ export async function runLabBench(lab: LabConfig, o: LabBenchOptions): Promise<v
     if ((await remaining()) < o.seconds * 1000 + 3000) subject = await armCooldown(ctx, token);
     const version2 = (await serviceView(ctx.docker, service)).version;
     const window = Math.min(o.seconds * 1000, (await remaining()) - 2000);
+    const meter = await startCpuMeter(lab, ctx.docker);
     const sustained = await sustain(client, alert, o.concurrency, window, o.maxRequests);
+    const cpu = await meter.stop(sustained.sent);
     const versionAfter = (await serviceView(ctx.docker, service)).version;
 
     const f = (x: number) => x.toFixed(3);
@@ -100,6 +103,7 @@ export async function runLabBench(lab: LabConfig, o: LabBenchOptions): Promise<v
         `round trip median ${f(median(sustained.rtt))} ms, p99 ${f(percentile(sustained.rtt, 99))} ms; non-202: ${sustained.errors}`,
     );
     o.log(`  answers: ${[...sustained.reasons].map(([r, n]) => `${r} ×${n}`).join(', ')}`);
+    o.log(`  ${cpu}`);
     o.log(`service version unchanged by the alerts: sequential ${versionBefore === version2 || 'n/a (re-armed)'}, sustained ${version2 === versionAfter}`);
   } finally {
     client.close();

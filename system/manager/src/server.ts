@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { EventLogger } from '../../shared/event-logger.ts';
 import { buildApp } from './app.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -28,8 +29,11 @@ export async function startServer(
   const overrides = overridesFrom(env, argv);
   const store = new ConfigStore(loadConfig(overrides), overrides);
   const token = loadToken(env);
-  const manager = new RecoveryManager({ port, clock, events: new EventLogger('manager', env.NODE_NAME ?? hostname()), config: () => store.current() });
-  const events = manager.events;
+  // Asynchronous stdout: lines written while a write is pending go out together (fewer syscalls and
+  // log-driver wake-ups under an alert flood); pino flushes what is left when the process exits.
+  const stdout = pino.destination({ dest: 1, sync: false });
+  const events = new EventLogger('manager', env.NODE_NAME ?? hostname(), stdout);
+  const manager = new RecoveryManager({ port, clock, events, config: () => store.current() });
   const scaleDown = new ScaleDownLoop(manager, clock);
   const cfg = store.current();
   const app = buildApp({ manager, clock, token, bodyLimit: cfg.manager.body_limit, scaleDown });
