@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { $ } from 'zx';
 import type { LabConfig } from '../lib/lab-config.ts';
+import { EXTRA_APPS } from '../lib/extra-apps.ts';
 import { LabPaths, netnsName } from './lab-paths.ts';
 import { isAlive, readPid, spawnDetached, stopPid } from './processes.ts';
 
@@ -114,8 +115,23 @@ export function haproxyConfig(lab: LabConfig, stateDir: string): string {
     // fall 2: one health check slowed by a busy host must not empty the backend (seen in scenario 2)
     '  default-server inter 250ms fall 2 rise 1',
     ...servers,
+    ...extraAppProxies(lab, front.host),
     '',
   ].join('\n');
+}
+
+/** A frontend per extra web-stress copy (harness/lib/extra-apps.ts) on its own port, to every worker's same port. */
+function extraAppProxies(lab: LabConfig, host: string): string[] {
+  return EXTRA_APPS.flatMap((a) => [
+    `frontend ${a.name}`,
+    `  bind ${host}:${a.port}`,
+    `  default_backend ${a.name}`,
+    `backend ${a.name}`,
+    '  balance roundrobin',
+    `  option httpchk GET ${lab.app.healthcheck.path}`,
+    '  default-server inter 250ms fall 2 rise 1',
+    ...lab.swarm.workers.map((w) => `  server ${w.name} ${w.address}:${a.port} check`),
+  ]);
 }
 
 export async function ensureHaproxy(paths: LabPaths, lab: LabConfig): Promise<number> {

@@ -98,7 +98,7 @@ export function managerSpec(lab: LabConfig, inputs: SpecInputs): Record<string, 
 }
 
 /** The application under test, published in host mode behind the lab's load balancer (or the mesh). */
-export function webStressSpec(lab: LabConfig, inputs: SpecInputs, replicas = lab.app.replicas): Record<string, unknown> {
+export function webStressSpec(lab: LabConfig, inputs: { images: Pick<SystemImages, 'web-stress'> }, replicas = lab.app.replicas): Record<string, unknown> {
   const a = lab.app;
   const port = a.publish.port;
   const env = ['NODE_NAME={{.Node.Hostname}}', `PORT=${port}`, ...(a.network_sink ? [`NETWORK_SINK=${a.network_sink}`] : [])];
