@@ -2,9 +2,9 @@ import { MANAGER_SERVICE } from '../system-specs.ts';
 import { waitFor } from '../wait-for.ts';
 import type { ExperimentContext } from './context.ts';
 
-interface ServiceInfo {
-  Version: { Index: number };
-  Spec: { TaskTemplate: { ForceUpdate?: number } };
+interface ManagerSpec {
+  TaskTemplate: { ForceUpdate?: number; ContainerSpec: { Env?: string[] } };
+  [k: string]: unknown;
 }
 
 async function runningTaskIds(ctx: ExperimentContext): Promise<string[]> {
@@ -15,13 +15,13 @@ async function runningTaskIds(ctx: ExperimentContext): Promise<string[]> {
   return tasks.filter((t) => t.Status.State === 'running').map((t) => t.ID);
 }
 
-/** Restarts the manager (a forced update: a new task) and waits until the new one answers. */
-export async function restartManager(ctx: ExperimentContext): Promise<void> {
+/** Updates the manager's spec (the change must start a new task) and waits until the new task answers. */
+async function updateManager(ctx: ExperimentContext, change: (spec: ManagerSpec) => void): Promise<void> {
   const svc = ctx.docker.getService(MANAGER_SERVICE);
   const before = new Set(await runningTaskIds(ctx));
-  const s = (await svc.inspect()) as ServiceInfo & { Spec: Record<string, unknown> };
-  const spec = structuredClone(s.Spec) as ServiceInfo['Spec'] & Record<string, unknown>;
-  spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+  const s = (await svc.inspect()) as { Version: { Index: number }; Spec: ManagerSpec };
+  const spec = structuredClone(s.Spec);
+  change(spec);
   await svc.update({ ...spec, version: s.Version.Index });
   await waitFor(
     'manager restarted and healthy',
@@ -32,4 +32,33 @@ export async function restartManager(ctx: ExperimentContext): Promise<void> {
     },
     { timeoutMs: 60_000, intervalMs: 250 },
   );
+}
+
+/** Restarts the manager (a forced update: a new task) and waits until the new one answers. */
+export async function restartManager(ctx: ExperimentContext): Promise<void> {
+  await updateManager(ctx, (spec) => {
+    spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+  });
+}
+
+/**
+ * Sets one variable of the manager's environment (undefined: removes it; a function gets the
+ * current value and returns the new one), which restarts the manager, and waits until the new task answers. Also forces the restart when the value is the
+ * same, so the manager always starts fresh. Returns the value it had before.
+ */
+export async function setManagerEnv(
+  ctx: ExperimentContext,
+  name: string,
+  next: string | undefined | ((previous: string | undefined) => string | undefined),
+): Promise<string | undefined> {
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`manager env: ${JSON.stringify(name)} is not a variable name`);
+  let previous: string | undefined;
+  await updateManager(ctx, (spec) => {
+    const env = spec.TaskTemplate.ContainerSpec.Env ?? [];
+    previous = env.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
+    const value = typeof next === 'function' ? next(previous) : next;
+    spec.TaskTemplate.ContainerSpec.Env = [...env.filter((e) => !e.startsWith(`${name}=`)), ...(value === undefined ? [] : [`${name}=${value}`])];
+    spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+  });
+  return previous;
 }
