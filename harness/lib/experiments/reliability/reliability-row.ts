@@ -21,6 +21,11 @@ const NOTES: Record<string, Notes> = {
   'tsdb-down': (its) =>
     `injected: VictoriaMetrics stopped (SIGTERM) for a whole scenario-1 CPU iteration; ` +
     `measured: MTTR max ${max(its, 'mttr_ms')}, T2−T1 max ${max(its, 't2_t1_ms')}, T3−T2 max ${max(its, 't3_t2_ms')}, failed requests ${sum(its, 'failed_requests')}, task restarts ${sum(its, 'task_restarts')}`,
+  concurrent: (its) =>
+    `injected: at the same moment CPU stress on web-stress-a, load-generator traffic on web-stress-b, memory stress on web-stress-c (each on its own worker and frontend); ` +
+    `measured: MTTR max A ${max(its, 'a_mttr_ms')}, B ${max(its, 'b_mttr_ms')}, C ${max(its, 'c_mttr_ms')}, ` +
+    `detection (T0 after the faults) max A ${max(its, 'a_t0_after_faults_ms')}, B ${max(its, 'b_t0_after_faults_ms')}, C ${max(its, 'c_t0_after_faults_ms')}, failed requests A ${sum(its, 'a_failed_requests')}, B ${sum(its, 'b_failed_requests')}, C ${sum(its, 'c_failed_requests')}, ` +
+    `actions ${sum(its, 'actions')} (on the wrong service ${sum(its, 'wrong_service_actions')}, failed ${sum(its, 'failed_actions')}), out-of-sequence updates retried ${sum(its, 'out_of_sequence_retried')}, left unhandled ${sum(its, 'out_of_sequence_unhandled')}`,
   'node-failure': (its) =>
     `injected: dockerd of a worker stopped (the app task's node, or another worker), then CPU stress on the live task, then dockerd started again; ` +
     `measured: swarm Down detection max ${max(its, 'swarm_down_ms')}, manager logged it max ${max(its, 'manager_down_ms')}, served again (task's node) max ${max(its, 'recovery_ms')}, ` +

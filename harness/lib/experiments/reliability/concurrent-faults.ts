@@ -1,0 +1,64 @@
+import type { LabConfig } from '../../lab-config.ts';
+import type { ExtraApp } from '../../extra-apps.ts';
+import { DEFAULT_SCENARIO2_LOAD, scenario2Schedules, scenario2Streams, type Scenario2Load } from '../scenario2-load.ts';
+import type { LoadStream } from '../../load-generators.ts';
+import type { ExpectedAction } from './concurrent-actions.ts';
+
+export type Fault = 'cpu' | 'traffic' | 'memory';
+
+export interface Role {
+  /** A, B, C in logs and measurement keys. */
+  key: 'a' | 'b' | 'c';
+  app: ExtraApp;
+  fault: Fault;
+  expect: ExpectedAction;
+}
+
+/**
+ * Scenario 2's traffic, lighter on the shared host: a shorter hold (the scale-up comes within
+ * seconds of the ramp, and the iteration waits for the traffic to end by itself: killing the scripts
+ * would cut requests in flight), 22 pi rps instead of 24 (≈ 80 % of B's CPU limit instead of 86 %),
+ * and the same 25 Mbps of data in half as many requests (fewer curl processes). Measured on the
+ * local lab (2 shared cores, ~35 % of it system time during the faults): with scenario 2's traffic
+ * beside A's CPU stress and C's memory stress, B got less CPU than its limit, its answers took over
+ * 2 s 3 s into the full load, and swarm replaced it as unhealthy before any alert.
+ */
+export const CONCURRENT_LOAD: Scenario2Load = { ...DEFAULT_SCENARIO2_LOAD, piLevels: [22], dataRps: 6, dataKb: 512, holdS: 20 };
+
+/** CPU stress on A: above the 75 % threshold by a margin, less than scenario 1's 90 % (see CONCURRENT_LOAD). */
+export const CPU_TARGET_PCT = 80;
+
+/** Seconds from the start of the traffic to its end by schedule. */
+export function loadSeconds(load: Scenario2Load = CONCURRENT_LOAD): number {
+  const s = scenario2Schedules(load);
+  return Math.max(s.pi.length, s.data.length);
+}
+
+/** Scenario 2's two streams, aimed at one copy's frontend instead of the lab's entrypoint. */
+export function trafficStreams(lab: LabConfig, url: string, load: Scenario2Load = CONCURRENT_LOAD): LoadStream[] {
+  return scenario2Streams({ ...lab, entrypoint: url }, load);
+}
+
+/** Scenario 1's CPU stress (CPU_TARGET_PCT of the limit, little network) on the copy behind `url`. */
+export function cpuStressUrl(lab: LabConfig, url: string, holdS: number): string {
+  return `${url}/stress/cpu?target=${CPU_TARGET_PCT}&duration=${Math.round(holdS)}&ramp=${lab.experiments.ramp_s}`;
+}
+
+/**
+ * Scenario 1's memory stress on the copy behind `url`: above the threshold by a margin, below the
+ * limit by enough to stay clear of the OOM killer.
+ */
+export async function memoryStressUrl(lab: LabConfig, url: string, holdS: number): Promise<string> {
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) });
+  if (!res.ok) throw new Error(`${url}/metrics answered ${res.status}`);
+  const metrics = (await res.json()) as { memory_mb: number; memory_limit_mb: number };
+  const threshold = lab.swarmguard.config.scenarios.scenario1_migration.memory_threshold / 100;
+  const target = Math.round(metrics.memory_limit_mb * Math.min(threshold + 0.07, 0.95) - metrics.memory_mb);
+  return `${url}/stress/memory?target=${target}&duration=${Math.round(holdS)}&ramp=${lab.experiments.ramp_s}`;
+}
+
+/** Starts a stress by its URL; a refusal is an error naming the URL and the answer. */
+export async function startStress(url: string): Promise<void> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+}

@@ -1,0 +1,154 @@
+import { loadavg } from 'node:os';
+import { appTasks, resetApp, serviceReplicas } from '../../app-control.ts';
+import { corrections } from '../../clock-offset.ts';
+import { applyCorrections, correlate, phaseDeltas } from '../../events.ts';
+import { EXTRA_APPS, createExtraApps, extraAppUrl, removeExtraApps, stopExtraAppStress } from '../../extra-apps.ts';
+import type { LabConfig } from '../../lab-config.ts';
+import { LoadGenerators } from '../../load-generators.ts';
+import { scrapeEvents } from '../../log-scraper.ts';
+import { managerEvents } from '../../manager-api.ts';
+import { ProbeSet } from '../../probe-set.ts';
+import type { ClockOffset, Mark, TimingEvent } from '../../types.ts';
+import { waitFor } from '../../wait-for.ts';
+import { epochNow, sleep, type ExperimentContext, type IterationResult } from '../context.ts';
+import { setManagerEnv } from '../manager-control.ts';
+import { FAULTS_MARK, concurrentRecord, type ActionTimings } from './concurrent-record.ts';
+import { cpuStressUrl, loadSeconds, memoryStressUrl, startStress, trafficStreams, type Role } from './concurrent-faults.ts';
+
+export const ROLES: readonly Role[] = [
+  { key: 'a', app: EXTRA_APPS[0], fault: 'cpu', expect: 'migrate' },
+  { key: 'b', app: EXTRA_APPS[1], fault: 'traffic', expect: 'scale_up' },
+  { key: 'c', app: EXTRA_APPS[2], fault: 'memory', expect: 'migrate' },
+];
+const ACTION_LIMIT_MS = 45_000;
+
+/**
+ * The copies are probed from the control host only. Measured on the local lab (2 shared cores):
+ * with the generators' probes too (6 sh + curl loops at 10 requests/s beside B's traffic) the load
+ * average reached 19.8, A's and B's health checks timed out, swarm restarted them, and neither was
+ * even alerted on.
+ */
+const controlProbeOnly = (lab: LabConfig): LabConfig => ({ ...lab, experiments: { ...lab.experiments, probe_from: ['control'] } });
+const STRESS_HOLD_S = 60;
+
+/** MANAGED_SERVICES plus the copies (unset stays unset: the manager then manages every service). */
+const withCopies = (list: string | undefined) =>
+  list === undefined ? undefined : [...new Set([...list.split(',').map((s) => s.trim()).filter(Boolean), ...ROLES.map((r) => r.app.name)])].join(',');
+
+/** The manager's action on a service ended (completed or failed), as /events shows it. */
+function ended(events: readonly TimingEvent[], r: Role): boolean {
+  const ids = new Set(events.filter((e) => e.event === 'action_started' && e.service === r.app.name && e.action === r.expect).map((e) => e.actionId));
+  return events.some((e) => (e.event === 'action_completed' || e.event === 'action_failed') && ids.has(e.actionId));
+}
+
+/**
+ * Concurrent faults (issue 7 §2): three copies of web-stress (A, B, C), each on its own worker,
+ * each probed through its own frontend; at the same moment CPU stress on A, load-generator traffic
+ * on B, memory stress on C. Expected: A and C migrate, B scales up, every probe request succeeds,
+ * no action touches another service, nothing fails, every `update out of sequence` is retried.
+ * The manager manages the copies for the iteration only (MANAGED_SERVICES extended, then restored).
+ */
+export async function concurrentIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<IterationResult> {
+  const { lab, docker } = ctx;
+  if (lab.kind !== 'local') throw new Error(`concurrent needs the local lab's HAProxy frontends of the copies; lab ${lab.name} is ${lab.kind}, nothing was done`);
+  const tag = `concurrent #${iteration}`;
+  const startedAt = epochNow();
+  const probeLab = controlProbeOnly(lab);
+  const urls = Object.fromEntries(ROLES.map((r) => [r.key, extraAppUrl(lab, r.app)]));
+  const loadS = loadSeconds();
+  const runId = `cc-${iteration}-${Date.now().toString(36)}`;
+  const problems: string[] = [];
+  const marks: Mark[] = [];
+  const probes = new Map<string, ProbeSet>();
+  let managedBefore: string | undefined;
+  let managerSet = false;
+  let gens: LoadGenerators | undefined;
+  let managerLog: TimingEvent[] = [];
+  const from: Record<string, string> = {};
+  const to: Record<string, string[]> = {};
+  let bReplicas: number | null = null;
+  let mainChanged: string | undefined;
+  let hostLoad: number | undefined;
+  try {
+    managedBefore = await setManagerEnv(ctx, 'MANAGED_SERVICES', withCopies); // also a fresh manager: no cooldown, no counter
+    managerSet = true;
+    const [mainTask] = await resetApp(lab, docker);
+    await removeExtraApps(docker, ctx.nodes); // what an interrupted run may have left
+    const workers = lab.swarm.workers.map((w) => w.name);
+    const placed = await createExtraApps(lab, docker, ROLES.map((r, i) => ({ app: r.app, node: workers[i % workers.length] })));
+    for (const r of ROLES) from[r.key] = placed.get(r.app.name)!.node;
+    const mainBefore = (await docker.getService(lab.app.service).inspect()) as { Version: { Index: number } };
+    const budgetMs = (loadS + 40) * 1000 + ACTION_LIMIT_MS;
+    const started = await Promise.all(ROLES.map((r) => ProbeSet.start(probeLab, { url: `${urls[r.key]}${lab.app.healthcheck.path}`, durationMs: budgetMs, runId: `${runId}-${r.key}`, log: ctx.log })));
+    ROLES.forEach((r, i) => probes.set(r.key, started[i]));
+    gens = await LoadGenerators.connect(lab, { runId, log: ctx.log });
+    const memUrl = await memoryStressUrl(lab, urls.c, STRESS_HOLD_S);
+    await sleep(1000);
+    ctx.log(`${tag}: A ${from.a} (CPU), B ${from.b} (traffic ${loadS} s), C ${from.c} (memory), all at once`);
+    // the traffic first: starting it uploads scripts over SSH first; the two stress requests follow within milliseconds
+    await gens.start(trafficStreams(lab, urls.b));
+    const loadStart = epochNow();
+    marks.push({ label: FAULTS_MARK, t: loadStart });
+    await Promise.all([startStress(cpuStressUrl(lab, urls.a, STRESS_HOLD_S)), startStress(memUrl)]);
+    let seen: TimingEvent[] = [];
+    await waitFor(
+      'A migrated, B scaled up, C migrated (each action ended)',
+      async () => {
+        seen = await managerEvents(lab, 0);
+        hostLoad = Math.max(hostLoad ?? 0, loadavg()[0]); // the control host is the lab's host: a saturated one explains slow recoveries
+        return ROLES.every((r) => ended(seen, r));
+      },
+      {
+        timeoutMs: ACTION_LIMIT_MS,
+        intervalMs: 500,
+        lastSeen: () => `ended: ${ROLES.filter((r) => ended(seen, r)).map((r) => r.key.toUpperCase()).join(', ') || 'none'}; started: ${seen.filter((e) => e.event === 'action_started').map((e) => `${String(e.action)} ${String(e.service)}`).join(', ') || 'none'}`,
+      },
+    );
+    marks.push({ label: 'all actions ended', t: epochNow() });
+    await Promise.all([stopExtraAppStress(lab, ROLES[0].app), stopExtraAppStress(lab, ROLES[2].app)]);
+    for (const r of ROLES) to[r.key] = (await appTasks(docker, r.app.name)).filter((t) => t.state === 'running').map((t) => t.node);
+    bReplicas = await serviceReplicas(docker, ROLES[1].app.name);
+    const remaining = loadS * 1000 - (epochNow() - loadStart);
+    ctx.log(`${tag}: actions ended ${((epochNow() - loadStart) / 1000).toFixed(1)} s after the faults; traffic on B ends by itself in ${Math.max(0, remaining / 1000).toFixed(0)} s`);
+    await gens.waitDone(remaining + 15_000);
+    await sleep(2000); // the probes see the end of the traffic through
+    const mainAfter = (await docker.getService(lab.app.service).inspect()) as { Version: { Index: number } };
+    const mainTasks = await appTasks(docker, lab.app.service);
+    if (mainAfter.Version.Index !== mainBefore.Version.Index || mainTasks.length !== 1 || mainTasks[0].id !== mainTask.id) {
+      mainChanged = `${lab.app.service}: version ${mainBefore.Version.Index} → ${mainAfter.Version.Index}, task ${mainTask.id} → ${mainTasks.map((t) => t.id).join(',') || 'none'}`;
+    }
+  } catch (err) {
+    problems.push((err as Error).message);
+  } finally {
+    await gens?.stop().catch((err: Error) => problems.push(err.message));
+    const stopped = await Promise.allSettled([...probes.values()].map((p) => p.stop()));
+    for (const s of stopped) if (s.status === 'rejected') problems.push(`probe: ${(s.reason as Error).message}`);
+    if (managerSet) {
+      // read before the manager is restarted: its /events are its memory
+      managerLog = await managerEvents(lab, 0).catch((err: Error) => (problems.push(`manager events: ${err.message}`), []));
+    }
+  }
+  const timing = await actionTimings(ctx, startedAt, managerLog, offsets).catch((err: Error) => (problems.push(`T-events: ${err.message}`), new Map() as ActionTimings));
+  try {
+    await removeExtraApps(docker, ctx.nodes);
+  } finally {
+    if (managerSet) await setManagerEnv(ctx, 'MANAGED_SERVICES', managedBefore);
+  }
+  return concurrentRecord(ctx, iteration, { roles: ROLES, startedAt, probes, managerLog, timing, problems, marks, from, to, bReplicas, mainChanged, hostLoad, gens, tag });
+}
+
+/** T0–T6 of each role's action from the agents' and manager's logs, on the control clock. */
+async function actionTimings(ctx: ExperimentContext, since: number, managerLog: readonly TimingEvent[], offsets: ClockOffset[]) {
+  const out = new Map() as ActionTimings;
+  const actions = ROLES.map((r) => ({ r, id: managerLog.find((e) => e.event === 'action_started' && e.service === r.app.name && e.action === r.expect)?.actionId })).filter((x) => x.id);
+  for (let attempt = 0; attempt < 10 && actions.length > 0; attempt++) {
+    const events = applyCorrections(await scrapeEvents(ctx.docker, since), corrections(offsets));
+    for (const { r, id } of actions) {
+      const chain = correlate(events, { actionId: id });
+      out.set(r.key, { ...phaseDeltas(chain.phases, r.expect === 'migrate' ? 'migration' : 'scale_up'), events: chain.events });
+    }
+    if ([...out.values()].every((d) => d.mttrMs !== null)) break;
+    await sleep(500); // the agents' T0/T1 lines can reach the log stream late
+  }
+  return out;
+}
