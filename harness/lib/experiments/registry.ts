@@ -8,6 +8,7 @@ import { tsdbDownIteration } from './reliability/tsdb-down.ts';
 import { concurrentIteration } from './reliability/concurrent.ts';
 import { nodeFailureIteration } from './reliability/node-failure.ts';
 import { managerRestartIteration } from './reliability/manager-restart.ts';
+import { agentRestartIteration } from './reliability/agent-restart.ts';
 import type { ExperimentContext, IterationResult } from './context.ts';
 
 /** One runnable variant of an experiment, e.g. scenario 1 under CPU stress. */
@@ -41,4 +42,5 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
     { experiment: 'node-failure', label: 'other node down', run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'other-node'), supports: (lab) => lab.kind === 'local' },
   ],
   'manager-restart': [{ experiment: 'manager-restart', label: 'manager SIGKILL mid-migration', run: (ctx, i, o) => managerRestartIteration(ctx, i, o) }],
+  'agent-restart': [{ experiment: 'agent-restart', label: 'agent SIGKILL under CPU stress', run: (ctx, i, o) => agentRestartIteration(ctx, i, o) }],
 };
