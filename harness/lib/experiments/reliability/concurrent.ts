@@ -89,7 +89,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     await gens.start(trafficStreams(lab, urls.b));
     const loadStart = epochNow();
     marks.push({ label: FAULTS_MARK, t: loadStart });
-    await Promise.all([startStress(cpuStressUrl(lab, urls.a, STRESS_HOLD_S)), startStress(memUrl)]);
+    await Promise.all([startStress(cpuStressUrl(urls.a, STRESS_HOLD_S)), startStress(memUrl)]);
     let seen: TimingEvent[] = [];
     await waitFor(
       'A migrated, B scaled up, C migrated (each action ended)',
