@@ -66,6 +66,11 @@ const slo = z
   })
   .strict();
 
+const probeFrom = z
+  .array(z.enum(['control', 'load_generators'], { message: 'each entry must be control or load_generators' }))
+  .min(1, 'name at least one of control, load_generators')
+  .refine((a) => new Set(a).size === a.length, 'an entry is listed twice');
+
 const experiments = z
   .object({
     iterations: z.number().int().min(1).max(1000).default(3),
@@ -76,11 +81,9 @@ const experiments = z
      * Where the availability probe runs: the control host and/or every load generator (over SSH).
      * Unset: the control host, plus the load generators when the lab has any.
      */
-    probe_from: z
-      .array(z.enum(['control', 'load_generators'], { message: 'each entry must be control or load_generators' }))
-      .min(1, 'name at least one of control, load_generators')
-      .refine((a) => new Set(a).size === a.length, 'an entry is listed twice')
-      .optional(),
+    probe_from: probeFrom.optional(),
+    /** Per experiment (baseline, scenario1 …): where its probe runs, instead of probe_from. */
+    probe_from_by_experiment: z.record(z.string().regex(/^[a-z0-9-]+$/, 'an experiment name like scenario2'), probeFrom).optional(),
     ramp_s: z.number().min(0).max(600).default(5),
     hold_s: z.number().min(1).max(3600).default(30),
     slo: slo.default(() => slo.parse({})),
@@ -123,8 +126,14 @@ export const labSchema = z
     const names = [lab.swarm.manager, ...lab.swarm.workers, ...lab.load_generators].map((n) => n.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) ctx.addIssue({ code: 'custom', path: ['swarm'], message: `host name ${dup} is used twice` });
-    if (lab.experiments.probe_from?.includes('load_generators') && lab.load_generators.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['experiments', 'probe_from'], message: 'includes load_generators, but the lab lists no load_generators' });
+    if (lab.load_generators.length === 0) {
+      const lists: [(string | number)[], string[] | undefined][] = [
+        [['experiments', 'probe_from'], lab.experiments.probe_from],
+        ...Object.entries(lab.experiments.probe_from_by_experiment ?? {}).map(([k, v]): [(string | number)[], string[]] => [['experiments', 'probe_from_by_experiment', k], v]),
+      ];
+      for (const [path, list] of lists) {
+        if (list?.includes('load_generators')) ctx.addIssue({ code: 'custom', path, message: 'includes load_generators, but the lab lists no load_generators' });
+      }
     }
     const addrs = [lab.swarm.manager, ...lab.swarm.workers, ...lab.load_generators].map((n) => n.address);
     const dupAddr = addrs.find((a, i) => addrs.indexOf(a) !== i);
@@ -170,9 +179,13 @@ export async function loadLab(file = process.env.SWARMGUARD_LAB ?? 'lab.yaml'): 
 
 export type ProbeSource = 'control' | 'load_generators';
 
-/** Where the experiments' availability probe runs (experiments.probe_from, or its default). */
-export function probeSources(lab: LabConfig): ProbeSource[] {
-  return lab.experiments.probe_from ?? ['control', ...(lab.load_generators.length > 0 ? (['load_generators'] as const) : [])];
+/**
+ * Where an experiment's availability probe runs: experiments.probe_from_by_experiment[experiment],
+ * else experiments.probe_from, else the control host plus the load generators when the lab has any.
+ */
+export function probeSources(lab: LabConfig, experiment?: string): ProbeSource[] {
+  const own = experiment === undefined ? undefined : lab.experiments.probe_from_by_experiment?.[experiment];
+  return own ?? lab.experiments.probe_from ?? ['control', ...(lab.load_generators.length > 0 ? (['load_generators'] as const) : [])];
 }
 
 export function swarmNodes(lab: LabConfig): LabNode[] {

@@ -7,6 +7,8 @@ import type { ProbeSample } from './types.ts';
 export interface ProbeSetOptions {
   /** Every probe stops by itself after this long. */
   durationMs: number;
+  /** Names the experiment, for its own experiments.probe_from_by_experiment entry. */
+  experiment?: string;
   /** Default: the lab's entrypoint + health path. */
   url?: string;
   runId?: string;
@@ -31,7 +33,7 @@ export class ProbeSet implements AsyncDisposable {
   ) {}
 
   static async start(lab: LabConfig, opts: ProbeSetOptions): Promise<ProbeSet> {
-    const from = probeSources(lab);
+    const from = probeSources(lab, opts.experiment);
     const url = opts.url ?? `${lab.entrypoint}${lab.app.healthcheck.path}`;
     const common = { url, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: opts.durationMs };
     // the remote probes first: connecting and measuring clocks takes a moment, the control probe starts at once

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { parseLab } from './lab-config.ts';
+import { parseLab, probeSources } from './lab-config.ts';
 import { parseRemoteClock } from './lab-clocks.ts';
 import { parseRemoteProbeLog, parseRemoteProbeLogs } from './remote-probe-log.ts';
 import { renderRemoteProbeScript } from './remote-probe-script.ts';
@@ -90,12 +90,24 @@ describe('renderRemoteProbeScript', () => {
 
 describe('lab.yaml experiments.probe_from', () => {
   // the shipped lab.yaml with its own probe_from line (if any) replaced by a placeholder
-  const base = async () => (await readFile('lab.yaml', 'utf8')).replace(/^ {2}probe_from:.*\n/m, '').replace(/^experiments:\n/m, 'experiments:\n  PROBE_FROM\n');
+  const base = async () =>
+    (await readFile('lab.yaml', 'utf8')).replace(/^ {2}probe_from.*\n/gm, '').replace(/^experiments:\n/m, 'experiments:\n  PROBE_FROM\n');
   it('defaults to control plus the load generators, and takes an explicit list', async () => {
     const text = await base();
     expect(parseLab(text.replace('  PROBE_FROM\n', '')).experiments.probe_from).toBeUndefined();
     expect(parseLab(text.replace('PROBE_FROM', 'probe_from: [control]')).experiments.probe_from).toEqual(['control']);
   });
+  it('lets one experiment probe from elsewhere than the others', async () => {
+    const lab = parseLab((await base()).replace('PROBE_FROM', 'probe_from: [control, load_generators]\n  probe_from_by_experiment: { scenario2: [control] }'));
+    expect(probeSources(lab, 'scenario2')).toEqual(['control']);
+    expect(probeSources(lab, 'baseline')).toEqual(['control', 'load_generators']);
+    const dflt = parseLab((await base()).replace('  PROBE_FROM\n', ''));
+    expect(probeSources(dflt, 'scenario2')).toEqual(['control', 'load_generators']);
+    const noGens = (await base()).replace(/^load_generators:\n( {2}- .*\n)+/m, '');
+    expect(probeSources(parseLab(noGens.replace('  PROBE_FROM\n', '')))).toEqual(['control']);
+    expect(() => parseLab(noGens.replace('PROBE_FROM', 'probe_from_by_experiment: { baseline: [load_generators] }'))).toThrow(/experiments\.probe_from_by_experiment\.baseline.*lists no load_generators/s);
+  });
+
   it('names the key and what is allowed', async () => {
     const text = await base();
     expect(() => parseLab(text.replace('PROBE_FROM', 'probe_from: [control, generators]'))).toThrow(/experiments\.probe_from\.1.*control or load_generators/s);

@@ -22,7 +22,7 @@ export async function baselineIteration(ctx: ExperimentContext, iteration: numbe
   await waitFor('manager stopped', async () => (await runningTasks(docker, MANAGER_SERVICE)).length === 0, { timeoutMs: 30_000 });
   let probes: ProbeSet | undefined;
   try {
-    probes = await ProbeSet.start(lab, { durationMs: STEADY_MS + RECOVERY_LIMIT_MS + 5000, runId: `baseline-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
+    probes = await ProbeSet.start(lab, { durationMs: STEADY_MS + RECOVERY_LIMIT_MS + 5000, experiment: 'baseline', runId: `baseline-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
     await sleep(STEADY_MS);
     const nodeDocker = ctx.nodes.get(task.node);
     if (!nodeDocker) throw new Error(`no Docker client for node ${task.node}`);

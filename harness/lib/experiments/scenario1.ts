@@ -33,7 +33,7 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
   const startedAt = epochNow();
   await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
   const [task] = await resetApp(lab, docker);
-  const probes = await ProbeSet.start(lab, { durationMs: ACTION_LIMIT_MS + 20_000, runId: `s1-${kind}-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
+  const probes = await ProbeSet.start(lab, { durationMs: ACTION_LIMIT_MS + 20_000, experiment: 'scenario1', runId: `s1-${kind}-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
   let error: string | undefined;
   let done: TimingEvent | undefined;
   const since = epochNow();

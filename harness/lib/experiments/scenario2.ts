@@ -119,7 +119,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   const startedAt = epochNow();
   await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
   const [task] = await resetApp(lab, docker);
-  const probes = await ProbeSet.start(lab, { durationMs: budgetMs, runId: `s2p-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
+  const probes = await ProbeSet.start(lab, { durationMs: budgetMs, experiment: 'scenario2', runId: `s2p-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
   const recorder = new SeriesRecorder(lab, docker, { maxMs: budgetMs });
   const balancerFrom = (await balancerLog(lab)).size;
   const since = epochNow();
