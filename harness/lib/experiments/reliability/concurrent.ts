@@ -20,7 +20,8 @@ export const ROLES: readonly Role[] = [
   { key: 'b', app: EXTRA_APPS[1], fault: 'traffic', expect: 'scale_up' },
   { key: 'c', app: EXTRA_APPS[2], fault: 'memory', expect: 'migrate' },
 ];
-const ACTION_LIMIT_MS = 45_000;
+// A's CPU stress gets its share of the shared host late: its T0 came 14–40 s after the faults (measured)
+const ACTION_LIMIT_MS = 60_000;
 
 /**
  * The copies are probed from the control host only. Measured on the local lab (2 shared cores):
