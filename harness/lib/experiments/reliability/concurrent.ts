@@ -3,7 +3,6 @@ import { appTasks, resetApp, serviceReplicas } from '../../app-control.ts';
 import { corrections } from '../../clock-offset.ts';
 import { applyCorrections, correlate, phaseDeltas } from '../../events.ts';
 import { EXTRA_APPS, createExtraApps, extraAppUrl, removeExtraApps, stopExtraAppStress } from '../../extra-apps.ts';
-import type { LabConfig } from '../../lab-config.ts';
 import { LoadGenerators } from '../../load-generators.ts';
 import { scrapeEvents } from '../../log-scraper.ts';
 import { managerEvents } from '../../manager-api.ts';
@@ -22,14 +21,6 @@ export const ROLES: readonly Role[] = [
 ];
 // A's CPU stress gets its share of the shared host late: its T0 came 14–40 s after the faults (measured)
 const ACTION_LIMIT_MS = 60_000;
-
-/**
- * The copies are probed from the control host only. Measured on the local lab (2 shared cores):
- * with the generators' probes too (6 sh + curl loops at 10 requests/s beside B's traffic) the load
- * average reached 19.8, A's and B's health checks timed out, swarm restarted them, and neither was
- * even alerted on.
- */
-const controlProbeOnly = (lab: LabConfig): LabConfig => ({ ...lab, experiments: { ...lab.experiments, probe_from: ['control'] } });
 const STRESS_HOLD_S = 60;
 
 /** MANAGED_SERVICES plus the copies (unset stays unset: the manager then manages every service). */
@@ -54,7 +45,6 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
   if (lab.kind !== 'local') throw new Error(`concurrent needs the local lab's HAProxy frontends of the copies; lab ${lab.name} is ${lab.kind}, nothing was done`);
   const tag = `concurrent #${iteration}`;
   const startedAt = epochNow();
-  const probeLab = controlProbeOnly(lab);
   const urls = Object.fromEntries(ROLES.map((r) => [r.key, extraAppUrl(lab, r.app)]));
   const loadS = loadSeconds();
   const runId = `cc-${iteration}-${Date.now().toString(36)}`;
@@ -80,7 +70,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     for (const r of ROLES) from[r.key] = placed.get(r.app.name)!.node;
     const mainBefore = (await docker.getService(lab.app.service).inspect()) as { Version: { Index: number } };
     const budgetMs = (loadS + 40) * 1000 + ACTION_LIMIT_MS;
-    const started = await Promise.all(ROLES.map((r) => ProbeSet.start(probeLab, { url: `${urls[r.key]}${lab.app.healthcheck.path}`, durationMs: budgetMs, runId: `${runId}-${r.key}`, log: ctx.log })));
+    const started = await Promise.all(ROLES.map((r) => ProbeSet.start(lab, { experiment: 'concurrent', url: `${urls[r.key]}${lab.app.healthcheck.path}`, durationMs: budgetMs, runId: `${runId}-${r.key}`, log: ctx.log })));
     ROLES.forEach((r, i) => probes.set(r.key, started[i]));
     gens = await LoadGenerators.connect(lab, { runId, log: ctx.log });
     const memUrl = await memoryStressUrl(lab, urls.c, STRESS_HOLD_S);
