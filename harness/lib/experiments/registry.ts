@@ -5,7 +5,6 @@ import { scenario1Iteration } from './scenario1.ts';
 import { scenario2Iteration } from './scenario2.ts';
 import { badInputIteration } from './reliability/bad-input.ts';
 import { tsdbDownIteration } from './reliability/tsdb-down.ts';
-import { concurrentIteration } from './reliability/concurrent.ts';
 import { nodeFailureIteration } from './reliability/node-failure.ts';
 import { managerRestartIteration } from './reliability/manager-restart.ts';
 import { agentRestartIteration } from './reliability/agent-restart.ts';
@@ -34,8 +33,6 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
   // reliability (issue 7); tsdb-down stops the local lab's own VictoriaMetrics
   'bad-input': [{ experiment: 'bad-input', label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml' }) }],
   'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: (lab) => lab.kind === 'local' }],
-  // concurrent probes the copies A, B, C through the local lab's HAProxy frontends
-  concurrent: [{ experiment: 'concurrent', label: 'CPU on A, traffic on B, memory on C', run: (ctx, i, o) => concurrentIteration(ctx, i, o), supports: (lab) => lab.kind === 'local' }],
   // node-failure stops a local lab node's dockerd
   'node-failure': [
     { experiment: 'node-failure', label: "task's node down", run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'task-node'), supports: (lab) => lab.kind === 'local' },
