@@ -89,7 +89,7 @@ describe('renderRemoteProbeScript', () => {
 });
 
 describe('lab.yaml experiments.probe_from', () => {
-  // the shipped lab.yaml with its own probe_from line (if any) replaced by a placeholder
+  // the shipped lab.yaml with its own probe_from lines removed and a PROBE_FROM marker line where each case puts its own
   const base = async () =>
     (await readFile('lab.yaml', 'utf8')).replace(/^ {2}probe_from.*\n/gm, '').replace(/^experiments:\n/m, 'experiments:\n  PROBE_FROM\n');
   it('defaults to control plus the load generators, and takes an explicit list', async () => {
