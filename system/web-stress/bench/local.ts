@@ -1,5 +1,5 @@
 /**
- * Local benchmark of the built web-stress (dist/web-stress/main.mjs; run `npm run build` first):
+ * Local benchmark of the built web-stress (dist/web-stress/main.cjs; run `npm run build` first):
  * start-to-healthy time, idle CPU and RSS, achieved vs target CPU and memory. Everything is
  * measured from outside, with the process's own /proc/<pid> counters, never with the app's idea
  * of itself. There is no cgroup limit here, so CPU targets are % of the host's cores.
@@ -19,7 +19,7 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import Table from 'cli-table3';
 
-const MAIN = 'dist/web-stress/main.mjs';
+const MAIN = 'dist/web-stress/main.cjs';
 const CLK_TCK = 100; // Linux USER_HZ; getconf CLK_TCK is 100 on every mainstream kernel
 const HOST_CORES = availableParallelism();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -21,7 +21,7 @@ export function createDeps(env: NodeJS.ProcessEnv): AppDeps {
   const clock = realClock;
   const sink = parseNetworkSink(env.NETWORK_SINK);
   const node = env.NODE_NAME || 'unknown';
-  const engines: StressEngine[] = [new CpuStress({ clock, meter }), new MemoryStress({ clock, holder: standbyHolders(workerMemoryHolder, 8) })];
+  const engines: StressEngine[] = [new CpuStress({ clock, meter }), new MemoryStress({ clock, holder: standbyHolders(workerMemoryHolder, 8, 3000) })];
   if (sink.ok) engines.push(new NetworkStress({ clock, sink: sink.sink }));
   return {
     supervisor: new StressSupervisor(engines),
@@ -65,14 +65,17 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, deps: Ap
     closing ??= (async () => {
       lifecycle.shuttingDown = true;
       app.log.info({ reason, drainMs }, 'shutting down');
-      const stopped = await deps.supervisor.stopAll();
-      if (stopped.length > 0) app.log.info({ stopped: stopped.map((s) => s.kind) }, 'stress stopped for shutdown');
+      // Stress stops while the listener closes, not before it: ending a memory worker takes ~70 ms,
+      // and swarm counts the old task of a migration as gone (T6) only when the process has exited.
+      const stopping = deps.supervisor.stopAll().then((stopped) => {
+        if (stopped.length > 0) app.log.info({ stopped: stopped.map((s) => s.kind) }, 'stress stopped for shutdown');
+      });
       // Optional: keep serving (with /health failing) until a load balancer has noticed.
       if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
       if (!(await inflight.whenIdle(inflightMs))) {
         app.log.warn({ inflight: inflight.size, waitedMs: inflightMs }, 'closing with responses still in flight');
       }
-      await app.close();
+      await Promise.all([app.close(), stopping]);
     })();
     return closing;
   };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { standbyHolders, workerMemoryHolder } from '../src/memory-holder.ts';
 import { MemoryStress } from '../src/memory-stress.ts';
 import { FakeClock, FakeHolder, flush } from './fakes.ts';
@@ -100,5 +100,29 @@ describe('standbyHolders', () => {
     expect(made).toHaveLength(2);
     factory(8);
     expect(made).toHaveLength(2);
+  });
+
+  it('with a delay, makes the first standby only after it, and none while an early stress holds one', async () => {
+    vi.useFakeTimers();
+    try {
+      const made: FakeHolder[] = [];
+      standbyHolders((chunkMb) => made[made.push(new FakeHolder(chunkMb)) - 1], 8, 3000);
+      expect(made).toHaveLength(0);
+      vi.advanceTimersByTime(2999);
+      expect(made).toHaveLength(0);
+      vi.advanceTimersByTime(1);
+      expect(made).toHaveLength(1);
+
+      const early: FakeHolder[] = [];
+      const earlyFactory = standbyHolders((chunkMb) => early[early.push(new FakeHolder(chunkMb)) - 1], 8, 3000);
+      const held = earlyFactory(8); // a stress before the delay: its own holder
+      expect(early).toHaveLength(1);
+      vi.advanceTimersByTime(3000);
+      expect(early).toHaveLength(1); // the timer made no standby beside the running stress
+      await held.release();
+      expect(early).toHaveLength(2); // the standby for the next stress
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
