@@ -42,10 +42,16 @@ const app = z
       .object({ cpus: z.number().positive().max(64).default(0.5), memory_mb: z.number().int().min(64).max(65536).default(512) })
       .strict()
       .default(() => ({ cpus: 0.5, memory_mb: 512 })),
+    /** Docker's healthcheck of the app: swarm counts a task as running (T5) only once it passes. */
     healthcheck: z
-      .object({ path: z.string().startsWith('/').default('/health'), interval_s: z.number().positive().max(60).default(1) })
+      .object({
+        path: z.string().startsWith('/').default('/health'),
+        interval_s: z.number().min(0.1).max(60).default(0.5),
+        timeout_s: z.number().min(0.1).max(60).default(1),
+        retries: z.number().int().min(1).max(100).default(4),
+      })
       .strict()
-      .default(() => ({ path: '/health', interval_s: 1 })),
+      .default(() => ({ path: '/health', interval_s: 0.5, timeout_s: 1, retries: 4 })),
     publish: z
       .object({ mode: z.enum(['host', 'ingress']).default('host'), port: z.number().int().min(1).max(65535).default(8080) })
       .strict()

@@ -111,10 +111,11 @@ export function webStressSpec(lab: LabConfig, inputs: { images: Pick<SystemImage
         Env: env,
         StopGracePeriod: s(10),
         HealthCheck: {
-          Test: ['CMD-SHELL', `wget -q -O /dev/null http://127.0.0.1:${port}${a.healthcheck.path} || exit 1`],
+          // exec form: one process per check, no shell (each check runs inside the app's CPU quota)
+          Test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}${a.healthcheck.path}`],
           Interval: s(a.healthcheck.interval_s),
-          Timeout: s(1),
-          Retries: 2,
+          Timeout: s(a.healthcheck.timeout_s),
+          Retries: a.healthcheck.retries,
           StartPeriod: s(2),
         },
       },
