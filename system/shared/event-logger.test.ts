@@ -12,4 +12,18 @@ describe('EventLogger', () => {
     expect(lines).toHaveLength(23);
     expect(JSON.parse(lines[0]!)).toMatchObject({ component: 'test', node: 'node-1', event: 'alert_received', phase: 'T2', t: 1 });
   });
+
+  it('names its own component, node, event, phase and t, whatever the fields say; one key each in the line', () => {
+    const lines: string[] = [];
+    const log = new EventLogger('manager', 'node-1', { write: (l: string) => void lines.push(l) });
+    const fields = { component: 'forged', node: 'elsewhere', event: 'x', phase: 'T9', alertId: 'a1', m: { cpu: 90 } };
+    const record = log.event('decision_made', fields);
+    expect(record).toMatchObject({ component: 'manager', node: 'node-1', event: 'decision_made', phase: 'T3', alertId: 'a1', m: { cpu: 90 } });
+    expect(typeof record.t).toBe('number');
+    expect(fields).toEqual({ component: 'forged', node: 'elsewhere', event: 'x', phase: 'T9', alertId: 'a1', m: { cpu: 90 } }); // not mutated
+    for (const key of ['component', 'node', 'event', 'phase', '"t"']) {
+      expect(lines[0]!.split(key.startsWith('"') ? key : `"${key}"`).length - 1, key).toBe(1);
+    }
+    expect(JSON.parse(lines[0]!)).toMatchObject({ component: 'manager', node: 'node-1', event: 'decision_made', phase: 'T3', t: record.t });
+  });
 });
