@@ -97,8 +97,14 @@ export function haproxyConfig(lab: LabConfig, stateDir: string): string {
     'global',
     `  stats socket ${stateDir}/haproxy.sock mode 600 level admin`,
     '  maxconn 4096',
+    // failed or aborted requests only (dontlog-normal), with HAProxy's termination flags, into
+    // haproxy.log: what a failed probe request met (retries, redispatch, server state)
+    '  log stderr format raw local0',
     'defaults',
     '  mode http',
+    '  log global',
+    '  option httplog',
+    '  option dontlog-normal',
     '  timeout connect 1s',
     '  timeout client 60s',
     '  timeout server 60s',
