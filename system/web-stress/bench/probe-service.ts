@@ -100,11 +100,12 @@ export async function deployProbe(lab: LabConfig, opts: ProbeOptions, image?: st
         Env: ['NODE_NAME={{.Node.Hostname}}', `PORT=${opts.port}`, `NETWORK_SINK=${sink}`, 'LOG_LEVEL=warn'],
         Labels: { [PROBE_LABEL]: 'web-stress' },
         StopGracePeriod: 10e9,
+        // the lab's healthcheck of the app (lab.yaml app.healthcheck), as the experiments deploy it
         HealthCheck: {
-          Test: ['CMD-SHELL', `wget -q -O /dev/null http://127.0.0.1:${opts.port}/health || exit 1`],
-          Interval: 1e9,
-          Timeout: 1e9,
-          Retries: 2,
+          Test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${opts.port}${lab.app.healthcheck.path}`],
+          Interval: Math.round(lab.app.healthcheck.interval_s * 1e9),
+          Timeout: Math.round(lab.app.healthcheck.timeout_s * 1e9),
+          Retries: lab.app.healthcheck.retries,
           StartPeriod: 2e9,
         },
       },
