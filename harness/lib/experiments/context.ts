@@ -3,6 +3,8 @@ import type { LabConfig } from '../lab-config.ts';
 import { managerDocker, nodeDockers } from '../docker-clients.ts';
 import type { IterationRecord } from '../journal-schema.ts';
 import type { ProbeBatch } from '../journal.ts';
+import type { DowntimeSummary } from '../downtime.ts';
+import type { ProbeResult } from '../probe.ts';
 
 /** What every experiment iteration works with: the lab, Docker clients, a progress line writer. */
 export interface ExperimentContext {
@@ -23,3 +25,13 @@ export function makeContext(lab: LabConfig, log: (line: string) => void = (l) =>
 
 export const epochNow = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** `outcome` and `error` of an iteration's record: passed when nothing went wrong. */
+export function outcomeOf(error: string | undefined): { outcome: 'passed' | 'error'; error?: string } {
+  return error ? { outcome: 'error', error } : { outcome: 'passed' };
+}
+
+/** The `probes` of an iteration's record that one probe (from the control host) watched. */
+export function probeSummary(result: ProbeResult, down: DowntimeSummary): IterationRecord['probes'] {
+  return { summary: { samples: result.samples.length, failed: down.failed, downtimeMs: down.downtimeMs, jitter: result.jitter } };
+}

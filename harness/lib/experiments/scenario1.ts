@@ -5,7 +5,7 @@ import { waitActionEnd } from '../manager-api.ts';
 import type { ClockOffset, TimingEvent } from '../types.ts';
 import { actionTiming } from './action-timing.ts';
 import { restartManager } from './manager-control.ts';
-import { epochNow, sleep, type ExperimentContext, type IterationResult } from './context.ts';
+import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf } from './context.ts';
 
 export type Scenario1Stress = 'cpu' | 'memory';
 const ACTION_LIMIT_MS = 120_000;
@@ -65,8 +65,7 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
     endedAt: epochNow(),
     events: timing?.events ?? [],
     probes: { summary },
-    outcome: error ? ('error' as const) : ('passed' as const),
-    ...(error ? { error } : {}),
+    ...outcomeOf(error),
     measurements: {
       mttr_ms: d?.mttrMs ?? null,
       downtime_ms: summary.downtimeMs,

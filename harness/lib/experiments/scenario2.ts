@@ -12,7 +12,7 @@ import { restartManager } from './manager-control.ts';
 import { SeriesRecorder } from './series-recorder.ts';
 import { spreadAfterScaleUp, type SpreadStep } from './load-spread.ts';
 import { DEFAULT_SCENARIO2_LOAD, levelChanges, scenario2Schedules, scenario2Streams, type Scenario2Load } from './scenario2-load.ts';
-import { epochNow, sleep, type ExperimentContext, type IterationResult } from './context.ts';
+import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf } from './context.ts';
 import { open } from 'node:fs/promises';
 import { LabPaths } from '../../lab/lab-paths.ts';
 import { stateDir, type LabConfig } from '../lab-config.ts';
@@ -226,8 +226,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
     endedAt: epochNow(),
     events: [...ups, ...downs].flatMap((a) => a.chain.events),
     probes: { summary },
-    outcome: error ? ('error' as const) : ('passed' as const),
-    ...(error ? { error } : {}),
+    ...outcomeOf(error),
     measurements: {
       scale_up_count: ups.filter((a) => !a.failed).length,
       scale_down_count: downs.filter((a) => !a.failed).length,

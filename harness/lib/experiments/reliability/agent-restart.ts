@@ -10,7 +10,7 @@ import { AGENT_SERVICE } from '../../system-specs.ts';
 import type { ClockOffset, TimingEvent } from '../../types.ts';
 import { waitFor } from '../../wait-for.ts';
 import { actionTiming, type ActionTiming } from '../action-timing.ts';
-import { epochNow, sleep, type ExperimentContext, type IterationResult } from '../context.ts';
+import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf, probeSummary } from '../context.ts';
 import { restartManager } from '../manager-control.ts';
 
 const ACTION_LIMIT_MS = 90_000;
@@ -130,9 +130,8 @@ export async function agentRestartIteration(ctx: ExperimentContext, iteration: n
     startedAt,
     endedAt: epochNow(),
     events: timing?.events ?? [],
-    probes: { summary: { samples: result.samples.length, failed: down.failed, downtimeMs: down.downtimeMs, jitter: result.jitter } },
-    outcome: error ? ('error' as const) : ('passed' as const),
-    ...(error ? { error } : {}),
+    probes: probeSummary(result, down),
+    ...outcomeOf(error),
     measurements: {
       ...m,
       migrations: done?.event === 'action_completed' ? 1 : 0,

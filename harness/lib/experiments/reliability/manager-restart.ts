@@ -8,7 +8,7 @@ import { managerEvents } from '../../manager-api.ts';
 import { MANAGER_SERVICE } from '../../system-specs.ts';
 import type { ClockOffset, TimingEvent } from '../../types.ts';
 import { waitFor } from '../../wait-for.ts';
-import { epochNow, sleep, type ExperimentContext, type IterationResult } from '../context.ts';
+import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf, probeSummary } from '../context.ts';
 import { restartManager } from '../manager-control.ts';
 import { alertBody } from './manager-payloads.ts';
 
@@ -144,9 +144,8 @@ export async function managerRestartIteration(ctx: ExperimentContext, iteration:
     startedAt,
     endedAt: epochNow(),
     events: [],
-    probes: { summary: { samples: result.samples.length, failed: down.failed, downtimeMs: down.downtimeMs, jitter: result.jitter } },
-    outcome: error ? ('error' as const) : ('passed' as const),
-    ...(error ? { error } : {}),
+    probes: probeSummary(result, down),
+    ...outcomeOf(error),
     measurements: { ...m, failed_requests: down.failed, downtime_ms: down.downtimeMs },
     slo: [],
     marks,

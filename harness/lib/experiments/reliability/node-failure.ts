@@ -10,7 +10,7 @@ import { managerEvents, managerState, waitActionEnd } from '../../manager-api.ts
 import { AGENT_SERVICE } from '../../system-specs.ts';
 import type { ClockOffset, TimingEvent } from '../../types.ts';
 import { waitFor } from '../../wait-for.ts';
-import { epochNow, sleep, type ExperimentContext, type IterationResult } from '../context.ts';
+import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf, probeSummary } from '../context.ts';
 import { restartManager } from '../manager-control.ts';
 
 /** Which worker's dockerd is stopped: the one running the app's task, or another one. */
@@ -145,9 +145,8 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
     startedAt,
     endedAt: epochNow(),
     events: [],
-    probes: { summary: { samples: result.samples.length, failed: down.failed, downtimeMs: down.downtimeMs, jitter: result.jitter } },
-    outcome: error ? ('error' as const) : ('passed' as const),
-    ...(error ? { error } : {}),
+    probes: probeSummary(result, down),
+    ...outcomeOf(error),
     measurements: { ...m, migrations: done?.event === 'action_completed' ? 1 : 0, failed_requests: down.failed, downtime_ms: down.downtimeMs },
     slo: [],
     marks,
