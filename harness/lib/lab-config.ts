@@ -46,12 +46,12 @@ const app = z
     healthcheck: z
       .object({
         path: z.string().startsWith('/').default('/health'),
-        interval_s: z.number().min(0.1).max(60).default(0.5),
+        interval_s: z.number().min(0.1).max(60).default(1),
         timeout_s: z.number().min(0.1).max(60).default(1),
-        retries: z.number().int().min(1).max(100).default(4),
+        retries: z.number().int().min(1).max(100).default(2),
       })
       .strict()
-      .default(() => ({ path: '/health', interval_s: 0.5, timeout_s: 1, retries: 4 })),
+      .default(() => ({ path: '/health', interval_s: 1, timeout_s: 1, retries: 2 })),
     publish: z
       .object({ mode: z.enum(['host', 'ingress']).default('host'), port: z.number().int().min(1).max(65535).default(8080) })
       .strict()
