@@ -71,7 +71,12 @@ describe('AvailabilityProbe', () => {
     const statuses = new Set(samples.map((s) => s.status));
     expect(statuses).toEqual(new Set([200, 503, 0]));
     const refused = samples.filter((s) => s.status === 0);
-    expect(refused.every((s) => s.error === 'ECONNREFUSED' && !s.ok && s.servedBy === null)).toBe(true);
+    const errors = refused.map((s) => s.error);
+    expect(refused.every((s) => !s.ok && s.servedBy === null && typeof s.error === 'string'), JSON.stringify(errors)).toBe(true);
+    expect(errors, 'the closed window is refused').toContain('ECONNREFUSED');
+    // besides refusals, only what the close itself can cause: a request cut by it (reset), or one the
+    // busy host answered too late (seen in CI on 2026-11-23 with 60 test files on 2 cores)
+    expect(errors.every((e) => e === 'ECONNREFUSED' || e === 'ECONNRESET' || /^timeout after/.test(e ?? '')), JSON.stringify(errors)).toBe(true);
     const ok = samples.find((s) => s.ok)!;
     expect(ok).toMatchObject({ status: 200, servedBy: 'c-1', node: 'worker-1' });
     expect(samples.at(0)).toMatchObject({ ok: true });
