@@ -97,6 +97,19 @@ export function managerSpec(lab: LabConfig, inputs: SpecInputs): Record<string, 
   };
 }
 
+/** Docker's healthcheck of a web-stress container listening on `port` (lab.yaml app.healthcheck). */
+export function appHealthCheck(lab: LabConfig, port: number): Record<string, unknown> {
+  const h = lab.app.healthcheck;
+  return {
+    // exec form: one process per check, no shell (each check runs inside the app's CPU quota)
+    Test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}${h.path}`],
+    Interval: s(h.interval_s),
+    Timeout: s(h.timeout_s),
+    Retries: h.retries,
+    StartPeriod: s(2),
+  };
+}
+
 /** The application under test, published in host mode behind the lab's load balancer (or the mesh). */
 export function webStressSpec(lab: LabConfig, inputs: { images: Pick<SystemImages, 'web-stress'> }, replicas = lab.app.replicas): Record<string, unknown> {
   const a = lab.app;
@@ -110,14 +123,7 @@ export function webStressSpec(lab: LabConfig, inputs: { images: Pick<SystemImage
         Image: inputs.images['web-stress'],
         Env: env,
         StopGracePeriod: s(10),
-        HealthCheck: {
-          // exec form: one process per check, no shell (each check runs inside the app's CPU quota)
-          Test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}${a.healthcheck.path}`],
-          Interval: s(a.healthcheck.interval_s),
-          Timeout: s(a.healthcheck.timeout_s),
-          Retries: a.healthcheck.retries,
-          StartPeriod: s(2),
-        },
+        HealthCheck: appHealthCheck(lab, port),
       },
       Placement: { Constraints: ['node.role==worker'] },
       Resources: { Limits: { NanoCPUs: s(a.limits.cpus), MemoryBytes: a.limits.memory_mb * 1024 * 1024 } },

@@ -3,6 +3,7 @@ import type { LabConfig } from '../../../harness/lib/lab-config.ts';
 import { imageRef } from '../../../harness/lib/lab-config.ts';
 import { managerDocker, nodeDockers } from '../../../harness/lib/docker-clients.ts';
 import { appTasks } from '../../../harness/lib/app-control.ts';
+import { appHealthCheck } from '../../../harness/lib/system-specs.ts';
 import { waitFor } from '../../../harness/lib/wait-for.ts';
 import { HostCounters, MiB } from './host-counters.ts';
 
@@ -100,14 +101,7 @@ export async function deployProbe(lab: LabConfig, opts: ProbeOptions, image?: st
         Env: ['NODE_NAME={{.Node.Hostname}}', `PORT=${opts.port}`, `NETWORK_SINK=${sink}`, 'LOG_LEVEL=warn'],
         Labels: { [PROBE_LABEL]: 'web-stress' },
         StopGracePeriod: 10e9,
-        // the lab's healthcheck of the app (lab.yaml app.healthcheck), as the experiments deploy it
-        HealthCheck: {
-          Test: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${opts.port}${lab.app.healthcheck.path}`],
-          Interval: Math.round(lab.app.healthcheck.interval_s * 1e9),
-          Timeout: Math.round(lab.app.healthcheck.timeout_s * 1e9),
-          Retries: lab.app.healthcheck.retries,
-          StartPeriod: 2e9,
-        },
+        HealthCheck: appHealthCheck(lab, opts.port), // as the experiments deploy the app
       },
       Placement: { Constraints: [`node.hostname==${opts.node}`] },
       Resources: { Limits: { NanoCPUs: Math.round(cpus * 1e9), MemoryBytes: memoryMb * MiB } },
