@@ -55,6 +55,8 @@ interface Started {
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** ms from the start commands to the load scripts' common start: enough for the SSH round trips. */
+const START_LEAD_MS = 300;
 
 /** Generator `index` of `count`'s share of a total per-second schedule (the remainders go to the first ones). */
 export function splitRates(rates: readonly number[], index: number, count: number): number[] {
@@ -184,13 +186,15 @@ export class LoadGenerators implements AsyncDisposable {
               script = s.render(files, index, this.hosts.length);
             } else {
               const shape = typeof s.shape === 'function' ? s.shape(index, this.hosts.length) : s.shape;
-              script = renderLoadScript({ ...shape, url: s.url, maxDurationS: s.maxDurationS, timeoutS: s.timeoutS, logFile: files.logFile, pidFile: files.pidFile } as Parameters<typeof renderLoadScript>[0]);
+              // phase: the generators' requests interleave instead of leaving at the same instants
+              script = renderLoadScript({ ...shape, url: s.url, maxDurationS: s.maxDurationS, timeoutS: s.timeoutS, logFile: files.logFile, pidFile: files.pidFile, phase: index / this.hosts.length } as Parameters<typeof renderLoadScript>[0]);
             }
             await this.exec(h, `cat > ${shQuote(`${base}.sh`)}`, script);
           }
         }),
       );
-      // started together so that the generators' schedules line up
+      // started together, and a load script's schedule begins at the same instant on every generator
+      const startAt = Date.now() + START_LEAD_MS;
       await Promise.all(
         this.hosts.flatMap((h) =>
           streams.map(async (s) => {
@@ -198,7 +202,7 @@ export class LoadGenerators implements AsyncDisposable {
             const out = await this.exec(
               h,
               `S=; command -v setsid >/dev/null 2>&1 && S=setsid; ` +
-                `nohup $S sh ${base}.sh </dev/null >${base}.out 2>&1 & ` +
+                `nohup $S sh ${base}.sh ${'render' in s ? '' : startAt} </dev/null >${base}.out 2>&1 & ` +
                 `i=0; while [ ! -s ${base}.pid ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; cat ${base}.pid`,
             );
             const pid = Number.parseInt(out.trim(), 10);

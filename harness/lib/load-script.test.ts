@@ -41,7 +41,7 @@ describe('stepSchedule', () => {
     expect(planRates({ rates: [0, 2, 3] })).toEqual([0, 2, 3]);
     expect(() => planRates({ rates: [1, -1] })).toThrow(/rates\[1\] must be an integer in 0..2000, got -1/);
     const script = renderLoadScript({ rates: [0, 2, 4], url: 'http://127.0.0.1:9/x', maxDurationS: 10, logFile: '/tmp/l', pidFile: '/tmp/p' });
-    expect(script).toContain("SCHEDULE='0:0 2:0.400 4:0.200'");
+    expect(script).toContain("SCHEDULE='0 2 4'");
     expect(script).toContain('6 requests over 3 s, peak 4 rps');
   });
 });
@@ -51,7 +51,10 @@ describe('renderLoadScript', () => {
 
   it('embeds the schedule cut at the hard maximum, and quotes the target', () => {
     const script = renderLoadScript(plan);
-    expect(script).toContain("SCHEDULE='1:0.800 3:0.267 5:0.160 7:0.114 9:0.089 10:0.080 10:0.080 10:0.080'");
+    expect(script).toContain("SCHEDULE='1 3 5 7 9 10 10 10'");
+    expect(script).toContain('PHASE=0 ');
+    expect(renderLoadScript({ ...plan, phase: 0.5 })).toContain('PHASE=500 ');
+    expect(() => renderLoadScript({ ...plan, phase: 1 })).toThrow(/phase must be in \[0, 1\), got 1/);
     expect(script).toContain("URL='http://127.0.0.1:9/compute/pi?iterations=1000'");
     expect(script).toContain('MAX_MS=8000');
     expect(renderLoadScript(plan)).toBe(script);
@@ -143,6 +146,27 @@ describe('the generated script, run by sh against 127.0.0.1', () => {
     if (!busybox) return expect.fail('busybox is not installed on this host; the wget path cannot be tested');
     for (const applet of ['sh', 'date', 'sleep', 'awk', 'wget', 'grep', 'rm', 'mv', 'cat', 'timeout']) await symlink(busybox, path.join(bin, applet));
     expectRun(await runScript([path.join(bin, 'sh')], { PATH: bin }));
+  }, 20_000);
+
+  it('spreads each second evenly, and a second generator (phase 0.5) sends between the first one\'s requests', async () => {
+    const scripts = [0, 0.5].map((phase, k) => ({ phase, logFile: path.join(dir, `g${k}.log`), pidFile: path.join(dir, `g${k}.pid`), script: path.join(dir, `g${k}.sh`) }));
+    for (const g of scripts) await writeFile(g.script, renderLoadScript({ url, rates: [10, 10, 10], maxDurationS: 10, logFile: g.logFile, pidFile: g.pidFile, phase: g.phase }));
+    const startAt = String(Date.now() + 300); // as LoadGenerators starts them: one common start
+    await Promise.all(scripts.map((g) => run('sh', [g.script, startAt], { timeout: 15_000 })));
+    const starts = (await Promise.all(scripts.map((g) => readFile(g.logFile, 'utf8'))))
+      .flatMap((log) => log.trim().split('\n').map((l) => Number(l.split(' ')[0])))
+      .sort((a, b) => a - b);
+    expect(starts).toHaveLength(60);
+    // half-second windows from the first launch: the old spread over 80 % of a second, with both
+    // generators launching together, put 14 of 20 requests in the first half of each second, 6 in the second
+    const first = starts[0];
+    const halves = [0, 0, 0, 0, 0, 0];
+    for (const t of starts) halves[Math.min(5, Math.floor((t - first) / 500))]++;
+    console.log(`launches per half-second window: ${halves.join(' ')}`);
+    for (const n of halves.slice(0, 5)) expect(n, `half-second windows ${halves.join(' ')}`).toBeGreaterThanOrEqual(7);
+    for (const n of halves.slice(0, 5)) expect(n, `half-second windows ${halves.join(' ')}`).toBeLessThanOrEqual(13);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]).sort((a, b) => a - b);
+    expect(gaps[Math.floor(gaps.length / 2)], `median ms between launches (ideal 50), gaps ${gaps.join(' ')}`).toBeGreaterThanOrEqual(25);
   }, 20_000);
 
   it('stops on TERM through its pid file', async () => {
