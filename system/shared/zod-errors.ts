@@ -16,11 +16,22 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
+/** A key path as `a.b.0.c`; a key that is not a plain word is quoted: `a["odd\tkey"]`. */
+export function keyPath(path: readonly PropertyKey[], prefix = ''): string {
+  let out = prefix;
+  for (const key of path) {
+    const k = String(key);
+    if (/^[\w-]+$/.test(k)) out += out ? `.${k}` : k;
+    else out += `[${JSON.stringify(k)}]`;
+  }
+  return out || '(root)';
+}
+
 /** One line per problem: `key.path: got <value>, <what was expected>`. */
 export function formatZodError(error: ZodError, input: unknown, prefix = ''): string {
   return error.issues
     .map((issue) => {
-      const key = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(root)';
+      const key = keyPath(issue.path, prefix);
       const got = describeValue(valueAt(input, issue.path));
       return `${key}: got ${got}, ${issue.message}`;
     })

@@ -61,9 +61,9 @@ function mutateLab(r: Prng, doc: Json, text: string): { text: string; mutation: 
   }
 }
 
-/** A LabConfigError says where: a key with its value (`key.path: got …`), or the YAML line, or the root. */
+/** A LabConfigError says where: a key with its value (`key.path: got …`, odd keys quoted), or the YAML line, or the root. */
 function saysWhere(message: string): boolean {
-  return /^\S+: got /m.test(message) || /not YAML: .*(line|at)/is.test(message) || /expected a mapping/.test(message);
+  return /^(?:[^\s"]|"(?:[^"\\]|\\.)*")+: got /m.test(message) || /not YAML: .*(line|at)/is.test(message) || /expected a mapping/.test(message);
 }
 
 /** `count` random mutations of `labText`: each must parse, or throw a LabConfigError that says where. */

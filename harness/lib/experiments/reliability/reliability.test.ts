@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify } from 'yaml';
+import { LabConfigError, parseLab } from '../../lab-config.ts';
 import { alertSchema } from '../../../../system/shared/alert-schema.ts';
 import { fuzzLabYaml } from './lab-yaml-fuzz.ts';
 import { handWrittenRequests, randomRequests, type PayloadTarget } from './manager-payloads.ts';
@@ -76,6 +78,20 @@ describe('reliability building blocks', () => {
     expect(tally.tried).toBe(150);
     expect(tally.rejected).toBeGreaterThan(0);
     expect(tally.unexpected).toEqual([]);
+  });
+
+  it('a bad key that is not a plain word is quoted in the error, so the line still says where', () => {
+    // found by the suite's fuzzer (seed 7002): a tab inserted into a key of probe_from_by_experiment
+    const doc = parseYaml(readFileSync('lab.yaml', 'utf8')) as { experiments: { probe_from_by_experiment: Record<string, unknown> } };
+    doc.experiments.probe_from_by_experiment['concur\trent'] = ['control'];
+    let err: unknown;
+    try {
+      parseLab(stringify(doc), 'fuzzed.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(LabConfigError);
+    expect((err as Error).message).toContain('experiments.probe_from_by_experiment["concur\\trent"]: got ["control"], ');
   });
 
   it('swarmChanges names each difference', () => {
