@@ -5,6 +5,7 @@ import { scenario1Iteration } from './scenario1.ts';
 import { scenario2Iteration } from './scenario2.ts';
 import { badInputIteration } from './reliability/bad-input.ts';
 import { tsdbDownIteration } from './reliability/tsdb-down.ts';
+import { concurrentIteration } from './reliability/concurrent.ts';
 import { nodeFailureIteration } from './reliability/node-failure.ts';
 import { managerRestartIteration } from './reliability/manager-restart.ts';
 import { agentRestartIteration } from './reliability/agent-restart.ts';
@@ -40,4 +41,6 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
   ],
   'manager-restart': [{ experiment: 'manager-restart', label: 'manager SIGKILL mid-migration', run: (ctx, i, o) => managerRestartIteration(ctx, i, o) }],
   'agent-restart': [{ experiment: 'agent-restart', label: 'agent SIGKILL under CPU stress', run: (ctx, i, o) => agentRestartIteration(ctx, i, o) }],
+  // last: the heaviest on a small host; it probes the copies A, B, C through the local lab's HAProxy frontends
+  concurrent: [{ experiment: 'concurrent', label: 'CPU on A, traffic on B, memory on C', run: (ctx, i, o) => concurrentIteration(ctx, i, o), supports: (lab) => lab.kind === 'local' }],
 };
