@@ -15,10 +15,24 @@ export function demuxDockerLog(buf: Buffer): string {
   return i === 0 ? buf.toString('utf8') : Buffer.concat(parts).toString('utf8');
 }
 
-/** Log text of a swarm service since an epoch-ms instant (the swarm gathers it from every node). */
-export async function serviceLogs(docker: Docker, service: string, sinceMs: number): Promise<string> {
-  const buf = (await docker.getService(service).logs({ stdout: true, stderr: true, follow: false, since: Math.floor(sinceMs / 1000) - 1 })) as unknown as Buffer;
-  return demuxDockerLog(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+/**
+ * Log text of a swarm service since an epoch-ms instant (the swarm gathers it from every node). A
+ * request that has not ended after `timeoutMs` is aborted and made again: swarm's service logs
+ * now and then never end (moby/moby#38640, docker/cli#4678; seen in CI at 04:10: the agent's lab test
+ * waited for them until its 300 s timeout).
+ */
+export async function serviceLogs(docker: Docker, service: string, sinceMs: number, { timeoutMs = 15_000, attempts = 3 } = {}): Promise<string> {
+  const since = Math.max(0, Math.floor(sinceMs / 1000) - 1);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const buf = (await docker.getService(service).logs({ stdout: true, stderr: true, follow: false, since, abortSignal: AbortSignal.timeout(timeoutMs) })) as unknown as Buffer;
+      return demuxDockerLog(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+    } catch (err) {
+      const timedOut = (err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError';
+      if (!timedOut) throw err;
+      if (attempt >= attempts) throw new Error(`logs of service ${service}: no complete answer in ${attempts} attempts of ${timeoutMs / 1000} s each`, { cause: err });
+    }
+  }
 }
 
 /** The T-events that agents and manager logged since `sinceMs` (host clocks, not yet corrected). */
