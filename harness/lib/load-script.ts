@@ -189,15 +189,16 @@ for rate in $SCHEDULE; do
       i=$((i + 1))
       [ "$i" -lt "$rate" ] && [ "$gap" -gt 0 ] && sleep "$gs"
     done
-    if [ "$rate" -gt 1 ]; then
-      o=$((($(now_ms) - t0 - lead - (rate - 1) * gap) / rate))
-      [ "$o" -lt 0 ] && o=0
-      [ "$o" -gt 100 ] && o=100
-      OVH=$(((OVH + o + 1) / 2))
-    fi
+  fi
+  now=$(now_ms)
+  if [ "$rate" -gt 1 ]; then
+    o=$(((now - t0 - lead - (rate - 1) * gap) / rate))
+    [ "$o" -lt 0 ] && o=0
+    [ "$o" -gt 100 ] && o=100
+    OVH=$(((OVH + o + 1) / 2))
   fi
   sec=$((sec + 1))
-  left=$((START + sec * 1000 - $(now_ms)))
+  left=$((START + sec * 1000 - now))
   [ "$left" -gt 0 ] && sleep "$(ms "$left")"
 done
 wait
