@@ -17,7 +17,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** A key path as `a.b.0.c`; a key that is not a plain word is quoted: `a["odd\tkey"]`. */
-export function keyPath(path: readonly PropertyKey[], prefix = ''): string {
+function keyPath(path: readonly PropertyKey[], prefix = ''): string {
   let out = prefix;
   for (const key of path) {
     const k = String(key);
