@@ -15,7 +15,7 @@ interface RawTask {
   ID: string;
   NodeID: string;
   DesiredState: string;
-  Status: { State: string; ContainerStatus?: { ContainerID?: string } };
+  Status: { State: string; Err?: string; Timestamp?: string; ContainerStatus?: { ContainerID?: string } };
 }
 
 interface RawService {
@@ -46,6 +46,19 @@ export async function appTasks(docker: Docker, service: string): Promise<AppTask
     state: t.Status.State,
     desired: t.DesiredState,
   }));
+}
+
+/**
+ * Tasks of `service` that ended on their own since `since` (epoch ms): state failed or rejected,
+ * with swarm's error, e.g. "task: non-zero exit (143): dockerexec: unhealthy container" when swarm
+ * killed a container whose healthcheck failed. A task the manager or the harness shut down is not one.
+ */
+export async function failedTasks(docker: Docker, service: string, since: number): Promise<{ node: string; state: string; err: string; at: number }[]> {
+  const [tasks, names] = await Promise.all([docker.listTasks({ filters: { service: [service] } }) as Promise<RawTask[]>, nodeNames(docker)]);
+  return tasks
+    .filter((t) => (t.Status.State === 'failed' || t.Status.State === 'rejected') && Date.parse(t.Status.Timestamp ?? '') >= since)
+    .map((t) => ({ node: names.get(t.NodeID) ?? t.NodeID, state: t.Status.State, err: t.Status.Err ?? '', at: Date.parse(t.Status.Timestamp ?? '') }))
+    .sort((a, b) => a.at - b.at);
 }
 
 export async function serviceReplicas(docker: Docker, service: string): Promise<number> {

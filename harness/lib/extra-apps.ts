@@ -31,9 +31,13 @@ export function extraAppUrl(lab: LabConfig, app: ExtraApp): string {
   return u.origin;
 }
 
-/** lab.yaml's app renamed and on its own port (same image, limits, health check), pinned to `node` if given. */
-export function extraAppSpec(lab: LabConfig, app: ExtraApp, image: string, node?: string): Record<string, unknown> {
-  const copy = { ...lab, app: { ...lab.app, service: app.name, publish: { ...lab.app.publish, port: app.port } } };
+/**
+ * lab.yaml's app renamed and on its own port (same image, memory limit, health check), pinned to
+ * `node` if given; its CPU limit is `cpus` when given, else lab.yaml's.
+ */
+export function extraAppSpec(lab: LabConfig, app: ExtraApp, image: string, node?: string, cpus?: number): Record<string, unknown> {
+  const limits = { ...lab.app.limits, ...(cpus === undefined ? {} : { cpus }) };
+  const copy = { ...lab, app: { ...lab.app, service: app.name, limits, publish: { ...lab.app.publish, port: app.port } } };
   const spec = webStressSpec(copy, { images: { 'web-stress': image } }, 1) as {
     Labels: Record<string, string>;
     TaskTemplate: { Placement: { Constraints: string[] } };
@@ -59,10 +63,16 @@ async function servedBy(url: string, containerId: string, requests = 4): Promise
  * where it runs (swarm restarts no task whose node still satisfies the constraints), so the manager
  * may move them anywhere. Returns each copy's task.
  */
-export async function createExtraApps(lab: LabConfig, docker: Docker, placements: readonly { app: ExtraApp; node: string }[], timeoutMs = 60_000): Promise<Map<string, AppTask>> {
+export async function createExtraApps(
+  lab: LabConfig,
+  docker: Docker,
+  placements: readonly { app: ExtraApp; node: string }[],
+  options: { cpus?: number; timeoutMs?: number } = {},
+): Promise<Map<string, AppTask>> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const main = (await docker.getService(lab.app.service).inspect()) as { Spec: { TaskTemplate: { ContainerSpec: { Image: string } } } };
   const image = main.Spec.TaskTemplate.ContainerSpec.Image;
-  for (const p of placements) await docker.createService(extraAppSpec(lab, p.app, image, p.node));
+  for (const p of placements) await docker.createService(extraAppSpec(lab, p.app, image, p.node, options.cpus));
   const tasks = new Map<string, AppTask>();
   await Promise.all(
     placements.map(async ({ app, node }) => {

@@ -6,7 +6,7 @@ import type { PhaseDeltas } from '../../events.ts';
 import type { Mark, TimingEvent } from '../../types.ts';
 import { epochNow, type ExperimentContext, type IterationResult } from '../context.ts';
 import { judgeActions } from './concurrent-actions.ts';
-import { CONCURRENT_LOAD, type Role } from './concurrent-faults.ts';
+import { CONCURRENT_LOAD, COPY_CPUS, type Role } from './concurrent-faults.ts';
 
 /** The mark of the instant the three faults were started. */
 export const FAULTS_MARK = 'faults injected';
@@ -30,6 +30,8 @@ export interface Outcome {
   hostLoad?: number;
   gens?: LoadGenerators;
   tag: string;
+  /** Per role key: the tasks swarm ended on its own during the iteration (failedTasks). */
+  swarmEnded?: Record<string, { node: string; state: string; err: string; at: number }[]>;
 }
 
 /**
@@ -60,7 +62,11 @@ export async function concurrentRecord(ctx: ExperimentContext, iteration: number
     const t0 = d?.events.find((e) => e.phase === 'T0')?.t;
     m[`${r.key}_t0_after_faults_ms`] = t0 !== undefined && injected !== undefined ? t0 - injected : null;
     if (s.samples === 0) problems.push(`no probe samples for ${r.app.name}`);
-    if (s.failed > 0) problems.push(`${r.app.name}: ${s.failed} of ${s.samples} probe requests failed`);
+    const ended = o.swarmEnded?.[r.key] ?? [];
+    m[`${r.key}_swarm_failed_tasks`] = o.swarmEnded ? ended.length : null;
+    const why = ended.map((t) => `${t.state} on ${t.node} ${injected === undefined ? '' : `${((t.at - injected) / 1000).toFixed(1)} s after the faults`}: ${t.err || 'no error given'}`);
+    if (s.failed > 0) problems.push(`${r.app.name}: ${s.failed} of ${s.samples} probe requests failed${why.length ? ` (swarm ended ${why.length} task(s): ${why.join('; ')})` : ''}`);
+    else if (why.length) ctx.log(`${o.tag}: ${r.app.name}: swarm ended ${why.length} task(s), no probe request failed: ${why.join('; ')}`);
     if (r.expect === 'migrate' && o.to[r.key] && (o.to[r.key].length !== 1 || o.to[r.key][0] === o.from[r.key])) {
       problems.push(`${r.app.name} on ${o.to[r.key].join(',') || 'no node'} after its migration, started on ${o.from[r.key]}`);
     }
@@ -76,6 +82,7 @@ export async function concurrentRecord(ctx: ExperimentContext, iteration: number
     iteration,
     params: {
       services: Object.fromEntries(o.roles.map((r) => [r.key, { service: r.app.name, fault: r.fault, expected: r.expect, from: o.from[r.key] ?? null, to: o.to[r.key] ?? null }])),
+      copy_cpus: COPY_CPUS,
       load: CONCURRENT_LOAD,
       actions: verdict.actions,
       ignoredAlerts: verdict.ignoredAlerts,

@@ -1,5 +1,5 @@
 import { loadavg } from 'node:os';
-import { appTasks, resetApp, serviceReplicas } from '../../app-control.ts';
+import { appTasks, failedTasks, resetApp, serviceReplicas } from '../../app-control.ts';
 import { corrections } from '../../clock-offset.ts';
 import { applyCorrections, correlate, phaseDeltas } from '../../events.ts';
 import { EXTRA_APPS, createExtraApps, extraAppUrl, removeExtraApps, stopExtraAppStress } from '../../extra-apps.ts';
@@ -12,7 +12,7 @@ import { waitFor } from '../../wait-for.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult } from '../context.ts';
 import { setManagerEnv } from '../manager-control.ts';
 import { FAULTS_MARK, concurrentRecord, type ActionTimings } from './concurrent-record.ts';
-import { cpuStressUrl, loadSeconds, memoryStressUrl, startStress, trafficStreams, type Role } from './concurrent-faults.ts';
+import { COPY_CPUS, cpuStressUrl, loadSeconds, memoryStressUrl, startStress, trafficStreams, type Role } from './concurrent-faults.ts';
 
 export const ROLES: readonly Role[] = [
   { key: 'a', app: EXTRA_APPS[0], fault: 'cpu', expect: 'migrate' },
@@ -66,7 +66,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     const [mainTask] = await resetApp(lab, docker);
     await removeExtraApps(docker, ctx.nodes); // what an interrupted run may have left
     const workers = lab.swarm.workers.map((w) => w.name);
-    const placed = await createExtraApps(lab, docker, ROLES.map((r, i) => ({ app: r.app, node: workers[i % workers.length] })));
+    const placed = await createExtraApps(lab, docker, ROLES.map((r, i) => ({ app: r.app, node: workers[i % workers.length] })), { cpus: COPY_CPUS });
     for (const r of ROLES) from[r.key] = placed.get(r.app.name)!.node;
     const mainBefore = (await docker.getService(lab.app.service).inspect()) as { Version: { Index: number } };
     const budgetMs = (loadS + 40) * 1000 + ACTION_LIMIT_MS;
@@ -120,12 +120,15 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     }
   }
   const timing = await actionTimings(ctx, startedAt, managerLog, offsets).catch((err: Error) => (problems.push(`T-events: ${err.message}`), new Map() as ActionTimings));
+  // before the copies are removed with their task history: a task swarm killed explains failed probes
+  const endedTasks = await Promise.all(ROLES.map((r) => failedTasks(docker, r.app.name, startedAt).catch((err: Error) => (problems.push(`tasks of ${r.app.name}: ${err.message}`), []))));
+  const swarmEnded = Object.fromEntries(ROLES.map((r, i) => [r.key, endedTasks[i]]));
   try {
     await removeExtraApps(docker, ctx.nodes);
   } finally {
     if (managerSet) await setManagerEnv(ctx, 'MANAGED_SERVICES', managedBefore);
   }
-  return concurrentRecord(ctx, iteration, { roles: ROLES, startedAt, probes, managerLog, timing, problems, marks, from, to, bReplicas, mainChanged, hostLoad, gens, tag });
+  return concurrentRecord(ctx, iteration, { roles: ROLES, startedAt, probes, managerLog, timing, problems, marks, from, to, bReplicas, mainChanged, hostLoad, gens, tag, swarmEnded });
 }
 
 /** T0–T6 of each role's action from the agents' and manager's logs, on the control clock. */
