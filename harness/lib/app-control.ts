@@ -48,16 +48,25 @@ export async function appTasks(docker: Docker, service: string): Promise<AppTask
   }));
 }
 
+/** A task that swarm ended on its own: where, its state, swarm's error, when (epoch ms). */
+export interface FailedTask {
+  node: string;
+  state: string;
+  err: string;
+  at: number;
+}
+
 /**
  * Tasks of `service` that ended on their own since `since` (epoch ms): state failed or rejected,
  * with swarm's error, e.g. "task: non-zero exit (143): dockerexec: unhealthy container" when swarm
  * killed a container whose healthcheck failed. A task the manager or the harness shut down is not one.
  */
-export async function failedTasks(docker: Docker, service: string, since: number): Promise<{ node: string; state: string; err: string; at: number }[]> {
+export async function failedTasks(docker: Docker, service: string, since: number): Promise<FailedTask[]> {
   const [tasks, names] = await Promise.all([docker.listTasks({ filters: { service: [service] } }) as Promise<RawTask[]>, nodeNames(docker)]);
   return tasks
-    .filter((t) => (t.Status.State === 'failed' || t.Status.State === 'rejected') && Date.parse(t.Status.Timestamp ?? '') >= since)
+    .filter((t) => t.Status.State === 'failed' || t.Status.State === 'rejected')
     .map((t) => ({ node: names.get(t.NodeID) ?? t.NodeID, state: t.Status.State, err: t.Status.Err ?? '', at: Date.parse(t.Status.Timestamp ?? '') }))
+    .filter((t) => t.at >= since) // a missing timestamp parses to NaN: not counted
     .sort((a, b) => a.at - b.at);
 }
 

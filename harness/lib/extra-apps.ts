@@ -36,7 +36,7 @@ export function extraAppUrl(lab: LabConfig, app: ExtraApp): string {
  * `node` if given; its CPU limit is `cpus` when given, else lab.yaml's.
  */
 export function extraAppSpec(lab: LabConfig, app: ExtraApp, image: string, node?: string, cpus?: number): Record<string, unknown> {
-  const limits = { ...lab.app.limits, ...(cpus === undefined ? {} : { cpus }) };
+  const limits = { ...lab.app.limits, cpus: cpus ?? lab.app.limits.cpus };
   const copy = { ...lab, app: { ...lab.app, service: app.name, limits, publish: { ...lab.app.publish, port: app.port } } };
   const spec = webStressSpec(copy, { images: { 'web-stress': image } }, 1) as {
     Labels: Record<string, string>;

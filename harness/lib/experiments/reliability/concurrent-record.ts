@@ -1,3 +1,4 @@
+import type { FailedTask } from '../../app-control.ts';
 import { parseLoadLog } from '../../load-script.ts';
 import type { LoadGenerators } from '../../load-generators.ts';
 import type { ProbeSet } from '../../probe-set.ts';
@@ -31,7 +32,7 @@ export interface Outcome {
   gens?: LoadGenerators;
   tag: string;
   /** Per role key: the tasks swarm ended on its own during the iteration (failedTasks). */
-  swarmEnded?: Record<string, { node: string; state: string; err: string; at: number }[]>;
+  swarmEnded?: Record<string, FailedTask[]>;
 }
 
 /**
@@ -64,7 +65,7 @@ export async function concurrentRecord(ctx: ExperimentContext, iteration: number
     if (s.samples === 0) problems.push(`no probe samples for ${r.app.name}`);
     const ended = o.swarmEnded?.[r.key] ?? [];
     m[`${r.key}_swarm_failed_tasks`] = o.swarmEnded ? ended.length : null;
-    const why = ended.map((t) => `${t.state} on ${t.node} ${injected === undefined ? '' : `${((t.at - injected) / 1000).toFixed(1)} s after the faults`}: ${t.err || 'no error given'}`);
+    const why = ended.map((t) => `${t.state} on ${t.node}${injected === undefined ? '' : ` ${((t.at - injected) / 1000).toFixed(1)} s after the faults`}: ${t.err || 'no error given'}`);
     if (s.failed > 0) problems.push(`${r.app.name}: ${s.failed} of ${s.samples} probe requests failed${why.length ? ` (swarm ended ${why.length} task(s): ${why.join('; ')})` : ''}`);
     else if (why.length) ctx.log(`${o.tag}: ${r.app.name}: swarm ended ${why.length} task(s), no probe request failed: ${why.join('; ')}`);
     if (r.expect === 'migrate' && o.to[r.key] && (o.to[r.key].length !== 1 || o.to[r.key][0] === o.from[r.key])) {
