@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
 import { loadLab, swarmNodes, type LabConfig } from '../../harness/lib/lab-config.ts';
-import { managerDocker } from '../../harness/lib/docker-clients.ts';
+import { managerDocker, nodeDockers } from '../../harness/lib/docker-clients.ts';
 import { deploySystem } from '../../harness/lib/deploy.ts';
 import { resetApp, stopAllStress, nodeNames, type AppTask } from '../../harness/lib/app-control.ts';
 import { scrapeEvents } from '../../harness/lib/log-scraper.ts';
@@ -52,7 +52,7 @@ describe('swarmguard-agent on the lab', () => {
   });
 
   it('reads container counters from the host’s cgroup files on every node (stats_source auto with the mounts)', async () => {
-    const started = (await scrapeEvents(docker, 0, [AGENT_SERVICE])).filter((e) => e.event === 'agent_started');
+    const started = (await scrapeEvents(docker, 0, [AGENT_SERVICE], nodeDockers(lab))).filter((e) => e.event === 'agent_started');
     const latest = new Map<string, TimingEvent>();
     for (const e of started) if ((latest.get(e.node)?.t ?? -Infinity) < e.t) latest.set(e.node, e);
     for (const [node, e] of [...latest].sort()) log(`${node}: stats source ${String(e.statsSource)} (${String(e.statsSourceReason)})`);
@@ -77,7 +77,7 @@ describe('swarmguard-agent on the lab', () => {
     const found = await waitFor(
       `breach_detected + alert_sent from the agent on ${node}`,
       async () => {
-        const events = (await scrapeEvents(docker, since, [AGENT_SERVICE])).filter((e) => e.node === node && e.service === lab.app.service);
+        const events = (await scrapeEvents(docker, since, [AGENT_SERVICE], nodeDockers(lab))).filter((e) => e.node === node && e.service === lab.app.service);
         const t0 = events.find((e) => e.event === 'breach_detected' && e.container === container);
         const t1 = t0 && events.find((e) => e.event === 'alert_sent' && e.alertId === t0.alertId);
         return t0 && t1 ? { t0, t1, events } : undefined;
@@ -92,7 +92,7 @@ describe('swarmguard-agent on the lab', () => {
     log(`T1 − confirmedAt = ${reaction.toFixed(2)} ms (the agent's own reaction, limit 50 ms)`);
     log(`T1 − T0 = ${t1MinusT0.toFixed(1)} ms (includes ${needed - 1} poll interval(s) of waiting for ${needed} consecutive breaches; limit ${pollS * 1000 * needed + 200} ms)`);
     log(`first breach after the stress request: ${(t0.t - since).toFixed(0)} ms`);
-    const delivered = (await scrapeEvents(docker, since, [AGENT_SERVICE])).find((e) => e.alertId === t0.alertId && (e.event === 'alert_delivered' || e.event === 'alert_failed'));
+    const delivered = (await scrapeEvents(docker, since, [AGENT_SERVICE], nodeDockers(lab))).find((e) => e.alertId === t0.alertId && (e.event === 'alert_delivered' || e.event === 'alert_failed'));
     log(`delivery: ${delivered ? `${delivered.event} ${JSON.stringify({ ms: delivered.ms, attempts: delivered.attempts, status: delivered.status, reason: delivered.reason })}` : 'not logged yet'}`);
     expect(t0.node).toBe(node);
     expect(t0.scenario).toBe('scenario1_migration');

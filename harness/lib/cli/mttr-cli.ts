@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import { parseFlags } from '../script-args.ts';
 import { runCli, positiveNumber, labFlag, helpFlag } from './cli-common.ts';
 import { loadLab } from '../lab-config.ts';
-import { managerDocker } from '../docker-clients.ts';
+import { managerDocker, nodeDockers } from '../docker-clients.ts';
 import { scrapeEvents } from '../log-scraper.ts';
 import { measureClockOffsets } from '../lab-clocks.ts';
 import { corrections } from '../clock-offset.ts';
@@ -29,7 +29,7 @@ export function main(argv: string[]): Promise<number> {
     const lab = await loadLab(values.lab);
     const since = Date.now() - sinceS * 1000;
     const offsets = await measureClockOffsets(lab);
-    const events = applyCorrections(await scrapeEvents(managerDocker(lab), since), corrections(offsets));
+    const events = applyCorrections(await scrapeEvents(managerDocker(lab), since, undefined, nodeDockers(lab)), corrections(offsets));
     const chains = values.action ? [correlate(events, { actionId: values.action })] : correlateAll(events);
     if (chains.length === 0 || chains.every((c) => c.events.length === 0)) {
       console.log(`no recovery action in the last ${sinceS} s`);

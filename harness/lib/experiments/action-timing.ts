@@ -22,7 +22,7 @@ export async function actionTiming(
   kind: ActionKind,
   offsets: readonly ClockOffset[],
 ): Promise<ActionTiming> {
-  const raw = await scrapeEvents(ctx.docker, since);
+  const raw = await scrapeEvents(ctx.docker, since, undefined, ctx.nodes);
   const events = applyCorrections(raw, corrections(offsets));
   const chain = correlate(events, { actionId });
   const marks = PHASES.filter((p) => chain.phases[p] !== undefined).map((p) => ({ label: p, t: chain.phases[p]! }));

@@ -88,7 +88,7 @@ function actionsOf(events: readonly TimingEvent[]): ScaleAction[] {
 /** T-events from the logs on the control clock; the agents' T0/T1 lines can reach the log stream late. */
 async function scaleActions(ctx: ExperimentContext, since: number, offsets: readonly ClockOffset[]): Promise<{ events: TimingEvent[]; actions: ScaleAction[] }> {
   for (let attempt = 0; ; attempt++) {
-    const events = applyCorrections(await scrapeEvents(ctx.docker, since), corrections(offsets));
+    const events = applyCorrections(await scrapeEvents(ctx.docker, since, undefined, ctx.nodes), corrections(offsets));
     const actions = actionsOf(events);
     const incomplete = actions.some((a) => a.kind === 'scale_up' && !a.failed && (a.chain.phases.T0 === undefined || a.chain.phases.T5 === undefined));
     if (!incomplete || attempt >= 10) return { events, actions };

@@ -136,7 +136,7 @@ async function actionTimings(ctx: ExperimentContext, since: number, managerLog: 
   const out = new Map() as ActionTimings;
   const actions = ROLES.map((r) => ({ r, id: managerLog.find((e) => e.event === 'action_started' && e.service === r.app.name && e.action === r.expect)?.actionId })).filter((x) => x.id);
   for (let attempt = 0; attempt < 10 && actions.length > 0; attempt++) {
-    const events = applyCorrections(await scrapeEvents(ctx.docker, since), corrections(offsets));
+    const events = applyCorrections(await scrapeEvents(ctx.docker, since, undefined, ctx.nodes), corrections(offsets));
     for (const { r, id } of actions) {
       const chain = correlate(events, { actionId: id });
       out.set(r.key, { ...phaseDeltas(chain.phases, r.expect === 'migrate' ? 'migration' : 'scale_up'), events: chain.events });

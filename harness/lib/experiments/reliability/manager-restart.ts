@@ -132,7 +132,7 @@ export async function managerRestartIteration(ctx: ExperimentContext, iteration:
   if (m.forced_updates !== 1) errors.push(`${m.forced_updates} forced updates in the iteration, 1 expected`);
   if (m.second_migrations) errors.push(`${m.second_migrations} migration(s) started by the restarted manager`);
   // the dead manager's own log: it must not have reached T6 before the kill
-  const dead = await scrapeEvents(docker, startedAt - 1000, [MANAGER_SERVICE]).catch(() => [] as TimingEvent[]);
+  const dead = await scrapeEvents(docker, startedAt - 1000, [MANAGER_SERVICE], ctx.nodes).catch(() => [] as TimingEvent[]);
   const t6 = dead.find((e) => e.event === 'old_task_removed' && e.service === service && onControl(managerNode, e.t) > startedAt);
   params.deadManagerT6 = t6 ? 'logged' : 'not logged';
   await resetApp(lab, docker);

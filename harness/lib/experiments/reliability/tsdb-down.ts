@@ -46,7 +46,7 @@ export async function tsdbDownIteration(ctx: ExperimentContext, iteration: numbe
     ctx.log(`tsdb-down #${iteration}: VictoriaMetrics started again (pid ${fresh})`);
   }
   const downMs = epochNow() - stoppedAt;
-  const agentEvents = await scrapeEvents(ctx.docker, stoppedAt, [AGENT_SERVICE]);
+  const agentEvents = await scrapeEvents(ctx.docker, stoppedAt, [AGENT_SERVICE], ctx.nodes);
   const failedNodes = new Set(agentEvents.filter((e) => e.event === 'influx_write_failed').map((e) => e.node));
   const agentStarts = await tasksCreatedSince(ctx, AGENT_SERVICE, startedAt);
   const managerStarts = await tasksCreatedSince(ctx, MANAGER_SERVICE, startedAt);
