@@ -58,6 +58,30 @@ const app = z
       .default(() => ({ mode: 'host' as const, port: 8080 })),
     /** udp://host:port the network stress sends to; must be an address of the lab itself. */
     network_sink: z.string().regex(/^udp:\/\/[^:]+:\d+$/, 'udp://host:port').optional(),
+    /**
+     * How long a task keeps serving after SIGTERM with /health failing, so the load balancer takes it
+     * out before its listener closes. Unset: the entrypoint's detection time (check interval × fall)
+     * plus a margin; see drainMs().
+     */
+    drain_ms: z.number().int().min(0).max(60_000).optional(),
+  })
+  .strict();
+
+/**
+ * The load balancer in front of the app. For the local lab this configures its HAProxy; for a remote
+ * lab it describes the user's balancer (the drain is derived from it, the report states the retries).
+ */
+const entrypointBalancer = z
+  .object({
+    /** How often the balancer checks each server's health path, and how many failures take it out. */
+    check_interval_ms: z.number().int().min(10).max(60_000).default(250),
+    fall: z.number().int().min(1).max(100).default(2),
+    /**
+     * What the balancer retries on the client's behalf: none; conn-failure (a refused or reset
+     * connection, before any byte of the request was answered); all (also empty answers, timeouts,
+     * 502/503, and redispatch to another server).
+     */
+    retries: z.enum(['none', 'conn-failure', 'all']).default('none'),
   })
   .strict();
 
@@ -69,6 +93,27 @@ const slo = z
     scenario2_max_scale_up_s: z.number().positive().default(5),
     max_alert_latency_ms: z.number().positive().default(1000),
     max_decision_latency_ms: z.number().positive().default(1000),
+  })
+  .strict();
+
+const traffic = z
+  .object({
+    /**
+     * CPU the traffic should put on the replica under test, in % of its limit, per step of the
+     * scale-up (one replica, then two …): above the rules' cpu_threshold, below saturation.
+     */
+    target_cpu_pct: z.number().min(1).max(99).default(88),
+    /** Network of that traffic in % of monitoring.link_mbps: above network_threshold_min. */
+    target_network_pct: z.number().min(1).max(1000).default(90),
+    /** Replicas the traffic drives the service to, one scale-up at a time. */
+    target_replicas: z.number().int().min(2).max(100).default(3),
+    /**
+     * Per-replica CPU limits to try, largest first, when the app's own limit × target_replicas does
+     * not fit the lab's workers; unset: the app's limit, then halves of it down to 0.1.
+     */
+    cpu_limit_fallbacks: z.array(z.number().positive().max(64)).optional(),
+    /** Seconds of each calibration step (steady traffic at one rate, sampled by /metrics). */
+    calibration_step_s: z.number().min(2).max(60).default(6),
   })
   .strict();
 
@@ -90,6 +135,13 @@ const experiments = z
     probe_from: probeFrom.optional(),
     /** Per experiment (baseline, scenario1 …): where its probe runs, instead of probe_from. */
     probe_from_by_experiment: z.record(z.string().regex(/^[a-z0-9-]+$/, 'an experiment name like scenario2'), probeFrom).optional(),
+    /**
+     * The application path the availability probes request: cheap, always 200 while the task serves,
+     * naming the serving container. Never the health path, which fails on purpose during a drain.
+     */
+    probe_path: z.string().startsWith('/').default('/ping'),
+    /** Traffic experiments (scenario 2, concurrent's B): load derived from a calibration on this lab. */
+    traffic: traffic.default(() => traffic.parse({})),
     ramp_s: z.number().min(0).max(600).default(5),
     hold_s: z.number().min(1).max(3600).default(30),
     slo: slo.default(() => slo.parse({})),
@@ -108,6 +160,7 @@ export const labSchema = z
     state_dir: z.string().startsWith('/').optional(),
     swarm: z.object({ manager: node, workers: z.array(node).min(1) }).strict(),
     entrypoint: url,
+    entrypoint_balancer: entrypointBalancer.default(() => entrypointBalancer.parse({})),
     manager_api: url,
     registry: z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, 'host:port of an image registry'),
     load_generators: z.array(loadGenerator).default(() => []),
@@ -192,6 +245,12 @@ export type ProbeSource = 'control' | 'load_generators';
 export function probeSources(lab: LabConfig, experiment?: string): ProbeSource[] {
   const own = experiment === undefined ? undefined : lab.experiments.probe_from_by_experiment?.[experiment];
   return own ?? lab.experiments.probe_from ?? ['control', ...(lab.load_generators.length > 0 ? (['load_generators'] as const) : [])];
+}
+
+/** Drain after SIGTERM: as configured, else the balancer's detection (interval × fall) plus 500 ms. */
+export function drainMs(lab: LabConfig): number {
+  const b = lab.entrypoint_balancer;
+  return lab.app.drain_ms ?? b.check_interval_ms * b.fall + 500;
 }
 
 export function swarmNodes(lab: LabConfig): LabNode[] {
