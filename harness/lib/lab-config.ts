@@ -12,22 +12,49 @@ const hostname = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'a low
 const url = z.string().url('an http(s) URL');
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'the NAME of an environment variable (never the token itself)');
 
+/** A swarm node's address: IPv4, or a DNS host name (its last label starts with a letter). */
+const hostAddress = z
+  .string()
+  .regex(
+    /^(?:\d{1,3}(?:\.\d{1,3}){3}|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)$/,
+    'an IPv4 address like 10.210.0.11 or a DNS host name like node-1.lab.example',
+  );
+
+const sshJump = z
+  .object({
+    host: hostAddress,
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z.string().min(1).default('root'),
+    key: z.string().min(1).optional(),
+  })
+  .strict();
+
 const ssh = z
   .object({
     user: z.string().min(1).default('root'),
     port: z.number().int().min(1).max(65535).default(22),
-    /** Private key file; for the local lab the lab generates it. */
+    /** Private key file (~ expands to the home directory); for the local lab the lab generates it. */
     key: z.string().min(1).optional(),
+    /** NAME of the environment variable holding the key's passphrase, for an encrypted key. */
+    passphrase_env: envName.optional(),
+    /** OpenSSH known_hosts file the host keys are checked against; unset: ~/.ssh/known_hosts. */
+    known_hosts: z.string().min(1).optional(),
+    /** Accept a host missing from known_hosts (its fingerprint is printed); a changed key is still refused. */
+    trust_on_first_use: z.boolean().optional(),
+    /** A bastion the connection goes through (its host key is checked the same way). */
+    jump: sshJump.optional(),
   })
   .strict();
 
 const node = z
   .object({
     name: hostname,
-    address: ipv4,
+    address: hostAddress,
     /** Docker endpoint: unix:///path.sock, tcp://host:port or ssh://user@host. Local lab: derived. */
     docker: z.string().regex(/^(unix|tcp|ssh):\/\/.+/, 'unix://, tcp:// or ssh:// endpoint').optional(),
     ssh: ssh.optional(),
+    /** TLS client files (PEM) for a tcp:// endpoint; with them the Docker API is spoken over https. */
+    tls: z.object({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
   })
   .strict();
 
@@ -176,6 +203,8 @@ export const labSchema = z
       .strict()
       .default(() => ({ token_env: 'SWARMGUARD_TOKEN', config: rulesConfigSchema.parse({}) })),
     experiments: experiments.default(() => experiments.parse({})),
+    /** Image builds of a remote lab: the base image the Dockerfiles start FROM (a mirror's, for an air-gapped lab). */
+    build: z.object({ base_image: z.string().min(1).optional() }).strict().optional(),
   })
   .strict()
   .superRefine((lab, ctx) => {
