@@ -80,6 +80,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return { status: 'healthy', uptime };
   });
 
+  // The probes' path: cheap (no sampling, no I/O) and, unlike /health, still 200 during a drain, so a
+  // failed probe means the request really found no server.
+  app.get('/ping', async () => ({ ok: true }));
+
   app.get('/metrics', async () => ({ ...sampler.sample(), active_stress: supervisor.active() }));
 
   app.get('/stress/cpu', async (request) => {

@@ -1,7 +1,8 @@
-import { startServer, type RunningServer } from './server.ts';
+import { shutdownTimings, startServer, type RunningServer } from './server.ts';
 
-// Docker's default stop grace period is 10 s; exit well before SIGKILL even if a request hangs.
-const HARD_EXIT_MS = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 8000);
+// Exit with a message before Docker's SIGKILL even if a request hangs: the stop grace period given
+// to the task must exceed this (drain + in-flight wait + a margin unless SHUTDOWN_TIMEOUT_MS says).
+const HARD_EXIT_MS = shutdownTimings(process.env).hardExitMs;
 
 // No top-level await: the bundle is CommonJS, loaded through a V8 code cache (boot.ts).
 function onSignals(server: RunningServer): void {

@@ -51,14 +51,45 @@ export function parsePort(value: string | undefined): number {
   return port;
 }
 
+/** How long shutdown may take, from env; see the README's Shutdown section. */
+export interface ShutdownTimings {
+  /** Keep serving with /health failing, so a load balancer takes the task out before its listener closes. */
+  drainMs: number;
+  /** Longest wait, after the drain, for responses still being sent. */
+  inflightMs: number;
+  /** main.ts exits with 1 if shutdown has not finished by then. */
+  hardExitMs: number;
+}
+
+function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`${name} is ${JSON.stringify(value)}, expected an integer number of milliseconds ≥ 0`);
+  return ms;
+}
+
+/** The margin of the hard exit over drain + in-flight wait: closing fastify and stopping stress (~70 ms) with room. */
+export const HARD_EXIT_MARGIN_MS = 3000;
+
+export function shutdownTimings(env: NodeJS.ProcessEnv): ShutdownTimings {
+  const drainMs = envMs(env, 'SHUTDOWN_DRAIN_MS', 0);
+  const inflightMs = envMs(env, 'SHUTDOWN_INFLIGHT_MS', 5000);
+  return { drainMs, inflightMs, hardExitMs: envMs(env, 'SHUTDOWN_TIMEOUT_MS', drainMs + inflightMs + HARD_EXIT_MARGIN_MS) };
+}
+
 export async function startServer(env: NodeJS.ProcessEnv = process.env, deps: AppDeps = createDeps(env)): Promise<RunningServer> {
   const port = parsePort(env.PORT);
-  const drainMs = Number(env.SHUTDOWN_DRAIN_MS ?? 0);
-  const inflightMs = Number(env.SHUTDOWN_INFLIGHT_MS ?? 5000);
+  const { drainMs, inflightMs } = shutdownTimings(env);
   const lifecycle: Lifecycle = deps.lifecycle;
   const app = buildApp(deps);
   const inflight = new InflightResponses();
-  app.addHook('onRequest', async (_request, reply) => inflight.track(reply.raw));
+  app.addHook('onRequest', async (_request, reply) => {
+    inflight.track(reply.raw);
+    // From SIGTERM on, every answer ends its connection: a keep-alive client (a load balancer's
+    // pool) reconnects for its next request instead of meeting the close of an idle connection.
+    if (lifecycle.shuttingDown) reply.header('connection', 'close');
+  });
   const address = await app.listen({ port, host: env.HOST ?? '0.0.0.0' });
   let closing: Promise<void> | null = null;
   const shutdown = (reason: string) => {
@@ -70,11 +101,16 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, deps: Ap
       const stopping = deps.supervisor.stopAll().then((stopped) => {
         if (stopped.length > 0) app.log.info({ stopped: stopped.map((s) => s.kind) }, 'stress stopped for shutdown');
       });
-      // Optional: keep serving (with /health failing) until a load balancer has noticed.
+      // Keep serving (with /health failing) until the load balancer has noticed: closing the
+      // listener earlier refuses the requests it still routes here.
       if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
       if (!(await inflight.whenIdle(inflightMs))) {
         app.log.warn({ inflight: inflight.size, waitedMs: inflightMs }, 'closing with responses still in flight');
       }
+      // Keep-alive connections opened before SIGTERM and idle since would hold close() open for
+      // fastify's keepAliveTimeout (72 s), past Docker's stop grace period. Node's close() closes
+      // them too; said here because the exit on time depends on it.
+      app.server.closeIdleConnections();
       await Promise.all([app.close(), stopping]);
     })();
     return closing;

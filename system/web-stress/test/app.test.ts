@@ -33,6 +33,21 @@ describe('GET /health', () => {
   });
 });
 
+describe('GET /ping', () => {
+  it('answers 200 with the serving container and node', async () => {
+    const response = await get('/ping');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ ok: true });
+    expectHeaders(response);
+  });
+
+  it('keeps answering 200 while shutting down (only /health fails)', async () => {
+    fixture.deps.lifecycle.shuttingDown = true;
+    expect((await get('/ping')).statusCode).toBe(200);
+    expect((await get('/health')).statusCode).toBe(503);
+  });
+});
+
 describe('GET /metrics', () => {
   it('reports cpu of the limit, memory, network and the active stress', async () => {
     fixture.clock.advance(1000);
