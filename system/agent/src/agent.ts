@@ -83,13 +83,31 @@ export class Agent {
   private cyclesRun = 0;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> | null = null;
+  private rules: RulesConfig;
 
   constructor(private readonly deps: AgentDeps) {
+    this.rules = deps.rules;
     this.tracker = new BreachTracker(deps.rules.scenarios);
   }
 
   private get intervalMs(): number {
-    return this.deps.rules.monitoring.poll_interval * 1000;
+    return this.rules.monitoring.poll_interval * 1000;
+  }
+
+  /**
+   * New thresholds from a reloaded config file, in force from the next sample: the manager reloads
+   * the same file, and an agent still alerting on the old thresholds would send alerts the manager
+   * rejects as `rule_mismatch` (or stay silent where the manager would act). A new poll interval
+   * applies from the next scheduled cycle. Breach runs in progress are kept; the next sample is
+   * judged by the new rules.
+   */
+  setRules(rules: RulesConfig): void {
+    this.rules = rules;
+    this.tracker.setRules(rules.scenarios);
+  }
+
+  currentRules(): RulesConfig {
+    return this.rules;
   }
 
   start(): void {
@@ -174,7 +192,8 @@ export class Agent {
   }
 
   private async sample(c: ContainerRef, alerts: Promise<AlertOutcome>[]): Promise<Sample | null> {
-    const { port, clock, node, rules } = this.deps;
+    const { port, clock, node } = this.deps;
+    const rules = this.rules;
     try {
       let w = this.watched.get(c.id);
       let raw;
@@ -200,7 +219,9 @@ export class Agent {
       if (!prev) return null;
       const m = computeMetrics(prev, counters, raw, limitCores(w.limits, node.cores), rules.monitoring.link_mbps);
       if (!m) return null;
-      const breach = this.tracker.observe(c.id, t, m);
+      // The rules judge the values the manager will receive (rounded for the wire), so that the
+      // manager's re-evaluation of the alert agrees with the agent's at a threshold's edge.
+      const breach = this.tracker.observe(c.id, t, roundMetrics(m));
       if (breach && c.service) alerts.push(this.alert(c, breach, m));
       return { container: c, t, m };
     } catch (err) {

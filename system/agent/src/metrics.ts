@@ -115,8 +115,5 @@ export function computeMetrics(
   };
 }
 
-/** Rounds for the wire: one decimal is well below the metrics' noise. */
-export function roundMetrics(m: ContainerMetrics): ContainerMetrics {
-  const r = (v: number) => Math.round(v * 10) / 10;
-  return { cpu: r(m.cpu), mem: r(m.mem), mem_mb: r(m.mem_mb), net: r(m.net), rx: r(m.rx), tx: r(m.tx) };
-}
+// Rounding for the wire lives in shared code: the agent evaluates the rules on exactly what it sends.
+export { roundMetrics } from '../../shared/metrics-rounding.ts';

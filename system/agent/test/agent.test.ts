@@ -370,3 +370,27 @@ describe('Agent loop', () => {
     await agent.stop();
   });
 });
+
+describe('Agent rules', () => {
+  it('reloaded thresholds apply from the next sample', async () => {
+    const { clock, port, agent, cycle, alerts } = setup({ rules: rules({ scenarios: { scenario1_migration: { consecutive_breaches: 1 } } }) });
+    add(port, container(1, { service: 'web-stress' }), steady(clock, 60, 4));
+    for (let i = 0; i < 3; i++) await cycle();
+    expect(alerts.sent).toEqual([]); // 60 % is under the default 75 %
+    agent.setRules(rules({ scenarios: { scenario1_migration: { consecutive_breaches: 1, cpu_threshold: 50 } } }));
+    await cycle();
+    expect(alerts.sent).toHaveLength(1);
+    expect(alerts.sent[0]!.alert.scenario).toBe('scenario1_migration');
+    expect(agent.currentRules().scenarios.scenario1_migration.cpu_threshold).toBe(50);
+  });
+
+  it('judges the rounded values it sends: 75.04 % does not breach 75, 75.06 % does (sent as 75.1)', async () => {
+    for (const [pct, alerted] of [[75.04, false], [75.06, true]] as const) {
+      const { clock, port, cycle, alerts } = setup({ rules: rules({ scenarios: { scenario1_migration: { consecutive_breaches: 1 } } }) });
+      add(port, container(1, { service: 'web-stress' }), steady(clock, pct, 4));
+      for (let i = 0; i < 3; i++) await cycle();
+      expect(alerts.sent.length > 0, String(pct)).toBe(alerted);
+      if (alerted) expect(alerts.sent[0]!.alert.m.cpu).toBe(75.1);
+    }
+  });
+});
