@@ -29,7 +29,12 @@ export interface BreachAlert extends BreachRun {
 export class BreachTracker {
   private readonly runs = new Map<string, BreachRun>();
 
-  constructor(private readonly rules: Rules) {}
+  constructor(private rules: Rules) {}
+
+  /** Reloaded thresholds; runs in progress continue and the next sample is judged by these. */
+  setRules(rules: Rules): void {
+    this.rules = rules;
+  }
 
   observe(key: string, t: number, m: Pick<ContainerMetrics, 'cpu' | 'mem' | 'net'>): BreachAlert | null {
     const scenario = evaluate(this.rules, m);

@@ -8,6 +8,7 @@ import { HttpAlertSink } from './http-alert-sink.ts';
 import { HttpPoster } from './http-poster.ts';
 import { HttpReportSink } from './http-report-sink.ts';
 import { InfluxMetricsSink, NullMetricsSink } from './influx-metrics-sink.ts';
+import { RulesReloader } from './rules-reloader.ts';
 import { chooseStatsSource } from './stats-source.ts';
 import type { MetricsSink } from './types.ts';
 
@@ -51,6 +52,16 @@ async function main(): Promise<void> {
   });
   agent.start();
 
+  // The manager reloads the same file on change; so does the agent, or it would alert on old thresholds.
+  const reloader = config.configFile ? new RulesReloader(config.configFile, () => loadAgentConfig().rules, config.rules) : undefined;
+  reloader?.watch({
+    accepted: (rules) => {
+      agent.setRules(rules);
+      events.event('config_reloaded', { file: config.configFile, pollInterval: rules.monitoring.poll_interval, linkMbps: rules.monitoring.link_mbps });
+    },
+    rejected: (reason) => events.event('config_reload_rejected', { file: config.configFile, reason }),
+  });
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -61,6 +72,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_LIMIT_MS);
     limit.unref();
+    reloader?.stop();
     await agent.stop();
     await reports.close();
     await metrics.close(); // flushes the points still buffered for InfluxDB
