@@ -1,4 +1,4 @@
-import type { LabConfig } from './lab-config.ts';
+import { drainMs, type LabConfig } from './lab-config.ts';
 
 /** Names of what SwarmGuard puts on a swarm. */
 export const AGENT_SERVICE = 'swarmguard-agent';
@@ -110,11 +110,37 @@ export function appHealthCheck(lab: LabConfig, port: number): Record<string, unk
   };
 }
 
+/** web-stress's wait, after the drain, for responses still being sent (its own default). */
+const APP_INFLIGHT_MS = 5000;
+/** Closing fastify and stopping stress take ~70 ms; the rest is room on a busy host. */
+const APP_EXIT_MARGIN_MS = 3000;
+/** Between the app's own hard exit (which logs why) and Docker's SIGKILL. */
+const KILL_MARGIN_MS = 2000;
+
+/**
+ * web-stress's shutdown, all in ms: the drain (lab.yaml, see drainMs), the in-flight wait, the app's
+ * own hard exit after both, and the stop grace period Docker gives before SIGKILL, above that exit.
+ */
+export function appShutdown(lab: LabConfig): { drainMs: number; inflightMs: number; hardExitMs: number; stopGraceMs: number } {
+  const drain = drainMs(lab);
+  const hardExitMs = drain + APP_INFLIGHT_MS + APP_EXIT_MARGIN_MS;
+  return { drainMs: drain, inflightMs: APP_INFLIGHT_MS, hardExitMs, stopGraceMs: hardExitMs + KILL_MARGIN_MS };
+}
+
 /** The application under test, published in host mode behind the lab's load balancer (or the mesh). */
 export function webStressSpec(lab: LabConfig, inputs: { images: Pick<SystemImages, 'web-stress'> }, replicas = lab.app.replicas): Record<string, unknown> {
   const a = lab.app;
   const port = a.publish.port;
-  const env = ['NODE_NAME={{.Node.Hostname}}', `PORT=${port}`, ...(a.network_sink ? [`NETWORK_SINK=${a.network_sink}`] : [])];
+  const stop = appShutdown(lab);
+  const env = [
+    'NODE_NAME={{.Node.Hostname}}',
+    `PORT=${port}`,
+    ...(a.network_sink ? [`NETWORK_SINK=${a.network_sink}`] : []),
+    // the old task of a migration keeps serving until the balancer has taken it out
+    `SHUTDOWN_DRAIN_MS=${stop.drainMs}`,
+    `SHUTDOWN_INFLIGHT_MS=${stop.inflightMs}`,
+    `SHUTDOWN_TIMEOUT_MS=${stop.hardExitMs}`,
+  ];
   return {
     Name: a.service,
     Labels: { 'swarmguard.managed': 'true' },
@@ -122,7 +148,7 @@ export function webStressSpec(lab: LabConfig, inputs: { images: Pick<SystemImage
       ContainerSpec: {
         Image: inputs.images['web-stress'],
         Env: env,
-        StopGracePeriod: s(10),
+        StopGracePeriod: s(stop.stopGraceMs / 1000),
         HealthCheck: appHealthCheck(lab, port),
       },
       Placement: { Constraints: ['node.role==worker'] },
