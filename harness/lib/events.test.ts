@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyCorrections, correlate, correlateAll, parseEventLine, parseEvents, phaseDeltas } from './events.ts';
+import { applyCorrections, correlate, correlateAll, oldTaskGoneBeforeReplacement, parseEventLine, parseEvents, phaseDeltas } from './events.ts';
+import type { TimingEvent } from './types.ts';
 
 const T = 1_795_373_000_000;
 const agent = (event: string, phase: string, t: number, alertId: string) =>
@@ -75,5 +76,49 @@ describe('correlate', () => {
 
   it('gives null deltas for missing phases', () => {
     expect(phaseDeltas({ T0: 1, T1: 2 }, 'migration')).toMatchObject({ mttrMs: null, t1_t0_ms: 1, t2_t1_ms: null });
+  });
+});
+
+describe('migration MTTR = max(T5, T6) − T0', () => {
+  const base = { T0: 1000, T1: 1500, T2: 1503, T3: 1510, T4: 1520 };
+
+  it('ends at T6 when the old task is shut down after the replacement is ready', () => {
+    const d = phaseDeltas({ ...base, T5: 3500, T6: 4800 }, 'migration');
+    expect(d.mttrMs).toBe(3800);
+    expect(d.t6_t5_ms).toBe(1300);
+  });
+
+  it('ends at T5 when the old task was gone before the replacement was ready', () => {
+    const d = phaseDeltas({ ...base, T5: 3500, T6: 2500 }, 'migration');
+    expect(d.mttrMs).toBe(2500); // not T6 − T0 = 1500: nothing healthy served until T5
+    expect(d.t6_t5_ms).toBe(-1000);
+  });
+
+  it('has no value when T5, T6 or T0 is missing', () => {
+    expect(phaseDeltas({ ...base, T6: 4800 }, 'migration').mttrMs).toBeNull();
+    expect(phaseDeltas({ ...base, T5: 3500 }, 'migration').mttrMs).toBeNull();
+    expect(phaseDeltas({ T5: 3500, T6: 4800 }, 'migration').mttrMs).toBeNull();
+  });
+
+  it('is T5 − T0 for a scale-up, with or without a T6', () => {
+    expect(phaseDeltas({ ...base, T5: 3500 }, 'scale_up').mttrMs).toBe(2500);
+  });
+});
+
+describe('oldTaskGoneBeforeReplacement', () => {
+  const removed = (extra: Record<string, unknown>): TimingEvent => ({ component: 'manager', node: 'manager-1', event: 'old_task_removed', phase: 'T6', t: 2500, actionId: 'a', ...extra });
+
+  it("takes the manager's beforeReplacement flag on the T6 event", () => {
+    expect(oldTaskGoneBeforeReplacement({ events: [removed({ beforeReplacement: true })], phases: { T6: 2500 } })).toBe(true);
+    expect(oldTaskGoneBeforeReplacement({ events: [removed({ beforeReplacement: false })], phases: { T5: 2000, T6: 2500 } })).toBe(false);
+  });
+
+  it('falls back to the phase times for events without the flag', () => {
+    expect(oldTaskGoneBeforeReplacement({ events: [removed({})], phases: { T5: 3500, T6: 2500 } })).toBe(true);
+    expect(oldTaskGoneBeforeReplacement({ events: [removed({})], phases: { T5: 2000, T6: 2500 } })).toBe(false);
+  });
+
+  it('says it does not know rather than no', () => {
+    expect(oldTaskGoneBeforeReplacement({ events: [], phases: { T5: 2000 } })).toBeNull();
   });
 });

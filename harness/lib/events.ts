@@ -144,10 +144,20 @@ function diff(p: Partial<Record<Phase, number>>, later: Phase, earlier: Phase): 
   return a === undefined || b === undefined ? null : a - b;
 }
 
-/** MTTR (T6 − T0 for a migration, T5 − T0 for a scale-up) and each consecutive T-delta; null where a phase is missing. */
+/**
+ * A migration has recovered once both a healthy replacement runs (T5) and the old task is gone (T6),
+ * whichever came last: the old task can die before the replacement is ready, and T6 − T0 alone
+ * would then end the MTTR while nothing healthy was serving yet. null unless T0, T5 and T6 are known.
+ */
+function migrationMttr(p: Partial<Record<Phase, number>>): number | null {
+  const { T0, T5, T6 } = p;
+  return T0 === undefined || T5 === undefined || T6 === undefined ? null : Math.max(T5, T6) - T0;
+}
+
+/** MTTR (max(T5, T6) − T0 for a migration, T5 − T0 for a scale-up) and each consecutive T-delta; null where a phase is missing. */
 export function phaseDeltas(phases: Partial<Record<Phase, number>>, kind: ActionKind): PhaseDeltas {
   return {
-    mttrMs: kind === 'migration' ? diff(phases, 'T6', 'T0') : diff(phases, 'T5', 'T0'),
+    mttrMs: kind === 'migration' ? migrationMttr(phases) : diff(phases, 'T5', 'T0'),
     t1_t0_ms: diff(phases, 'T1', 'T0'),
     t2_t1_ms: diff(phases, 'T2', 'T1'),
     t3_t2_ms: diff(phases, 'T3', 'T2'),
@@ -155,4 +165,18 @@ export function phaseDeltas(phases: Partial<Record<Phase, number>>, kind: Action
     t5_t4_ms: diff(phases, 'T5', 'T4'),
     t6_t5_ms: diff(phases, 'T6', 'T5'),
   };
+}
+
+/**
+ * Whether a migration's old task was gone before its replacement was ready (T6 < T5): the manager
+ * flags its old_task_removed event with `beforeReplacement` when it saw the old task end while still
+ * waiting for T5; the phase times catch the same case in logs from before the flag. null when the
+ * chain has neither the flag nor both phases, so "unknown" is never reported as "no".
+ */
+export function oldTaskGoneBeforeReplacement(chain: Pick<ActionChain, 'events' | 'phases'>): boolean | null {
+  const removed = chain.events.find((e) => e.event === 'old_task_removed' && typeof e.beforeReplacement === 'boolean');
+  if (removed?.beforeReplacement === true) return true;
+  const { T5, T6 } = chain.phases;
+  if (T5 !== undefined && T6 !== undefined) return T6 < T5;
+  return removed ? false : null;
 }

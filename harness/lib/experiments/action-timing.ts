@@ -1,6 +1,6 @@
 import type { ExperimentContext } from './context.ts';
 import { scrapeEvents } from '../log-scraper.ts';
-import { applyCorrections, correlate, phaseDeltas, type ActionKind, type PhaseDeltas } from '../events.ts';
+import { applyCorrections, correlate, oldTaskGoneBeforeReplacement, phaseDeltas, type ActionKind, type PhaseDeltas } from '../events.ts';
 import { corrections } from '../clock-offset.ts';
 import type { ClockOffset, Mark, TimingEvent } from '../types.ts';
 import { PHASES } from '../types.ts';
@@ -9,6 +9,8 @@ export interface ActionTiming {
   events: TimingEvent[];
   deltas: PhaseDeltas;
   marks: Mark[];
+  /** Migration only: the old task ended before the replacement was ready (null: not known from the events). */
+  oldTaskGoneBeforeReplacement: boolean | null;
 }
 
 /**
@@ -26,5 +28,10 @@ export async function actionTiming(
   const events = applyCorrections(raw, corrections(offsets));
   const chain = correlate(events, { actionId });
   const marks = PHASES.filter((p) => chain.phases[p] !== undefined).map((p) => ({ label: p, t: chain.phases[p]! }));
-  return { events: chain.events, deltas: phaseDeltas(chain.phases, kind), marks };
+  return {
+    events: chain.events,
+    deltas: phaseDeltas(chain.phases, kind),
+    marks,
+    oldTaskGoneBeforeReplacement: kind === 'migration' ? oldTaskGoneBeforeReplacement(chain) : null,
+  };
 }

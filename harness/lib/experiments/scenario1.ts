@@ -60,7 +60,11 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
   const record = {
     experiment: 'scenario1',
     iteration,
-    params: { stress: kind, from: task.node, to: moved?.node ?? null, probeIntervalMs: lab.experiments.probe_interval_ms, probeTimeoutMs: lab.experiments.probe_timeout_ms, probeSources: Object.keys(summary.sources), rampS: lab.experiments.ramp_s },
+    params: {
+      stress: kind, from: task.node, to: moved?.node ?? null, probeIntervalMs: lab.experiments.probe_interval_ms, probeTimeoutMs: lab.experiments.probe_timeout_ms, probeSources: Object.keys(summary.sources), rampS: lab.experiments.ramp_s,
+      // the MTTR then ends at T5, not T6, and any failed probes fall between the two
+      old_task_gone_before_replacement: timing?.oldTaskGoneBeforeReplacement ?? null,
+    },
     startedAt,
     endedAt: epochNow(),
     events: timing?.events ?? [],
@@ -84,7 +88,8 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
   };
   ctx.log(
     `scenario1/${kind} #${iteration}: ${task.node} → ${moved?.node ?? '?'}, MTTR ${d?.mttrMs != null ? `${(d.mttrMs / 1000).toFixed(2)} s` : 'n/a'}, ` +
-      `failed probes ${Object.entries(summary.sources).map(([k, v]) => `${k} ${v.failed}/${v.samples}`).join(', ')}${error ? `; ERROR ${error}` : ''}`,
+      `failed probes ${Object.entries(summary.sources).map(([k, v]) => `${k} ${v.failed}/${v.samples}`).join(', ')}` +
+      `${timing?.oldTaskGoneBeforeReplacement ? '; old task gone before the replacement was ready' : ''}${error ? `; ERROR ${error}` : ''}`,
   );
   return { record, probes: batches };
 }
