@@ -89,6 +89,29 @@ export async function ensureVictoriaMetrics(paths: LabPaths, lab: LabConfig): Pr
   );
 }
 
+/**
+ * What HAProxy retries for the client (lab.yaml entrypoint_balancer.retries). `none` lets every
+ * failure reach the probes, so the figures are the application's; `conn-failure` is what most
+ * balancers do (a refused or reset connection is tried on another server); `all` also retries empty
+ * answers, timeouts and 502/503, which hides failures of the application itself.
+ */
+export function haproxyRetryLines(retries: LabConfig['entrypoint_balancer']['retries']): string[] {
+  switch (retries) {
+    case 'none':
+      return ['  retries 0'];
+    case 'conn-failure':
+      return ['  retries 3', '  retry-on conn-failure', '  option redispatch 1'];
+    case 'all':
+      return ['  retries 3', '  option redispatch 1', '  retry-on conn-failure empty-response response-timeout 502 503'];
+  }
+}
+
+/** The health checks of every backend: how fast a failing /health (a task's drain) takes a server out. */
+function checkLines(lab: LabConfig): string[] {
+  const b = lab.entrypoint_balancer;
+  return [`  option httpchk GET ${lab.app.healthcheck.path}`, `  default-server inter ${b.check_interval_ms}ms fall ${b.fall} rise 1`];
+}
+
 export function haproxyConfig(lab: LabConfig, stateDir: string): string {
   const front = hostPort(lab.entrypoint);
   const port = lab.app.publish.port;
@@ -109,17 +132,13 @@ export function haproxyConfig(lab: LabConfig, stateDir: string): string {
     '  timeout client 60s',
     '  timeout server 60s',
     '  timeout check 2s',
-    '  retries 3',
-    '  option redispatch 1',
-    '  retry-on conn-failure empty-response response-timeout 502 503',
+    ...haproxyRetryLines(lab.entrypoint_balancer.retries),
     'frontend entry',
     `  bind ${front.host}:${front.port}`,
     '  default_backend app',
     'backend app',
     '  balance roundrobin',
-    `  option httpchk GET ${lab.app.healthcheck.path}`,
-    // fall 2: one health check slowed by a busy host must not empty the backend (seen in scenario 2)
-    '  default-server inter 250ms fall 2 rise 1',
+    ...checkLines(lab),
     ...servers,
     ...extraAppProxies(lab, front.host),
     '',
@@ -134,8 +153,7 @@ function extraAppProxies(lab: LabConfig, host: string): string[] {
     `  default_backend ${a.name}`,
     `backend ${a.name}`,
     '  balance roundrobin',
-    `  option httpchk GET ${lab.app.healthcheck.path}`,
-    '  default-server inter 250ms fall 2 rise 1',
+    ...checkLines(lab),
     ...lab.swarm.workers.map((w) => `  server ${w.name} ${w.address}:${a.port} check`),
   ]);
 }
