@@ -9,7 +9,7 @@ export interface ProbeSetOptions {
   durationMs: number;
   /** Names the experiment, for its own experiments.probe_from_by_experiment entry. */
   experiment?: string;
-  /** Default: the lab's entrypoint + health path. */
+  /** Default: the lab's entrypoint + experiments.probe_path (never the health path, which fails during a drain). */
   url?: string;
   runId?: string;
   log?: (line: string) => void;
@@ -34,7 +34,7 @@ export class ProbeSet implements AsyncDisposable {
 
   static async start(lab: LabConfig, opts: ProbeSetOptions): Promise<ProbeSet> {
     const from = probeSources(lab, opts.experiment);
-    const url = opts.url ?? `${lab.entrypoint}${lab.app.healthcheck.path}`;
+    const url = opts.url ?? `${lab.entrypoint}${lab.experiments.probe_path}`;
     const common = { url, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: opts.durationMs };
     // the remote probes first: connecting and measuring clocks takes a moment, the control probe starts at once
     const remote = from.includes('load_generators') ? await RemoteProbe.start(lab, { ...common, runId: opts.runId, log: opts.log }) : undefined;

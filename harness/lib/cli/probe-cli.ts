@@ -8,7 +8,7 @@ import { formatProbeRows, PROBE_CSV_HEADER } from '../probe-csv.ts';
 import { formatMs } from '../format.ts';
 
 const HELP = `usage: npx zx harness/probe.mjs --duration SECONDS [--target URL] [--interval 0.1] [--output probes.csv] [--lab lab.yaml]
-  Sends GET --target (default: the lab's entrypoint + health path) every --interval seconds for
+  Sends GET --target (default: the lab's entrypoint + experiments.probe_path) every --interval seconds for
   --duration seconds (at most 3600), each on a fresh connection with a 1 s timeout; writes every
   sample to --output (CSV) and prints the downtime summary. Exits 1 when any probe failed.`;
 
@@ -24,7 +24,7 @@ export function main(argv: string[]): Promise<number> {
     if (values.duration === undefined) throw new UsageError('--duration is required (seconds, at most 3600): every probe run is bounded');
     const durationS = positiveNumber('duration', values.duration, 0, 3600);
     const intervalS = positiveNumber('interval', values.interval, 0.1, 60);
-    const target: string = values.target ?? (await loadLab(values.lab).then((lab) => `${lab.entrypoint}${lab.app.healthcheck.path}`));
+    const target: string = values.target ?? (await loadLab(values.lab).then((lab) => `${lab.entrypoint}${lab.experiments.probe_path}`));
     const probe = new AvailabilityProbe({ url: target, intervalMs: intervalS * 1000, durationMs: durationS * 1000 });
     let last = 0;
     const result = await new Promise<Awaited<ReturnType<AvailabilityProbe['start']>>>((resolve, reject) => {

@@ -51,7 +51,7 @@ export async function agentRestartIteration(ctx: ExperimentContext, iteration: n
   const agentFilter = { label: [`com.docker.swarm.service.name=${AGENT_SERVICE}`], status: ['running'] };
   const [old] = (await nodeDocker.listContainers({ filters: agentFilter })) as Array<{ Id: string }>;
   if (!old) throw new Error(`no running ${AGENT_SERVICE} container on ${node}`);
-  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: ACTION_LIMIT_MS + 60_000 });
+  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: ACTION_LIMIT_MS + 60_000 });
   probe.start();
   let error: string | undefined;
   let done: TimingEvent | undefined;

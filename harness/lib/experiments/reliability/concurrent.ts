@@ -70,7 +70,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     for (const r of ROLES) from[r.key] = placed.get(r.app.name)!.node;
     const mainBefore = (await docker.getService(lab.app.service).inspect()) as { Version: { Index: number } };
     const budgetMs = (loadS + 40) * 1000 + ACTION_LIMIT_MS;
-    const started = await Promise.all(ROLES.map((r) => ProbeSet.start(lab, { experiment: 'concurrent', url: `${urls[r.key]}${lab.app.healthcheck.path}`, durationMs: budgetMs, runId: `${runId}-${r.key}`, log: ctx.log })));
+    const started = await Promise.all(ROLES.map((r) => ProbeSet.start(lab, { experiment: 'concurrent', url: `${urls[r.key]}${lab.experiments.probe_path}`, durationMs: budgetMs, runId: `${runId}-${r.key}`, log: ctx.log })));
     ROLES.forEach((r, i) => probes.set(r.key, started[i]));
     gens = await LoadGenerators.connect(lab, { runId, log: ctx.log });
     const memUrl = await memoryStressUrl(lab, urls.c, STRESS_HOLD_S);

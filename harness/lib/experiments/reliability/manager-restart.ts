@@ -45,7 +45,7 @@ export async function managerRestartIteration(ctx: ExperimentContext, iteration:
   const force0 = (await inspect(ctx)).Spec.TaskTemplate.ForceUpdate ?? 0;
   const managerDocker = ctx.nodes.get(managerNode);
   if (!managerDocker) throw new Error(`no Docker client for node ${managerNode}`);
-  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 3 * 60_000 });
+  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 3 * 60_000 });
   probe.start();
   const m: Record<string, number | null> = { kill_after_t4_ms: null, manager_back_ms: null, reconcile_ms: null, reconcile_wait_ms: null, replay_alerts: 0, alerts_after_restart: 0, second_migrations: 0, forced_updates: null };
   const marks: Array<{ label: string; t: number }> = [];

@@ -56,7 +56,7 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
   const victim = which === 'task-node' ? task.node : turn !== task.node ? turn : workers[iteration % workers.length];
   const oldId = task.containerId.slice(0, 12);
 
-  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 3 * 60_000 });
+  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 3 * 60_000 });
   probe.start();
   const m: Record<string, number | null> = { stop_ms: null, swarm_down_ms: null, manager_down_ms: null, agent_silent_ms: null, recovery_ms: null, rejoin_ms: null, agent_back_ms: null, reporting_again_ms: null };
   const marks: Array<{ label: string; t: number }> = [];
