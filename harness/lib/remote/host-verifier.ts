@@ -39,7 +39,7 @@ function loadEntries(opts: HostVerifierOptions): { file: string; entries: KnownH
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && opts.knownHostsFile === undefined) return { file, entries: [] };
-    throw new Error(`${opts.host}: cannot read known_hosts file ${file}: ${code ?? (err as Error).message}`);
+    throw new Error(`${opts.host}: cannot read known_hosts file ${file}: ${code ?? (err as Error).message}`, { cause: err });
   }
 }
 

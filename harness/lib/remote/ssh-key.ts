@@ -29,7 +29,7 @@ export function readSshKey(file: string, options: ReadKeyOptions): SshKey {
   try {
     privateKey = readFileSync(path);
   } catch (err) {
-    throw new Error(`${options.host}: cannot read SSH key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`${options.host}: cannot read SSH key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
   let passphrase: string | undefined;
   if (options.passphraseEnv) {

@@ -25,7 +25,7 @@ export function tlsOptions(node: string, files: TlsFiles, home?: string): TlsOpt
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`${node}: cannot read tls.${name} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(`${node}: cannot read tls.${name} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
   };
   return { protocol: 'https', ca: read('ca'), cert: read('cert'), key: read('key') };
