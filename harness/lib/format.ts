@@ -19,6 +19,11 @@ export function formatMetric(key: string, value: number | null | undefined): str
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
 
+/** How many iterations a statistic rests on: "3" when all had a value, "2 of 3" when one had none. */
+export function formatCount(n: number, m: number): string {
+  return n === m ? String(n) : `${n} of ${m}`;
+}
+
 const LABELS: Readonly<Record<string, string>> = {
   mttr_ms: 'MTTR',
   downtime_ms: 'downtime',

@@ -75,9 +75,10 @@ describe('renderReport', () => {
     // baseline MTTR 8 s and 12 s: mean 10 s, stdev 2.83 s, CI with t(1) = 12.706
     expect(md).toContain('| MTTR | 2 | 10.00 s | 10.00 s | 11.80 s | 8.00 s | 12.00 s | 2.83 s | -15.41 s … 35.41 s |');
     // scenario1 mean 5 s vs baseline 10 s
-    expect(md).toContain('| MTTR | scenario1 | 10.00 s | 5.00 s | 50.0 % | 10.00 s | 5.00 s | 50.0 % |');
+    expect(md).toContain('| MTTR | scenario1 | 2 | 2 | 10.00 s | 5.00 s | 50.0 % | 10.00 s | 5.00 s | 50.0 % |');
     expect(md).toContain('| scenario1 | T2−T1 (alert latency) | 2 | 3.0 ms | 3.0 ms |');
-    expect(md).toContain('| scenario1 | T6−T5 (old task removed) | 1 | 482.4 ms | 482.4 ms |');
+    // scenario1 #2 has no T6: the mean rests on one of the two iterations, and says so
+    expect(md).toContain('| scenario1 | T6−T5 (old task removed) | 1 of 2 | 482.4 ms | 482.4 ms |');
     expect(md).not.toContain('| baseline | MTTR |'); // reactive MTTR is not a T-interval
   });
 
@@ -126,6 +127,42 @@ describe('renderReport', () => {
     expect(md).not.toMatch(/\| parameters \|/);
     expect(md).toContain('**Iteration 3**: killed=abc');
     expect(md).toContain('`load`:\n\n```json\n{\n  "levels": [');
+  });
+
+  it('counts an iteration without a value as "n of m" in statistics, comparison and breakdown', async () => {
+    // a baseline that never recovered (mttr null) and a scenario-1 iteration the runner recorded as an error (no measurements at all)
+    await journal.addIteration(it_('baseline', 3, { mttr_ms: null, downtime_ms: 60_000, failed_requests: 600 }, { outcome: 'error', error: 'no new container served within 60000 ms of the kill' }));
+    await journal.addIteration(it_('scenario1', 3, {}, { outcome: 'error', error: 'timeout' }));
+    const md = renderReport(journal.toJSON());
+    const stats = (e: string) => md.slice(md.indexOf(`## Experiment: ${e}`)).split('### Statistics')[1].split('###')[0];
+    expect(stats('baseline')).toContain('| MTTR | 2 of 3 | 10.00 s | 10.00 s |');
+    expect(stats('baseline')).toContain('| downtime | 3 |');
+    expect(stats('scenario1')).toContain('| MTTR | 2 of 3 | 5.00 s |');
+    expect(stats('scenario1')).toContain('| T6−T5 (old task removed) | 1 of 3 |');
+    // the improvement says over which iterations it was computed
+    expect(md).toContain('| MTTR | scenario1 | 2 of 3 | 2 of 3 | 10.00 s | 5.00 s | 50.0 % (over reactive 2 of 3, proactive 2 of 3) |');
+    expect(md).toContain('| downtime | scenario1 | 3 | 2 of 3 |');
+    expect(md).toContain('| scenario1 | MTTR | 2 of 3 | 5.00 s | 5.00 s |');
+    expect(md).toContain('| scenario1 | T6−T5 (old task removed) | 1 of 3 |');
+    expect(md).toContain('| 3 | error: timeout | 42.50 s | — |');
+  });
+
+  it('still lists a proactive experiment none of whose iterations got an MTTR', async () => {
+    const data = journal.toJSON();
+    data.iterations = data.iterations.map((it) => (it.experiment === 'scenario1' ? { ...it, measurements: { ...it.measurements, mttr_ms: null } } : it));
+    const md = renderReport(data);
+    expect(md).toContain('| MTTR | scenario1 | 2 | 0 of 2 | 10.00 s | — | — (over proactive 0 of 2) |');
+  });
+
+  it("marks a migration whose old task was gone before its replacement was ready, from the parameter or the manager's event", async () => {
+    await journal.addIteration(it_('scenario1', 3, { mttr_ms: 5000 }, { params: { old_task_gone_before_replacement: true } }));
+    await journal.addIteration(it_('scenario1', 4, { mttr_ms: 5000 }, {
+      events: [{ component: 'manager', node: 'manager-1', event: 'old_task_removed', phase: 'T6', t: T, actionId: 'a', beforeReplacement: true }],
+    }));
+    const md = renderReport(journal.toJSON());
+    expect(md).toContain('| 3 | passed (old task gone before the replacement was ready) |');
+    expect(md).toContain('| 4 | passed (old task gone before the replacement was ready) |');
+    expect(md).toMatch(/\| 2 \| passed \| 42\.50 s \|/);
   });
 
   it('renders an empty run without throwing', () => {

@@ -1,9 +1,9 @@
 import { DELTA_KEYS } from './events.ts';
-import { formatMetric, formatMs, formatPct, mdTable, metricLabel, orderMetrics } from './format.ts';
+import { formatCount, formatMetric, formatMs, formatPct, mdTable, metricLabel, orderMetrics } from './format.ts';
 import type { IterationRecord, JournalData } from './journal-schema.ts';
 import { chartFiles } from './report-charts.ts';
-import { improvementPct, summarize } from './stats.ts';
-import type { JitterReport } from './types.ts';
+import { improvementPct, summarizeIterations } from './stats.ts';
+import type { IterationSummary, JitterReport } from './types.ts';
 
 export { chartFiles, writeCharts } from './report-charts.ts';
 
@@ -18,8 +18,13 @@ function of(j: JournalData, experiment: string): IterationRecord[] {
   return j.iterations.filter((i) => i.experiment === experiment);
 }
 
-function values(its: readonly IterationRecord[], metric: string): number[] {
-  return its.map((i) => i.measurements[metric]).filter((v): v is number => typeof v === 'number');
+/** One metric over the iterations; every iteration counts in m, also one that has no value for it. */
+function stat(its: readonly IterationRecord[], metric: string): IterationSummary {
+  return summarizeIterations(its.map((i) => i.measurements[metric]));
+}
+
+function measured(its: readonly IterationRecord[], metric: string): boolean {
+  return its.some((i) => metric in i.measurements);
 }
 
 function metadata(j: JournalData): string {
@@ -74,12 +79,22 @@ function paramsSection(j: JournalData, experiment: string): string {
     .join('\n\n');
 }
 
+/**
+ * A migration whose old task was gone before its replacement was ready: its MTTR ends at T5, and
+ * the gap between T6 and T5 is when nothing of the old task served. Older journals have no such
+ * parameter, but the manager's old_task_removed event carries the same flag.
+ */
+function goneBeforeReplacement(it: IterationRecord): boolean {
+  return it.params.old_task_gone_before_replacement === true
+    || it.events.some((e) => e.event === 'old_task_removed' && e.beforeReplacement === true);
+}
+
 function iterationsSection(j: JournalData, experiment: string): string {
   const its = of(j, experiment);
   const metrics = orderMetrics(its.flatMap((i) => Object.keys(i.measurements)));
   const rows = its.map((it) => [
     String(it.iteration),
-    it.outcome + (it.error ? `: ${it.error}` : ''),
+    it.outcome + (it.error ? `: ${it.error}` : '') + (goneBeforeReplacement(it) ? ' (old task gone before the replacement was ready)' : ''),
     formatMs(it.endedAt - it.startedAt),
     ...metrics.map((k) => formatMetric(k, it.measurements[k])),
   ]);
@@ -113,36 +128,57 @@ function statsSection(j: JournalData, experiment: string): string {
   const its = of(j, experiment);
   const metrics = orderMetrics(its.flatMap((i) => Object.keys(i.measurements)));
   const rows = metrics.map((k) => {
-    const s = summarize(values(its, k));
+    const s = stat(its, k);
     const f = (v: number | null) => formatMetric(k, v);
-    return [metricLabel(k), String(s.n), f(s.mean), f(s.median), f(s.p95), f(s.min), f(s.max), f(s.stdev), s.ci95 ? `${f(s.ci95[0])} … ${f(s.ci95[1])}` : '—'];
+    return [metricLabel(k), formatCount(s.n, s.m), f(s.mean), f(s.median), f(s.p95), f(s.min), f(s.max), f(s.stdev), s.ci95 ? `${f(s.ci95[0])} … ${f(s.ci95[1])}` : '—'];
   });
   return mdTable(['metric', 'n', 'mean', 'median', 'p95', 'min', 'max', 'stdev', '95 % CI of the mean'], rows);
 }
 
+/** " (over reactive 2 of 3)": an improvement computed without every iteration says over which ones. */
+function incomplete(reactive: IterationSummary, proactive: IterationSummary): string {
+  const parts = [
+    ...(reactive.n < reactive.m ? [`reactive ${reactive.n} of ${reactive.m}`] : []),
+    ...(proactive.n < proactive.m ? [`proactive ${proactive.n} of ${proactive.m}`] : []),
+  ];
+  return parts.length > 0 ? ` (over ${parts.join(', ')})` : '';
+}
+
 function comparisonSection(j: JournalData): string {
   const base = of(j, BASELINE);
-  // a proactive experiment is one that recovered something: it measured an MTTR (bad input did not)
-  const proactive = experiments(j).filter((e) => e !== BASELINE && values(of(j, e), 'mttr_ms').length > 0);
+  // a proactive experiment is one meant to recover something: it records an MTTR (bad input does not),
+  // also when none of its iterations got one, so that a run of timeouts still shows up here as "0 of m"
+  const proactive = experiments(j).filter((e) => e !== BASELINE && measured(of(j, e), 'mttr_ms'));
   if (base.length === 0 || proactive.length === 0) return 'Needs the baseline and at least one proactive experiment in the same run.';
   const rows: string[][] = [];
   for (const e of proactive) {
     for (const k of COMPARED) {
-      const p = summarize(values(of(j, e), k));
-      const r = summarize(values(base, k));
-      if (p.n === 0 && r.n === 0) continue;
-      rows.push([metricLabel(k), e, formatMetric(k, r.mean), formatMetric(k, p.mean), formatPct(improvementPct(p.mean, r.mean)), formatMetric(k, r.median), formatMetric(k, p.median), formatPct(improvementPct(p.median, r.median))]);
+      if (!measured(of(j, e), k) && !measured(base, k)) continue;
+      const p = stat(of(j, e), k);
+      const r = stat(base, k);
+      const over = incomplete(r, p);
+      const improvement = (x: number | null) => `${formatPct(x)}${over}`;
+      rows.push([
+        metricLabel(k), e, formatCount(r.n, r.m), formatCount(p.n, p.m),
+        formatMetric(k, r.mean), formatMetric(k, p.mean), improvement(improvementPct(p.mean, r.mean)),
+        formatMetric(k, r.median), formatMetric(k, p.median), improvement(improvementPct(p.median, r.median)),
+      ]);
     }
   }
-  return mdTable(['metric', 'proactive', 'reactive mean', 'proactive mean', 'improvement (mean)', 'reactive median', 'proactive median', 'improvement (median)'], rows, 'llrrrrrr');
+  return mdTable(
+    ['metric', 'proactive', 'reactive n', 'proactive n', 'reactive mean', 'proactive mean', 'improvement (mean)', 'reactive median', 'proactive median', 'improvement (median)'],
+    rows,
+    'llrrrrrrrr',
+  );
 }
 
 function breakdownSection(j: JournalData): string {
   const rows: string[][] = [];
   for (const e of experiments(j)) {
     for (const k of ['mttr_ms', ...DELTA_KEYS]) {
-      const s = summarize(values(of(j, e), k));
-      if (s.n > 0 && (k !== 'mttr_ms' || e !== BASELINE)) rows.push([e, metricLabel(k), String(s.n), formatMs(s.mean), formatMs(s.median)]);
+      if (!measured(of(j, e), k) || (k === 'mttr_ms' && e === BASELINE)) continue;
+      const s = stat(of(j, e), k);
+      rows.push([e, metricLabel(k), formatCount(s.n, s.m), formatMs(s.mean), formatMs(s.median)]);
     }
   }
   return rows.length ? mdTable(['experiment', 'interval', 'n', 'mean', 'median'], rows, 'llrrr') : 'No T-events were recorded in this run.';

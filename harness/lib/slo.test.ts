@@ -55,4 +55,14 @@ describe('evaluate', () => {
     const t: Threshold = { name: 'x', experiment: 'e', metric: 'm', op: '>', limit: 10, description: '' };
     expect(evaluate([t], [{ experiment: 'e', iteration: 1, values: { m: 10 } }])[0].pass).toBe(false);
   });
+
+  it('says when a reference limit rests on fewer iterations than ran', () => {
+    const ref = SLOS.filter((x) => x.name === 's1-mttr-below-baseline');
+    const rows = [
+      { experiment: 'baseline', iteration: 1, values: { mttr_ms: 8000 } },
+      { experiment: 'baseline', iteration: 2, values: { mttr_ms: null } },
+      { experiment: 'scenario1', iteration: 1, values: { mttr_ms: 4000 } },
+    ];
+    expect(evaluate(ref, rows)[0]).toMatchObject({ limit: 8000, pass: true, reason: 'limit: baseline median over 1 of 2 iterations' });
+  });
 });

@@ -1,4 +1,4 @@
-import { summarize } from './stats.ts';
+import { summarizeIterations } from './stats.ts';
 
 export type Op = '<' | '<=' | '==' | '>';
 
@@ -41,7 +41,7 @@ export interface Verdict {
 }
 
 /**
- * The SLOs of issue 6. Metric names are the measurement keys the experiments write:
+ * The SLOs every run is judged by. Metric names are the measurement keys the experiments write:
  * mttr_ms, downtime_ms, failed_requests, scale_up_max_ms (largest T5 − T4 of the iteration's
  * scale-ups), alert_latency_max_ms (T2 − T1) and decision_latency_max_ms (T3 − T2), the largest over
  * the iteration's actions.
@@ -57,6 +57,9 @@ export const SLOS: readonly Threshold[] = [
   },
   { name: 's2-scale-up-under-5s', experiment: 'scenario2', metric: 'scale_up_max_ms', op: '<', limit: 5_000, description: 'Scenario 2: every scale-up T5 − T4 < 5 s' },
   { name: 's2-no-failed-requests', experiment: 'scenario2', metric: 'failed_requests', op: '==', limit: 0, description: 'Scenario 2: no failed requests during scale-up and scale-down' },
+  { name: 's2-reached-target-replicas', experiment: 'scenario2', metric: 'target_replicas_missed', op: '==', limit: 0, description: 'Scenario 2: traffic alone drove the service to experiments.traffic.target_replicas, one replica at a time' },
+  { name: 's2-load-split', experiment: 'scenario2', metric: 'spread_max_deviation_pct', op: '<=', limit: 15, description: 'Scenario 2: after each scale-up every replica is within ±15 CPU points of total / n' },
+  { name: 's2-scale-down-stepwise', experiment: 'scenario2', metric: 'scale_down_non_unit_steps', op: '==', limit: 0, description: 'Scenario 2: every scale-down removed exactly one replica' },
   ...['scenario1', 'scenario2'].flatMap((experiment): Threshold[] => [
     { name: `${experiment === 'scenario1' ? 's1' : 's2'}-alert-latency`, experiment, metric: 'alert_latency_max_ms', op: '<', limit: 1_000, description: 'Alert latency T2 − T1 < 1 s' },
     { name: `${experiment === 'scenario1' ? 's1' : 's2'}-decision-latency`, experiment, metric: 'decision_latency_max_ms', op: '<', limit: 1_000, description: 'Decision latency T3 − T2 < 1 s' },
@@ -77,9 +80,11 @@ function resolveLimit(t: Threshold, rows: readonly MeasurementRow[]): { limit: n
   const { experiment, metric, stat } = t.limit.ref;
   const refRows = rows.filter((r) => r.experiment === experiment);
   if (refRows.length === 0) return { limit: null, ran: false, reason: `${experiment} was not run` };
-  const values = refRows.map((r) => r.values[metric]).filter((v): v is number => typeof v === 'number');
-  const limit = summarize(values)[stat];
-  return limit === null ? { limit, ran: true, reason: `no ${experiment} ${metric} was measured` } : { limit, ran: true };
+  const s = summarizeIterations(refRows.map((r) => r.values[metric]));
+  const limit = s[stat];
+  if (limit === null) return { limit, ran: true, reason: `no ${experiment} ${metric} was measured` };
+  // a limit taken from fewer iterations than ran says so, or a verdict would rest on an unseen subset
+  return s.n < s.m ? { limit, ran: true, reason: `limit: ${experiment} ${stat} over ${s.n} of ${s.m} iterations` } : { limit, ran: true };
 }
 
 /** A verdict for every threshold × iteration of its experiment. A missing value fails. */
@@ -94,7 +99,7 @@ export function evaluate(thresholds: readonly Threshold[], rows: readonly Measur
       if (!ran) verdicts.push({ ...base, pass: null, reason: limitReason });
       else if (limit === null) verdicts.push({ ...base, pass: false, reason: limitReason });
       else if (value === null) verdicts.push({ ...base, pass: false, reason: `${t.metric} was not measured` });
-      else verdicts.push({ ...base, pass: compare(value, t.op, limit) });
+      else verdicts.push({ ...base, pass: compare(value, t.op, limit), ...(limitReason ? { reason: limitReason } : {}) });
     }
   }
   return verdicts;

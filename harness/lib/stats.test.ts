@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { improvementPct, quantile, summarize, tCritical95 } from './stats.ts';
+import { formatCount } from './format.ts';
+import { improvementPct, quantile, summarize, summarizeIterations, tCritical95 } from './stats.ts';
 
 describe('summarize', () => {
   it('gives nulls, not NaN, for no values', () => {
@@ -63,5 +64,20 @@ describe('improvementPct', () => {
     expect(improvementPct(1, 0)).toBeNull();
     expect(improvementPct(null, 5)).toBeNull();
     expect(improvementPct(5, null)).toBeNull();
+  });
+});
+
+describe('summarizeIterations', () => {
+  it('counts every iteration in m and only those with a value in n', () => {
+    const s = summarizeIterations([4000, null, 6000, undefined]);
+    expect(s).toMatchObject({ n: 2, m: 4, mean: 5000, median: 5000, min: 4000, max: 6000 });
+    expect(formatCount(s.n, s.m)).toBe('2 of 4');
+  });
+
+  it('is n = m when nothing is missing, and 0 of m with no statistics when everything is', () => {
+    expect(summarizeIterations([1, 2, 3])).toMatchObject({ n: 3, m: 3, mean: 2 });
+    expect(formatCount(3, 3)).toBe('3');
+    expect(summarizeIterations([null, null])).toEqual({ n: 0, m: 2, mean: null, median: null, p95: null, min: null, max: null, stdev: null, ci95: null });
+    expect(formatCount(0, 2)).toBe('0 of 2');
   });
 });

@@ -1,4 +1,4 @@
-import type { Summary } from './types.ts';
+import type { IterationSummary, Summary } from './types.ts';
 
 // Two-sided 95 % Student t critical values t(0.975, df) for df = 1..30.
 const T_975 = [
@@ -55,6 +55,16 @@ export function summarize(values: readonly number[]): Summary {
     stdev,
     ci95,
   };
+}
+
+/**
+ * The statistics of one metric over m iterations, of which n have a value: an iteration without one
+ * (a timeout, a failed iteration, a key it never wrote) is counted in m, so a table can say "2 of 3"
+ * instead of quietly averaging over the iterations that happened to succeed.
+ */
+export function summarizeIterations(values: ReadonlyArray<number | null | undefined>): IterationSummary {
+  const present = values.filter((v): v is number => typeof v === 'number');
+  return { ...summarize(present), m: values.length };
 }
 
 /**

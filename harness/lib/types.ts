@@ -19,6 +19,11 @@ export interface Summary {
   ci95: [number, number] | null;
 }
 
+/** A Summary over iterations: n of them had a value, m is how many there were. */
+export interface IterationSummary extends Summary {
+  m: number;
+}
+
 /** One availability probe request. */
 export interface ProbeSample {
   seq: number;
