@@ -44,9 +44,10 @@ export function decide(rules: Rules, alert: Alert, state: DecisionState, now: nu
     return ignore('cooldown', `${kind} cooling down on ${alert.service} for ${Math.ceil(until - now)} ms more`);
   }
 
+  // A global service has one task per node: a migration cannot move it, a scale-up cannot add one.
+  if (state.service.replicas === null) return ignore('not_replicated', `${alert.service} is a global service`);
   if (kind === 'scale_up') {
     const replicas = state.service.replicas;
-    if (replicas === null) return ignore('not_replicated', `${alert.service} is a global service`);
     const max = rules.scenario2_scaling.max_replicas;
     if (replicas >= max) return ignore('max_replicas', `${replicas} replicas, max_replicas ${max}`);
   } else if (state.possibleTargets < 1) {

@@ -104,4 +104,10 @@ describe('decide', () => {
     expect(decide(rules, alert('scenario1_migration'), { ...all, breaches: 2 }, now)).toMatchObject({ reason: 'locked' });
     expect(decide(rules, alert('scenario1_migration'), { ...all, breaches: 2, inFlight: undefined }, now)).toMatchObject({ reason: 'cooldown' });
   });
+
+  it('a global service is neither migrated nor scaled: not_replicated', () => {
+    const global = state({ service: { id: 'svc', name: 'agent', replicas: null }, task: running });
+    expect(decide(rules, alert('scenario1_migration'), global, now)).toMatchObject({ kind: 'ignore', reason: 'not_replicated' });
+    expect(decide(rules, alert('scenario2_scaling'), global, now)).toMatchObject({ kind: 'ignore', reason: 'not_replicated' });
+  });
 });
