@@ -8,8 +8,6 @@ import type { ActionKind, InFlightAction } from './types.ts';
 export class ActionLedger {
   private readonly inFlight = new Map<string, InFlightAction>();
   private readonly cooldowns = new Map<string, Partial<Record<ActionKind, number>>>();
-  /** Services this manager scaled up: the scale-down loop watches them. */
-  readonly scaledServices = new Set<string>();
   private seq = 0;
 
   /** The new action, or undefined when another one holds the service. */

@@ -44,6 +44,8 @@ export const managerSchema = z
     alert_breach_credit: z.union([z.literal('agent'), z.number().int().min(1).max(100)]).default('agent'),
     /** Report entries older than this many poll intervals are dropped from the metrics cache. */
     metrics_ttl_polls: z.number().min(1).max(100).default(3),
+    /** Deadline of every Docker API call, ms: a hung dockerd must not stall a loop or hold a service's lock. */
+    docker_call_timeout_ms: z.number().int().min(100).max(600_000).default(10_000),
     migration: migrationSchema.default(() => migrationSchema.parse({})),
     scaling: scalingSchema.default(() => scalingSchema.parse({})),
   })

@@ -6,11 +6,14 @@ import { BreachTracker } from './breach-tracker.ts';
 import type { Clock } from './clock.ts';
 import { ClockedEvents } from './clocked-events.ts';
 import type { ManagerConfig } from './config.ts';
+import { deadlineCause } from './deadline-swarm-port.ts';
 import { decide } from './decide.ts';
 import { MetricsCache } from './metrics-cache.ts';
 import { baseConstraints, chooseTarget, possibleTargets } from './placement.ts';
+import { RecentIds } from './recent-ids.ts';
 import { SwarmController, type ControllerOptions } from './swarm-controller.ts';
 import { SwarmInventory, replicasOf } from './swarm-inventory.ts';
+import { scaledUpFrom } from './swarm-labels.ts';
 import type { SwarmPort } from './swarm-port.ts';
 import type { Decision, DecisionState, InFlightAction, TaskLookup } from './types.ts';
 
@@ -48,6 +51,13 @@ export function controllerOptions(cfg: ManagerConfig): ControllerOptions {
 export class RecoveryManager {
   readonly breaches = new BreachTracker();
   readonly ledger = new ActionLedger();
+  /**
+   * Alert ids already received. An agent's retry of an alert whose answer was lost, or a copy
+   * delayed in the network, is the same alert: acting on it again would, with scale_up_cooldown 0,
+   * add a second replica for one breach. Bounded in size and age; an agent's alerts of one breach
+   * run carry new ids, so only true copies meet here.
+   */
+  readonly recentAlerts = new RecentIds(10_000, 10 * 60_000);
   readonly metrics: MetricsCache;
   readonly inventory: SwarmInventory;
   readonly controller: SwarmController;
@@ -91,6 +101,10 @@ export class RecoveryManager {
       t1: alert.t1,
       m: alert.m,
     });
+    // Before any await and before the breach counter: a copy neither acts nor counts as a sample.
+    if (this.recentAlerts.seen(alert.id, t2)) {
+      return this.conclude(alert, { kind: 'ignore', reason: 'duplicate', detail: `alert ${alert.id} was already received` }, 0);
+    }
     const credit =
       cfg.manager.alert_breach_credit === 'agent' ? cfg.scenarios[alert.scenario].consecutive_breaches : cfg.manager.alert_breach_credit;
     const breaches = this.breaches.recordAlert(alert.container, alert.scenario, alert.t1, credit);
@@ -154,8 +168,10 @@ export class RecoveryManager {
     await this.runAction(action, async () => {
       if (action.kind === 'migrate') {
         const svc = this.inventory.service(alert.service);
+        // `==target` only when the service has one replica: with more, every other replica's node
+        // would violate it and swarm would move them all onto the target.
         const target =
-          cfg.manager.migration.placement === 'least_loaded' && svc
+          cfg.manager.migration.placement === 'least_loaded' && svc && replicasOf(svc) === 1
             ? chooseTarget(
                 this.inventory.nodeList(),
                 baseConstraints(svc.spec),
@@ -166,7 +182,6 @@ export class RecoveryManager {
             : undefined;
         await this.controller.migrate({ ...ctx, fromNode: alert.node, taskId: alert.task, container: alert.container, target });
       } else {
-        this.ledger.scaledServices.add(alert.service);
         await this.controller.scaleUp(ctx, cfg.scenarios.scenario2_scaling.max_replicas);
       }
     });
@@ -177,6 +192,7 @@ export class RecoveryManager {
     try {
       await body();
     } catch (error) {
+      const deadline = deadlineCause(error);
       this.events.event('action_failed', {
         actionId: action.actionId,
         service: action.service,
@@ -184,6 +200,7 @@ export class RecoveryManager {
         action: action.kind,
         reason: (error as Error).message,
         elapsedMs: Math.round(this.clock.now() - action.startedAt),
+        ...(deadline ? { call: deadline.call, waitedMs: deadline.waitedMs, limitMs: deadline.limitMs } : {}),
       });
     } finally {
       const s = this.config().scenarios;
@@ -207,6 +224,14 @@ export class RecoveryManager {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
+  /** Services the manager scaled up and not yet back down: read from their labels, so a restart keeps them. */
+  scaledServices(): string[] {
+    return this.inventory
+      .serviceList()
+      .filter((s) => scaledUpFrom(s.spec) !== undefined)
+      .map((s) => s.name);
+  }
+
   handleReport(report: Report, receivedAt: number): number {
     const cfg = this.config();
     this.metrics.setTtl(this.metricsTtlMs());
@@ -226,7 +251,7 @@ export class RecoveryManager {
       inFlight: this.ledger.inFlightList(),
       cooldowns: this.ledger.cooldownList(now),
       breachCounters: this.breaches.list(),
-      scaledServices: [...this.ledger.scaledServices],
+      scaledServices: this.scaledServices(),
       reportingNodes: Object.fromEntries(this.metrics.reportingNodes(now)),
       cachedContainers: this.metrics.fresh(now).length,
     };

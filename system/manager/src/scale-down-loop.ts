@@ -70,7 +70,8 @@ export class ScaleDownLoop {
     const now = this.clock.now();
     await this.manager.inventory.refresh();
     this.manager.breaches.prune(now - 10 * 60_000);
-    const services = new Set([...this.manager.ledger.scaledServices, ...(cfg.manager.services ?? [])]);
+    // scaled-up services are found by their label, so a restarted manager resumes their scale-down
+    const services = new Set([...this.manager.scaledServices(), ...(cfg.manager.services ?? [])]);
     for (const name of services) {
       const svc = this.manager.inventory.service(name);
       const replicas = svc ? replicasOf(svc) : null;

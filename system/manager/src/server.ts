@@ -6,6 +6,7 @@ import { buildApp } from './app.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { loadConfig, loadToken, overridesFrom } from './config.ts';
 import { ConfigStore } from './config-store.ts';
+import { DeadlineSwarmPort } from './deadline-swarm-port.ts';
 import { DockerSwarmAdapter } from './docker-swarm-adapter.ts';
 import { RecoveryManager } from './recovery-manager.ts';
 import { NodeWatch } from './node-watch.ts';
@@ -23,11 +24,13 @@ export interface RunningManager {
 export async function startServer(
   env: NodeJS.ProcessEnv,
   argv: string[],
-  port: SwarmPort = new DockerSwarmAdapter(),
+  docker: SwarmPort = new DockerSwarmAdapter(),
   clock: Clock = systemClock,
 ): Promise<RunningManager> {
   const overrides = overridesFrom(env, argv);
   const store = new ConfigStore(loadConfig(overrides), overrides);
+  // every Docker call has a deadline: a hung dockerd must not stall the loops or hold a service's lock
+  const port = new DeadlineSwarmPort(docker, () => store.current().manager.docker_call_timeout_ms, () => clock.now());
   const token = loadToken(env);
   // Asynchronous stdout: lines written while a write is pending go out together (fewer syscalls and
   // log-driver wake-ups under an alert flood); pino flushes what is left when the process exits.

@@ -11,8 +11,9 @@ export class UpdateError extends Error {
   constructor(
     message: string,
     readonly attempts: number,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, { cause });
   }
 }
 
@@ -42,7 +43,7 @@ export async function updateWithRetry(
     } catch (error) {
       lastError = error as Error;
       if (!isOutOfSequence(error)) {
-        throw new UpdateError(`update of ${service} failed on attempt ${attempt}: ${lastError.message}`, attempt);
+        throw new UpdateError(`update of ${service} failed on attempt ${attempt}: ${lastError.message}`, attempt, lastError);
       }
       if (attempt < options.attempts) {
         options.onRetry?.(attempt, lastError);

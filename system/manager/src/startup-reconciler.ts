@@ -1,23 +1,34 @@
 import type { Clock } from './clock.ts';
-import { temporaryConstraints, withTemporaryConstraints } from './placement.ts';
+import { removeTemporaryConstraints } from './constraint-cleanup.ts';
+import { temporaryConstraints } from './placement.ts';
 import { controllerOptions, type RecoveryManager } from './recovery-manager.ts';
-import { updateWithRetry } from './service-updater.ts';
 import { ActionFailure } from './swarm-controller.ts';
+import { scaledUpFrom } from './swarm-labels.ts';
+import { replicasOf } from './swarm-inventory.ts';
 import type { SwarmPort } from './swarm-port.ts';
 
 /** Update states in which swarm is still moving tasks: the rollout a dead manager started. */
 const ROLLING = new Set(['updating', 'rollback_started']);
 
 /**
- * A manager killed between T4 and T6 leaves a migration's temporary `node.hostname` constraint on the
- * service (and perhaps a rollout still running). On start, for each managed service carrying one:
- * hold the service in the ledger (so alerts, also re-alerts about the same stress, are `locked`),
- * wait for the rollout to end, remove the constraint without ForceUpdate (relaxing the placement
- * restarts no task), then let the migration cooldown run as after any migration.
+ * What a dead manager left in the swarm, read back from the services' labels on start:
+ *
+ * - A migration's temporary `node.hostname` constraint (killed between T4 and the clean-up; perhaps
+ *   with the rollout still running). For each managed service carrying one: hold the service in the
+ *   ledger (so alerts, also re-alerts about the same stress, are `locked`), wait for the rollout to
+ *   end, remove the constraint without ForceUpdate (relaxing the placement restarts no task), then
+ *   let the migration cooldown run as after any migration. The constraint is removed also when the
+ *   wait times out or fails: left behind, it would keep excluding (or pinning to) one node for good.
+ * - Services it scaled up (`swarmguard.scaled-up`): the scale-down loop watches them by that label,
+ *   so their scale-down resumes; logged here as `scale_down_resumed`.
  *
  * The reservations are made before this function first awaits: call it before the API listens.
  */
 export function reconcileOnStart(manager: RecoveryManager, port: SwarmPort, clock: Clock): Promise<void> {
+  for (const svc of manager.inventory.serviceList()) {
+    const from = scaledUpFrom(svc.spec);
+    if (from !== undefined) manager.events.event('scale_down_resumed', { service: svc.name, originalReplicas: from, replicas: replicasOf(svc) });
+  }
   const leftovers = manager.inventory.serviceList().filter((s) => manager.isManaged(s.name) && temporaryConstraints(s.spec).length > 0);
   const jobs = leftovers.map((svc) => {
     const action = manager.ledger.reserve(svc.name, 'migrate', clock.now());
@@ -27,24 +38,37 @@ export function reconcileOnStart(manager: RecoveryManager, port: SwarmPort, cloc
     return manager.runAction(action, async () => {
       const o = controllerOptions(manager.config());
       const start = clock.now();
-      let current = await port.inspectService(svc.name);
-      while (current.updateState !== undefined && ROLLING.has(current.updateState)) {
-        const waited = clock.now() - start;
-        if (waited >= o.migrationTimeoutMs) {
-          throw new ActionFailure(`reconcile: update of ${svc.name} still ${current.updateState} after ${Math.round(waited)} ms (limit ${o.migrationTimeoutMs} ms); temporary constraint left`);
+      let updateState: string | undefined;
+      let waitProblem: Error | undefined;
+      try {
+        let current = await port.inspectService(svc.name);
+        while (current.updateState !== undefined && ROLLING.has(current.updateState)) {
+          const waited = clock.now() - start;
+          if (waited >= o.migrationTimeoutMs) {
+            throw new ActionFailure(`reconcile: update of ${svc.name} still ${current.updateState} after ${Math.round(waited)} ms (limit ${o.migrationTimeoutMs} ms)`);
+          }
+          await clock.sleep(o.pollMs);
+          current = await port.inspectService(svc.name);
         }
-        await clock.sleep(o.pollMs);
-        current = await port.inspectService(svc.name);
+        updateState = current.updateState;
+      } catch (error) {
+        waitProblem = error as Error;
       }
-      const removed = temporaryConstraints(current.spec);
-      const outcome = await updateWithRetry(port, clock, svc.name, (spec) => (temporaryConstraints(spec).length > 0 ? withTemporaryConstraints(spec, []) : null), {
-        attempts: o.updateAttempts,
-        onRetry: (attempt, error) => manager.events.event('update_retry', { ...ids, attempt, error: error.message }),
-      });
+      let removed: string[];
+      try {
+        removed = await removeTemporaryConstraints(port, clock, svc.name, {
+          attempts: o.updateAttempts,
+          onRetry: (attempt, error) => manager.events.event('update_retry', { ...ids, attempt, error: error.message }),
+        });
+      } catch (error) {
+        const before = waitProblem ? `${waitProblem.message}; ` : 'reconcile: ';
+        throw new ActionFailure(`${before}temporary constraint left behind: ${(error as Error).message}`, { cause: waitProblem ?? error });
+      }
+      if (waitProblem) throw new ActionFailure(`${waitProblem.message}; temporary constraint ${removed.length > 0 ? 'removed' : 'already gone'}`, { cause: waitProblem });
       manager.events.event('reconcile_completed', {
         ...ids,
-        removed: outcome ? removed : [],
-        updateState: current.updateState ?? null,
+        removed,
+        updateState: updateState ?? null,
         waitedMs: Math.round(clock.now() - start),
       });
     });

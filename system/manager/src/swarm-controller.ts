@@ -1,7 +1,9 @@
 import type { Clock } from './clock.ts';
 import type { ClockedEvents } from './clocked-events.ts';
-import { temporaryConstraints, withTemporaryConstraints } from './placement.ts';
+import { removeTemporaryConstraints } from './constraint-cleanup.ts';
+import { withTemporaryConstraints } from './placement.ts';
 import { updateWithRetry } from './service-updater.ts';
+import { labelsAfterScale } from './swarm-labels.ts';
 import type { SwarmInventory } from './swarm-inventory.ts';
 import { TERMINAL_TASK_STATES, type ServiceSpec, type SwarmPort, type TaskInfo } from './swarm-port.ts';
 import type { TaskLookup } from './types.ts';
@@ -26,7 +28,10 @@ export interface MigrationRequest extends ActionContext {
   /** The task the alert was about (empty: find it by container). */
   taskId: string;
   container: string;
-  /** Chosen target: `node.hostname==target`; otherwise `node.hostname!=fromNode`. */
+  /**
+   * Chosen target (one-replica services only): `node.hostname==target`; otherwise
+   * `node.hostname!=fromNode`. With more replicas `==target` would be violated by every replica's node.
+   */
   target?: string;
 }
 
@@ -36,6 +41,16 @@ const FAILED_UPDATE_STATES = new Set(['paused', 'rollback_started', 'rollback_pa
 const isLive = (t: TaskInfo) => t.state === 'running' && t.desiredState === 'running';
 
 export class ActionFailure extends Error {}
+
+interface Moved {
+  t5: number;
+  t6: number;
+  toNode?: string;
+}
+
+function isAlertTask(t: TaskInfo, req: MigrationRequest): boolean {
+  return req.taskId ? t.id === req.taskId : t.containerId?.startsWith(req.container) === true;
+}
 
 /** Acts on the swarm through the port: migration (DESIGN.md §2.3), scale-up, scale-down. */
 export class SwarmController {
@@ -64,65 +79,102 @@ export class SwarmController {
     });
   }
 
+  /**
+   * Moves exactly the alerting task (DESIGN.md §2.3): a temporary placement constraint that its node
+   * violates, without ForceUpdate. Swarm then replaces only the tasks on nodes that violate the new
+   * placement — here the one task on `fromNode`, in the same slot, start-first — and the others keep
+   * running (a ForceUpdate would roll every replica). Whatever happens once the update was sent,
+   * the temporary constraint is removed before this returns or throws.
+   */
   async migrate(req: MigrationRequest): Promise<ActionResult> {
     const o = this.options();
     const added = req.target ? [`node.hostname==${req.target}`] : [`node.hostname!=${req.fromNode}`];
-    const before = new Set((await this.port.listTasks(req.service)).map((t) => t.id));
-    let t4 = 0;
-    const outcome = await this.update(
-      req,
-      (spec) => {
-        const next = withTemporaryConstraints(spec, added);
-        const template = next.TaskTemplate ?? {};
-        next.TaskTemplate = { ...template, ForceUpdate: (template.ForceUpdate ?? 0) + 1 };
-        next.UpdateConfig = {
-          ...(next.UpdateConfig ?? {}),
-          Parallelism: 1,
-          Delay: 0,
-          Order: 'start-first',
-          FailureAction: o.failureAction,
-          Monitor: Math.round(o.monitorMs * 1e6),
-          MaxFailureRatio: 0,
-        };
-        return next;
-      },
-      () => {
-        t4 = this.events.event('action_started', { ...ids(req), action: 'migrate', fromNode: req.fromNode, constraints: added }).t;
-      },
-    );
-    if (!outcome) throw new ActionFailure('nothing to update');
+    const before = await this.port.listTasks(req.service);
+    const old = before.find((t) => isAlertTask(t, req));
+    let t4: number | undefined;
+    let moved: Moved;
+    let attempts: number;
+    try {
+      const outcome = await this.update(
+        req,
+        (spec) => {
+          if (!spec.Mode?.Replicated) throw new ActionFailure(`${req.service} is not a replicated service: its task on ${req.fromNode} cannot move`);
+          const next = withTemporaryConstraints(spec, added);
+          next.UpdateConfig = {
+            ...(next.UpdateConfig ?? {}),
+            Parallelism: 1,
+            Delay: 0,
+            Order: 'start-first',
+            FailureAction: o.failureAction,
+            Monitor: Math.round(o.monitorMs * 1e6),
+            MaxFailureRatio: 0,
+          };
+          return next;
+        },
+        () => {
+          t4 = this.events.event('action_started', { ...ids(req), action: 'migrate', fromNode: req.fromNode, constraints: added, slot: old?.slot ?? null }).t;
+        },
+      );
+      if (!outcome) throw new ActionFailure('nothing to update');
+      attempts = outcome.attempts;
+      moved = await this.awaitMove(req, old, new Set(before.map((t) => t.id)), t4 ?? this.clock.now());
+    } catch (error) {
+      // The update may have been applied (even one whose call failed or timed out): clean up anyway.
+      if (t4 === undefined) throw error;
+      const cleanup = await this.cleanup(req);
+      throw new ActionFailure(`${(error as Error).message}; temporary constraint ${cleanup.text}`, { cause: error });
+    }
+    const cleanup = await this.cleanup(req);
+    const start = t4 ?? moved.t5;
+    this.events.event('action_completed', {
+      ...ids(req),
+      action: 'migrate',
+      fromNode: req.fromNode,
+      toNode: moved.toNode,
+      slot: old?.slot ?? null,
+      updateAttempts: attempts,
+      constraintRemoved: cleanup.ok,
+      durations: { t4_t5: round(moved.t5 - start), t4_t6: round(moved.t6 - start), total: round(this.clock.now() - start) },
+    });
+    return { ok: true, toNode: moved.toNode };
+  }
 
+  /** T5: a new task of the alerting task's slot healthy on another node; T6: the old task shut down. */
+  private async awaitMove(req: MigrationRequest, old: TaskInfo | undefined, before: ReadonlySet<string>, t4: number): Promise<Moved> {
+    const o = this.options();
     const deadline = t4 + o.migrationTimeoutMs;
+    const slot = old?.slot;
     let t5: number | undefined;
     let t6: number | undefined;
     let toNode: string | undefined;
-    while (t5 === undefined || t6 === undefined) {
+    for (;;) {
       const [tasks, svc] = await Promise.all([this.port.listTasks(req.service), this.port.inspectService(req.service)]);
       if (t5 === undefined) {
-        for (const t of tasks.filter((x) => !before.has(x.id) && isLive(x))) {
+        // Same slot: a replica that other causes replaced meanwhile (a restart elsewhere) is not our move.
+        for (const t of tasks.filter((x) => !before.has(x.id) && isLive(x) && (slot === undefined || x.slot === slot))) {
           const node = await this.inventory.hostnameOf(t.nodeId);
           if (node && node !== req.fromNode) {
             toNode = node;
             // swarm reports a task with a HEALTHCHECK as `starting` until it is healthy (moby#24545)
-            t5 = this.events.event('replacement_ready', { ...ids(req), action: 'migrate', toNode, newTaskId: t.id }).t;
+            t5 = this.events.event('replacement_ready', { ...ids(req), action: 'migrate', toNode, newTaskId: t.id, slot: t.slot ?? null }).t;
             break;
           }
         }
       }
       if (t6 === undefined) {
-        const old = tasks.find((t) => (req.taskId ? t.id === req.taskId : t.containerId?.startsWith(req.container)));
-        if (!old || TERMINAL_TASK_STATES.has(old.state)) {
+        const now = tasks.find((t) => (old ? t.id === old.id : isAlertTask(t, req)));
+        if (!now || TERMINAL_TASK_STATES.has(now.state)) {
           t6 = this.events.event('old_task_removed', {
             ...ids(req),
             action: 'migrate',
             fromNode: req.fromNode,
-            taskId: old?.id ?? req.taskId,
-            taskState: old?.state ?? 'gone',
+            taskId: now?.id ?? old?.id ?? req.taskId,
+            taskState: now?.state ?? 'gone',
             beforeReplacement: t5 === undefined,
           }).t;
         }
       }
-      if (t5 !== undefined && t6 !== undefined) break;
+      if (t5 !== undefined && t6 !== undefined) return { t5, t6, toNode };
       if (svc.updateState && FAILED_UPDATE_STATES.has(svc.updateState)) {
         throw new ActionFailure(`swarm update ${svc.updateState}: ${svc.updateMessage ?? 'no message'}`);
       }
@@ -136,25 +188,20 @@ export class SwarmController {
       }
       await this.clock.sleep(o.pollMs);
     }
+  }
 
-    // Relaxing the placement does not restart a task whose node still satisfies it, so no ForceUpdate here.
-    let constraintRemoved = true;
+  /** Removes the migration's temporary constraint; a failure is logged and left to the next start's reconciliation. */
+  private async cleanup(ctx: ActionContext): Promise<{ ok: boolean; text: string }> {
     try {
-      await this.update(req, (spec) => (temporaryConstraints(spec).length > 0 ? withTemporaryConstraints(spec, []) : null));
+      const removed = await removeTemporaryConstraints(this.port, this.clock, ctx.service, {
+        attempts: this.options().updateAttempts,
+        onRetry: (attempt, error) => this.events.event('update_retry', { ...ids(ctx), attempt, error: error.message }),
+      });
+      return { ok: true, text: removed.length > 0 ? 'removed' : 'already gone (swarm restored the previous spec)' };
     } catch (error) {
-      constraintRemoved = false;
-      this.events.event('constraint_cleanup_failed', { ...ids(req), error: (error as Error).message });
+      this.events.event('constraint_cleanup_failed', { ...ids(ctx), error: (error as Error).message });
+      return { ok: false, text: `left behind: ${(error as Error).message}` };
     }
-    this.events.event('action_completed', {
-      ...ids(req),
-      action: 'migrate',
-      fromNode: req.fromNode,
-      toNode,
-      updateAttempts: outcome.attempts,
-      constraintRemoved,
-      durations: { t4_t5: round(t5 - t4), t4_t6: round(t6 - t4), total: round(this.clock.now() - t4) },
-    });
-    return { ok: true, toNode };
   }
 
   /** After a timeout: ask swarm to go back to the previous spec; the old task is still running (start-first). */
@@ -193,7 +240,8 @@ export class SwarmController {
         if (step > 0 ? to > bound : to < bound) {
           throw new ActionFailure(`${from} replicas, ${step > 0 ? 'max' : 'min'}_replicas ${bound}`);
         }
-        return { ...spec, Mode: { ...spec.Mode, Replicated: { ...replicated, Replicas: to } } };
+        // the label records the original count in the swarm, so a restarted manager still scales back down
+        return { ...spec, Labels: labelsAfterScale(spec, from, to), Mode: { ...spec.Mode, Replicated: { ...replicated, Replicas: to } } };
       },
       () => {
         t4 = this.events.event('action_started', { ...ids(ctx), action, fromReplicas: from, toReplicas: from + step }).t;

@@ -12,6 +12,7 @@ export type IgnoreReason =
   | 'cooldown'
   | 'max_replicas'
   | 'not_replicated'
+  | 'duplicate'
   | 'no_target'
   | 'stale'
   | 'swarm_error';

@@ -91,10 +91,11 @@ describe('POST /alert', () => {
     expect(replies.every((r) => r.statusCode === 202)).toBe(true);
     expect(replies.filter((r) => r.json().accepted)).toHaveLength(1);
     const reasons = new Set(replies.filter((r) => !r.json().accepted).map((r) => r.json().reason));
-    expect([...reasons].every((r) => r === 'locked' || r === 'cooldown' || r === 'stale')).toBe(true);
+    // the first to arrive acts; every copy of its id is a duplicate, whatever else holds
+    expect([...reasons]).toEqual(['duplicate']);
     expect(h.named('action_started')).toHaveLength(1);
-    expect(h.swarm.updates.filter((u) => (u.spec.TaskTemplate?.ForceUpdate ?? 0) > 0)).toHaveLength(2); // migrate + relax
-    expect(h.swarm.spec('web-stress').TaskTemplate?.ForceUpdate).toBe(1);
+    expect(h.swarm.updates).toHaveLength(2); // migrate + relax
+    expect(h.swarm.updates.every((u) => (u.spec.TaskTemplate?.ForceUpdate ?? 0) === 0)).toBe(true);
     expect(h.named('alert_received')).toHaveLength(1000);
     expect(h.named('decision_made')).toHaveLength(1000);
   });

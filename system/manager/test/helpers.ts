@@ -4,6 +4,7 @@ import { buildApp } from '../src/app.ts';
 import { parseConfig, type ManagerConfig } from '../src/config.ts';
 import { RecoveryManager } from '../src/recovery-manager.ts';
 import { ScaleDownLoop } from '../src/scale-down-loop.ts';
+import type { SwarmPort } from '../src/swarm-port.ts';
 import { FakeClock, FakeSwarm, node } from './fake-swarm.ts';
 
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -15,9 +16,10 @@ export function testConfig(yaml = ''): ManagerConfig {
 }
 
 /** A manager over a fake swarm of one manager node and three workers, web-stress on worker-3. */
-export function setup(opts: { yaml?: string; replicas?: number; on?: string[]; constraints?: string[] } = {}) {
+export function setup(opts: { yaml?: string; replicas?: number; on?: string[]; constraints?: string[]; nodes?: string[]; port?: (swarm: FakeSwarm) => SwarmPort } = {}) {
   const clock = new FakeClock();
-  const swarm = new FakeSwarm(clock, [node('manager-1', 'manager'), node('worker-1'), node('worker-2'), node('worker-3')]);
+  const workers = opts.nodes ?? ['worker-1', 'worker-2', 'worker-3'];
+  const swarm = new FakeSwarm(clock, [node('manager-1', 'manager'), ...workers.map((w) => node(w))]);
   swarm.addService('web-stress', {
     replicas: opts.replicas ?? opts.on?.length ?? 1,
     on: opts.on ?? ['worker-3'],
@@ -25,7 +27,7 @@ export function setup(opts: { yaml?: string; replicas?: number; on?: string[]; c
   });
   let config = testConfig(opts.yaml ?? '');
   const events = new EventLogger('manager', 'manager-1', silent, 100_000);
-  const manager = new RecoveryManager({ port: swarm, clock, events, config: () => config });
+  const manager = new RecoveryManager({ port: opts.port ? opts.port(swarm) : swarm, clock, events, config: () => config });
   const scaleDown = new ScaleDownLoop(manager, clock);
   const app = buildApp({ manager, clock, token: TOKEN, bodyLimit: config.manager.body_limit, scaleDown });
   return {
@@ -43,6 +45,13 @@ export function setup(opts: { yaml?: string; replicas?: number; on?: string[]; c
 }
 
 let alertSeq = 0;
+
+/** An alert for web-stress's running task on `hostname`. */
+export function alertOn(swarm: FakeSwarm, hostname: string, scenario: Alert['scenario'] = 'scenario1_migration'): Alert {
+  const task = swarm.liveTasks('web-stress').find((t) => swarm.hostOf(t) === hostname);
+  if (!task) throw new Error(`web-stress has no running task on ${hostname}`);
+  return alertFor(swarm, { node: hostname, task: task.id, container: (task.containerId ?? '').slice(0, 12) }, scenario);
+}
 
 /** An alert for the (first) task of web-stress as it is now. */
 export function alertFor(swarm: FakeSwarm, overrides: Partial<Alert> = {}, scenario: Alert['scenario'] = 'scenario1_migration'): Alert {

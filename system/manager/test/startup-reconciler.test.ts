@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { TEMP_CONSTRAINTS_LABEL, withTemporaryConstraints } from '../src/placement.ts';
+import { EventLogger } from '../../shared/event-logger.ts';
+import { RecoveryManager } from '../src/recovery-manager.ts';
+import { ScaleDownLoop } from '../src/scale-down-loop.ts';
 import { reconcileOnStart } from '../src/startup-reconciler.ts';
-import { alertFor, setup } from './helpers.ts';
+import { SCALED_UP_LABEL } from '../src/swarm-labels.ts';
+import { alertFor, setup, silent, testConfig } from './helpers.ts';
 
-/** What a manager killed right after T4 leaves behind: the migration's forced update, with its constraint. */
+/** What a manager killed right after T4 leaves behind: the migration's update, with its temporary constraint. */
 async function crashedMigration(h: ReturnType<typeof setup>, to: string) {
   const svc = await h.swarm.inspectService('web-stress');
-  const spec = withTemporaryConstraints(svc.spec, [`node.hostname==${to}`]);
-  spec.TaskTemplate = { ...spec.TaskTemplate, ForceUpdate: (spec.TaskTemplate?.ForceUpdate ?? 0) + 1 };
-  await h.swarm.updateService(svc.id, svc.version, spec);
+  await h.swarm.updateService(svc.id, svc.version, withTemporaryConstraints(svc.spec, [`node.hostname==${to}`]));
 }
 
 describe('start-up reconciliation after a manager died mid-migration', () => {
@@ -26,7 +28,7 @@ describe('start-up reconciliation after a manager died mid-migration', () => {
 
     expect(h.swarm.updates).toHaveLength(2);
     const relax = h.swarm.updates[1]!.spec;
-    expect(relax.TaskTemplate?.ForceUpdate).toBe(1); // the crashed update's, not one more
+    expect(relax.TaskTemplate?.ForceUpdate).toBe(0); // relaxing forces nothing
     expect(relax.TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker']);
     expect(relax.Labels?.[TEMP_CONSTRAINTS_LABEL]).toBeUndefined();
     const live = h.swarm.liveTasks('web-stress');
@@ -65,13 +67,68 @@ describe('start-up reconciliation after a manager died mid-migration', () => {
     expect(h.manager.ledger.current('web-stress')).toBeUndefined();
   });
 
-  it('a rollout that never ends: the hold is released after the migration timeout and the failure logged', async () => {
+  it('a rollout that never ends: after the migration timeout the constraint is removed all the same, the hold released and the failure logged', async () => {
     const h = setup({ yaml: 'manager: {migration: {timeout: 5}}' });
     h.swarm.startMs = 3_600_000;
     await crashedMigration(h, 'worker-1');
     await h.manager.inventory.refresh();
     await reconcileOnStart(h.manager, h.swarm, h.clock);
-    expect(h.named('action_failed')[0]!.reason).toMatch(/still updating after \d+ ms \(limit 5000 ms\)/);
+    expect(h.named('action_failed')[0]!.reason).toMatch(/still updating after \d+ ms \(limit 5000 ms\); temporary constraint removed/);
+    expect(h.swarm.spec('web-stress').TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker']);
+    expect(h.swarm.spec('web-stress').Labels?.[TEMP_CONSTRAINTS_LABEL]).toBeUndefined();
     expect(h.manager.ledger.current('web-stress')).toBeUndefined();
+  });
+
+  it('a Docker call failing during the wait: the constraint is still removed', async () => {
+    const h = setup();
+    h.swarm.startMs = 3_600_000;
+    await crashedMigration(h, 'worker-1');
+    await h.manager.inventory.refresh();
+    const inspect = h.swarm.inspectService.bind(h.swarm);
+    let calls = 0;
+    h.swarm.inspectService = async (name) => {
+      calls += 1;
+      if (calls === 2) throw new Error('docker call inspectService(web-stress) got no answer after 10001 ms (limit 10000 ms)');
+      return inspect(name);
+    };
+    await reconcileOnStart(h.manager, h.swarm, h.clock);
+    expect(h.named('action_failed')[0]!.reason).toMatch(/got no answer after 10001 ms .*; temporary constraint removed/);
+    expect(h.swarm.spec('web-stress').Labels?.[TEMP_CONSTRAINTS_LABEL]).toBeUndefined();
+  });
+});
+
+describe('start-up after a manager died with replicas scaled up', () => {
+  it('the scale-up is recorded on the service, so a new manager (manager.services unset) scales it back down', async () => {
+    const yaml = 'scenarios: {scenario2_scaling: {scale_up_cooldown: 0, scale_down_cooldown: 5}}';
+    const first = setup({ yaml });
+    for (let i = 0; i < 2; i += 1) {
+      await first.manager.handleAlert(alertFor(first.swarm, {}, 'scenario2_scaling'), first.clock.now());
+      await first.manager.idle();
+    }
+    expect(first.swarm.spec('web-stress').Mode?.Replicated?.Replicas).toBe(3);
+    expect(first.swarm.spec('web-stress').Labels?.[SCALED_UP_LABEL]).toBe('1'); // the count before the first scale-up
+
+    // the manager dies; a new one starts over the same swarm, with an empty memory
+    const events = new EventLogger('manager', 'manager-1', silent, 100_000);
+    const config = testConfig(yaml);
+    const manager = new RecoveryManager({ port: first.swarm, clock: first.clock, events, config: () => config });
+    const loop = new ScaleDownLoop(manager, first.clock);
+    await manager.inventory.refresh();
+    await reconcileOnStart(manager, first.swarm, first.clock);
+    expect(events.since(0).filter((e) => e.event === 'scale_down_resumed')).toEqual([expect.objectContaining({ service: 'web-stress', originalReplicas: 1, replicas: 3 })]);
+    expect(manager.state().scaledServices).toEqual(['web-stress']);
+
+    for (let s = 0; s < 30; s += 1) {
+      for (const task of first.swarm.liveTasks('web-stress')) {
+        const entry = { service: 'web-stress', container: task.containerId!.slice(0, 12), task: task.id, m: { cpu: 5, mem: 5, mem_mb: 10, net: 0, rx: 0, tx: 0 } };
+        manager.handleReport({ node: first.swarm.hostOf(task)!, t: first.clock.now(), containers: [entry] }, first.clock.now());
+      }
+      await loop.tick();
+      first.clock.t += 1000;
+    }
+    expect(first.swarm.spec('web-stress').Mode?.Replicated?.Replicas).toBe(1);
+    // back at the original count: the label goes, and the service is no longer watched
+    expect(first.swarm.spec('web-stress').Labels?.[SCALED_UP_LABEL]).toBeUndefined();
+    expect(manager.scaledServices()).toEqual([]);
   });
 });

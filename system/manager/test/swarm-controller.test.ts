@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TEMP_CONSTRAINTS_LABEL, temporaryConstraints } from '../src/placement.ts';
-import { alertFor, setup } from './helpers.ts';
+import { alertFor, alertOn, setup } from './helpers.ts';
 
 /** Sends one migration alert through the manager and waits for the action to finish. */
 async function migrateOnce(h: ReturnType<typeof setup>) {
@@ -10,19 +10,19 @@ async function migrateOnce(h: ReturnType<typeof setup>) {
 }
 
 describe('migration', () => {
-  it('moves the task off the alerting node with a start-first forced update, then removes the constraint', async () => {
+  it('moves the task off the alerting node with a start-first update adding node.hostname!=<from>, no ForceUpdate, then removes the constraint', async () => {
     const h = setup();
     const outcome = await migrateOnce(h);
     expect(outcome).toMatchObject({ accepted: true, decision: 'migrate' });
 
     const [first, relax] = h.swarm.updates;
     expect(h.swarm.updates).toHaveLength(2);
-    expect(first!.spec.TaskTemplate?.ForceUpdate).toBe(1);
+    expect(first!.spec.TaskTemplate?.ForceUpdate).toBe(0);
     expect(first!.spec.UpdateConfig).toMatchObject({ Parallelism: 1, Delay: 0, Order: 'start-first', FailureAction: 'rollback' });
     expect(first!.spec.TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker', 'node.hostname!=worker-3']);
     expect(first!.version).toBe(10);
-    // the relaxing update keeps ForceUpdate: it must not restart the new task
-    expect(relax!.spec.TaskTemplate?.ForceUpdate).toBe(1);
+    // the relaxing update does not bump ForceUpdate either: it must not restart the new task
+    expect(relax!.spec.TaskTemplate?.ForceUpdate).toBe(0);
     expect(relax!.spec.TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker']);
     expect(relax!.spec.Labels?.[TEMP_CONSTRAINTS_LABEL]).toBeUndefined();
 
@@ -69,7 +69,7 @@ describe('migration', () => {
     const after = h.swarm.spec('web-stress');
     expect(after.TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker']);
     expect(temporaryConstraints(after)).toEqual([]);
-    expect(after.TaskTemplate?.ForceUpdate).toBe(2);
+    expect(after.TaskTemplate?.ForceUpdate).toBe(0);
   });
 
   it("keeps a user's own node.hostname!= constraint (only the manager's are temporary)", async () => {
@@ -79,15 +79,15 @@ describe('migration', () => {
     expect(h.swarm.hostOf(h.swarm.liveTasks('web-stress')[0]!)).toBe('worker-2');
   });
 
-  it('retries on update out of sequence with a fresh inspect, bumping ForceUpdate once', async () => {
+  it('retries on update out of sequence with a fresh inspect, applying the constraint once', async () => {
     const h = setup();
     h.swarm.outOfSequenceNext = 2;
     await migrateOnce(h);
     expect(h.named('update_retry')).toHaveLength(2);
     expect(h.named('action_started')).toHaveLength(1);
     expect(h.swarm.updates[0]!.version).toBe(12); // the version after two foreign bumps
-    expect(h.swarm.updates[0]!.spec.TaskTemplate?.ForceUpdate).toBe(1);
-    expect(h.named('action_completed')[0]).toMatchObject({ updateAttempts: 3 });
+    expect(h.swarm.updates[0]!.spec.TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker', 'node.hostname!=worker-3']);
+    expect(h.named('action_completed')[0]).toMatchObject({ updateAttempts: 3, constraintRemoved: true });
   });
 
   it('gives up after update_attempts out-of-sequence answers, leaving the service untouched', async () => {
@@ -124,6 +124,118 @@ describe('migration', () => {
   });
 });
 
+describe('migrating one replica of many', () => {
+  it('replaces only the alerting slot: the other replicas keep running, none is pinned to one node', async () => {
+    const h = setup({ nodes: ['worker-1', 'worker-2', 'worker-3', 'worker-4'], on: ['worker-1', 'worker-2', 'worker-3'] });
+    const before = h.swarm.liveTasks('web-stress');
+    const alerting = before.find((t) => h.swarm.hostOf(t) === 'worker-2')!;
+    h.manager.handleReport({ node: 'worker-4', t: h.clock.now(), containers: [] }, h.clock.now()); // an idle candidate target
+    const outcome = await h.manager.handleAlert(alertOn(h.swarm, 'worker-2'), h.clock.now());
+    expect(outcome).toMatchObject({ accepted: true, decision: 'migrate' });
+    await h.manager.idle();
+
+    // with several replicas the manager uses != even under least_loaded: == would move them all
+    expect(h.swarm.updates[0]!.spec.TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker', 'node.hostname!=worker-2']);
+    expect(h.swarm.updates.every((u) => (u.spec.TaskTemplate?.ForceUpdate ?? 0) === 0)).toBe(true);
+    const after = h.swarm.liveTasks('web-stress');
+    expect(after).toHaveLength(3);
+    const others = before.filter((t) => t.id !== alerting.id).map((t) => t.id).sort();
+    expect(after.filter((t) => t.id !== alerting.id && others.includes(t.id)).map((t) => t.id).sort()).toEqual(others);
+    const fresh = after.find((t) => !others.includes(t.id))!;
+    expect(fresh.slot).toBe(alerting.slot);
+    expect(h.swarm.hostOf(fresh)).toBe('worker-4');
+
+    expect(h.named('replacement_ready')[0]).toMatchObject({ newTaskId: fresh.id, slot: alerting.slot, toNode: 'worker-4' });
+    expect(h.named('old_task_removed')[0]).toMatchObject({ taskId: alerting.id, taskState: 'shutdown' });
+    expect(h.named('action_completed')[0]).toMatchObject({ fromNode: 'worker-2', toNode: 'worker-4', slot: alerting.slot, constraintRemoved: true });
+    expect(h.swarm.spec('web-stress').TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker']);
+    expect(temporaryConstraints(h.swarm.spec('web-stress'))).toEqual([]);
+  });
+
+  it('T5 waits for the alerting slot: a replica of another slot replaced meanwhile is not the replacement', async () => {
+    const h = setup({ nodes: ['worker-1', 'worker-2', 'worker-3', 'worker-4', 'worker-5'], on: ['worker-1', 'worker-2'] });
+    const alert = alertOn(h.swarm, 'worker-2');
+    const slot = h.swarm.liveTasks('web-stress').find((t) => t.id === alert.task)!.slot;
+    // another slot's task on worker-1 was replaced (e.g. restarted by its restart policy) just before
+    const svc = h.swarm.services.get('web-stress')!;
+    const other = svc.tasks.find((t) => t.slot !== slot)!;
+    other.state = 'failed';
+    other.desiredState = 'shutdown';
+    svc.tasks.push({ ...other, id: 'task9999', nodeId: 'id-worker-5', state: 'running', desiredState: 'running', containerId: 'c0ffee9999aa' });
+    await h.manager.handleAlert(alert, h.clock.now());
+    await h.manager.idle();
+    const ready = h.named('replacement_ready')[0]!;
+    expect(ready.newTaskId).not.toBe('task9999');
+    expect(ready.slot).toBe(slot);
+  });
+});
+
+describe('the temporary constraint never stays behind', () => {
+  const clean = (h: ReturnType<typeof setup>) => {
+    expect(h.swarm.spec('web-stress').TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker']);
+    expect(temporaryConstraints(h.swarm.spec('web-stress'))).toEqual([]);
+  };
+
+  it('failure_action pause: swarm pauses the update, the manager fails the action and removes the constraint', async () => {
+    const h = setup({ yaml: 'manager: {migration: {failure_action: pause}}' });
+    h.swarm.failNewTasks = true;
+    await migrateOnce(h);
+    const failed = h.named('action_failed')[0]!;
+    expect(failed.reason).toMatch(/swarm update paused: .*; temporary constraint removed/);
+    clean(h);
+    expect(h.swarm.hostOf(h.swarm.liveTasks('web-stress')[0]!)).toBe('worker-3');
+    expect(h.manager.ledger.current('web-stress')).toBeUndefined();
+  });
+
+  it('FailureAction rollback: swarm restored the previous spec, so nothing is left to remove', async () => {
+    const h = setup();
+    h.swarm.failNewTasks = true;
+    await migrateOnce(h);
+    expect(h.named('action_failed')[0]!.reason).toMatch(/swarm update rollback_completed: .*; temporary constraint already gone/);
+    expect(h.swarm.updates).toHaveLength(1);
+    clean(h);
+  });
+
+  it('timeout while the update is still running: rollback requested and the constraint is gone', async () => {
+    const h = setup({ yaml: 'manager: {migration: {timeout: 5}}' });
+    h.swarm.startMs = 600_000;
+    await migrateOnce(h);
+    expect(h.named('action_failed')[0]!.reason).toMatch(/rollback requested; temporary constraint already gone/);
+    clean(h);
+  });
+
+  it('timeout once the update is no longer updating: no rollback, the constraint is removed all the same', async () => {
+    const h = setup({ yaml: 'manager: {migration: {timeout: 5}}' });
+    h.swarm.startMs = 600_000;
+    // swarm drops the update's status (as when a newer spec superseded it): nothing is `updating` any more
+    const update = h.swarm.updateService.bind(h.swarm);
+    h.swarm.updateService = async (id, version, spec) => {
+      await update(id, version, spec);
+      h.swarm.services.get('web-stress')!.updateState = undefined;
+    };
+    await migrateOnce(h);
+    expect(h.named('action_failed')[0]!.reason).toMatch(/after 5\d{3} ms \(limit 5000 ms\); rollback not needed \(update status unknown\); temporary constraint removed/);
+    expect(h.swarm.rollbacks).toHaveLength(0);
+    clean(h);
+  });
+
+  it('a clean-up that swarm refuses is logged, and the action says the constraint was left behind', async () => {
+    const h = setup({ yaml: 'manager: {migration: {failure_action: pause}}' });
+    h.swarm.failNewTasks = true;
+    const update = h.swarm.updateService.bind(h.swarm);
+    let calls = 0;
+    h.swarm.updateService = async (id, version, spec) => {
+      calls += 1;
+      if (calls > 1) throw new Error('(HTTP code 500) server error - rpc error: code = Unavailable desc = raft not leader');
+      await update(id, version, spec);
+    };
+    await migrateOnce(h);
+    expect(h.named('constraint_cleanup_failed')[0]!.error).toMatch(/raft not leader/);
+    expect(h.named('action_failed')[0]!.reason).toMatch(/temporary constraint left behind: .*raft not leader/);
+    expect(h.manager.ledger.current('web-stress')).toBeUndefined();
+  });
+});
+
 describe('scale-up', () => {
   it('adds one replica per alert up to max_replicas, T5 when the new task runs', async () => {
     const h = setup({ yaml: 'scenarios: {scenario2_scaling: {scale_up_cooldown: 0, max_replicas: 3}}' });
@@ -135,7 +247,8 @@ describe('scale-up', () => {
     expect(h.named('replacement_ready')).toHaveLength(2);
     expect(h.named('action_completed').map((e) => e.replicas)).toEqual([2, 3]);
     expect(h.named('alert_ignored').map((e) => e.reason)).toEqual(['max_replicas']);
-    expect(h.manager.ledger.scaledServices.has('web-stress')).toBe(true);
+    expect(h.manager.scaledServices()).toEqual(['web-stress']);
+    expect(h.swarm.spec('web-stress').Labels?.['swarmguard.scaled-up']).toBe('1');
   });
 
   it('a scale-up cooldown ignores the next alert until it ends', async () => {
