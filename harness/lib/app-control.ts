@@ -22,7 +22,7 @@ interface RawService {
   Version: { Index: number };
   Spec: {
     Mode: { Replicated?: { Replicas: number } };
-    TaskTemplate: { Placement?: { Constraints?: string[] }; ForceUpdate?: number };
+    TaskTemplate: { Placement?: { Constraints?: string[] }; ForceUpdate?: number; Resources?: { Limits?: { NanoCPUs?: number; MemoryBytes?: number }; [k: string]: unknown } };
     [k: string]: unknown;
   };
 }
@@ -76,7 +76,7 @@ export async function serviceReplicas(docker: Docker, service: string): Promise<
 }
 
 /** Sets replicas and placement constraints in one service update (no forced restart). */
-export async function setServiceShape(docker: Docker, service: string, shape: { replicas?: number; constraints?: string[] }): Promise<boolean> {
+export async function setServiceShape(docker: Docker, service: string, shape: { replicas?: number; constraints?: string[]; cpus?: number }): Promise<boolean> {
   const s = (await docker.getService(service).inspect()) as RawService;
   const spec = structuredClone(s.Spec);
   let changed = false;
@@ -88,6 +88,14 @@ export async function setServiceShape(docker: Docker, service: string, shape: { 
     const cur = spec.TaskTemplate.Placement?.Constraints ?? [];
     if (cur.join('|') !== shape.constraints.join('|')) {
       spec.TaskTemplate.Placement = { ...spec.TaskTemplate.Placement, Constraints: shape.constraints };
+      changed = true;
+    }
+  }
+  if (shape.cpus !== undefined) {
+    const nano = Math.round(shape.cpus * 1e9);
+    const limits = spec.TaskTemplate.Resources?.Limits ?? {};
+    if (limits.NanoCPUs !== nano) {
+      spec.TaskTemplate.Resources = { ...spec.TaskTemplate.Resources, Limits: { ...limits, NanoCPUs: nano } };
       changed = true;
     }
   }
@@ -109,10 +117,11 @@ export async function stopAllStress(lab: LabConfig): Promise<void> {
  * Brings the application back to its starting shape between iterations: the configured replicas,
  * only its base placement constraint, stress stopped, every task running and the entrypoint serving.
  */
-export async function resetApp(lab: LabConfig, docker: Docker, timeoutMs = 90_000): Promise<AppTask[]> {
+export async function resetApp(lab: LabConfig, docker: Docker, timeoutMs = 90_000, cpus = lab.app.limits.cpus): Promise<AppTask[]> {
   const service = lab.app.service;
   await stopAllStress(lab);
-  await setServiceShape(docker, service, { replicas: lab.app.replicas, constraints: ['node.role==worker'] });
+  // the CPU limit too: an experiment may have run the app at a smaller one that fits the lab
+  await setServiceShape(docker, service, { replicas: lab.app.replicas, constraints: ['node.role==worker'], cpus });
   return waitFor(
     `${service} back to ${lab.app.replicas} running task(s), served only by them`,
     async () => {

@@ -140,7 +140,16 @@ const traffic = z
      */
     cpu_limit_fallbacks: z.array(z.number().positive().max(64)).optional(),
     /** Seconds of each calibration step (steady traffic at one rate, sampled by /metrics). */
-    calibration_step_s: z.number().min(2).max(60).default(6),
+    calibration_step_s: z.number().int().min(4).max(60).default(6),
+    /**
+     * CPU one /compute/pi request should cost the replica, ms: the calibration picks the iterations.
+     * Small enough not to hold the app's event loop (and the health check queued behind it) for long.
+     */
+    pi_request_cpu_ms: z.number().min(1).max(200).default(10),
+    /** KiB of each /api/data answer: the network-heavy stream. */
+    data_kb: z.number().int().min(1).max(10_240).default(256),
+    /** On a lab whose generators share one host with the swarm (the local lab): at most this % of its cores busy. */
+    host_budget_pct: z.number().min(10).max(100).default(80),
   })
   .strict();
 

@@ -8,28 +8,29 @@ import { measureClockOffsets } from './lab-clocks.ts';
 import { makeContext } from './experiments/context.ts';
 import { resetApp } from './app-control.ts';
 import { scenario2Iteration } from './experiments/scenario2.ts';
-import { DEFAULT_SCENARIO2_LOAD, type Scenario2Load } from './experiments/scenario2-load.ts';
+import { SCENARIO2_TIMING } from './experiments/scenario2-load.ts';
+import { evaluate, SLOS } from './slo.ts';
 import type { SpreadStep } from './experiments/load-spread.ts';
 
-const d = DEFAULT_SCENARIO2_LOAD;
-const HELP = `usage: npx zx harness/scenario2.mjs [--pi-levels 7,17] [--pi-iterations N] [--data-rps N] [--data-kb N]
-                                     [--ramp-time s] [--hold-time s] [--scale-down-timeout s] [--json file] [--lab lab.yaml]
-Scenario 2 once, on a lab where SwarmGuard is deployed: traffic from every load generator (CPU-heavy
-/compute/pi and network-heavy /api/data through the entrypoint) in levels; prints the replicas and
-each replica's CPU and network while the manager scales up, then waits for the scale-down after the
-traffic, and prints the T-events of every scale-up, the per-replica CPU after each step against
-old total / new count, and the failed requests. Rates are totals over all load generators.
-  --pi-levels           total pi rps of each level, comma-separated (default ${d.piLevels.join(',')})
-  --pi-iterations       iterations per pi request (default ${d.piIterations})
-  --data-rps            total rps of /api/data (default ${d.dataRps})
-  --data-kb             KiB per /api/data answer (default ${d.dataKb})
-  --ramp-time           seconds of ramp into each level (default ${d.rampS})
-  --hold-time           seconds each level is held (default ${d.holdS})
+const t = SCENARIO2_TIMING;
+const HELP = `usage: npx zx harness/scenario2.mjs [--cpus N] [--ramp-time s] [--hold-time s] [--scale-down-timeout s] [--json file] [--lab lab.yaml]
+Scenario 2 once, on a lab where SwarmGuard is deployed. First a short calibration measures what a
+CPU-heavy (/compute/pi) and a network-heavy (/api/data) request cost the replica on this lab; from
+it come the rates that put each replica at lab.yaml's experiments.traffic shares of its limit, one
+level per scale-up up to experiments.traffic.target_replicas. Then the traffic from every load
+generator through the entrypoint; prints the replicas and each replica's CPU and network while the
+manager scales up, waits for the scale-down after the traffic, and prints the T-events of every
+scale-up, the per-replica CPU after each step against old total / new count, and the failed requests.
+  --cpus                the app's CPU limit to calibrate at and try first (default lab.yaml app.limits.cpus);
+                        when the lab cannot carry the traffic at it, a smaller one that fits is used
+  --ramp-time           seconds of ramp into each level (default ${t.rampS})
+  --hold-time           seconds each level is held (default ${t.holdS})
   --scale-down-timeout  seconds to wait for the scale-down after the traffic (default 180)
   --json                also write the iteration's record (params, measurements, series) to this file
   --lab                 the lab description (default lab.yaml, or $SWARMGUARD_LAB)
-Takes the lab lock (waits while an experiment or lab test runs). Exit code 1 when a request failed,
-no scale-up happened or the service did not come back to its replicas.`;
+Takes the lab lock (waits while an experiment or lab test runs). Exit code 1 when the calibration
+found no reachable load, a request failed, the service did not reach the target replicas, a
+scale-down removed more than one replica, or the service did not come back to its replicas.`;
 
 function int(name: string, raw: string | undefined, min: number, max: number, dflt: number): number {
   if (raw === undefined) return dflt;
@@ -46,10 +47,7 @@ export async function runScenario2Cli(argv: string[]): Promise<number> {
     const { values } = parseFlags(
       argv,
       {
-        'pi-levels': { type: 'string' },
-        'pi-iterations': { type: 'string' },
-        'data-rps': { type: 'string' },
-        'data-kb': { type: 'string' },
+        cpus: { type: 'string' },
         'ramp-time': { type: 'string' },
         'hold-time': { type: 'string' },
         'scale-down-timeout': { type: 'string' },
@@ -63,17 +61,12 @@ export async function runScenario2Cli(argv: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    const levels = (values['pi-levels'] ?? d.piLevels.join(',')).split(',').map((x) => int('pi-levels', x.trim(), 1, 500, 0));
-    if (levels.length > 10) throw new UsageError(`--pi-levels: ${levels.length} levels, at most 10`);
-    const load: Scenario2Load = {
-      ...d,
-      piLevels: levels,
-      piIterations: int('pi-iterations', values['pi-iterations'], 1, 50_000_000, d.piIterations),
-      dataRps: int('data-rps', values['data-rps'], 1, 500, d.dataRps),
-      dataKb: int('data-kb', values['data-kb'], 1, 10_240, d.dataKb),
-      rampS: int('ramp-time', values['ramp-time'], 0, 600, d.rampS),
-      holdS: int('hold-time', values['hold-time'], 1, 1800, d.holdS),
-    };
+    let cpus: number | undefined;
+    if (values.cpus !== undefined) {
+      cpus = Number(values.cpus);
+      if (!/^\d+(\.\d+)?$/.test(values.cpus) || cpus < 0.01 || cpus > 64) throw new UsageError(`--cpus: got "${values.cpus}", expected a number of CPUs from 0.01 to 64`);
+    }
+    const timing = { rampS: int('ramp-time', values['ramp-time'], 0, 600, t.rampS), holdS: int('hold-time', values['hold-time'], 1, 1800, t.holdS) };
     const scaleDownTimeoutMs = int('scale-down-timeout', values['scale-down-timeout'], 10, 1800, 180) * 1000;
     const lab = await loadLab(values.lab);
     release = await acquireLabLock(stateDir(lab), 'harness/scenario2.mjs');
@@ -81,7 +74,7 @@ export async function runScenario2Cli(argv: string[]): Promise<number> {
     if (!health?.ok) throw new Error(`the SwarmGuard manager does not answer at ${lab.manager_api}/health: deploy it first (npx zx harness/deploy.mjs)`);
     const ctx = makeContext(lab, (l) => console.log(l));
     const offsets = await measureClockOffsets(lab);
-    const { record } = await scenario2Iteration(ctx, 1, offsets, { load, scaleDownTimeoutMs, progressEveryS: 2 }).finally(() => resetApp(lab, ctx.docker));
+    const { record } = await scenario2Iteration(ctx, 1, offsets, { cpus, timing, scaleDownTimeoutMs, progressEveryS: 2 }).finally(() => resetApp(lab, ctx.docker));
     const p = record.params as { scaleUps: Record<string, unknown>[]; spread: SpreadStep[]; scaleDowns: { from: number; to: number; afterTrafficMs: number | null }[] };
 
     const ups = new Table({ head: ['scale-up', 'replicas', 'T1−T0', 'T2−T1', 'T3−T2', 'T4−T3', 'T5−T4', 'T5−T0 (MTTR)'] });
@@ -97,7 +90,10 @@ export async function runScenario2Cli(argv: string[]): Promise<number> {
     console.log(`failed requests: ${m.failed_requests} (probe ${m.probe_failed}, load ${m.load_failed} of ${m.load_requests}); downtime ${m.downtime_ms} ms; replicas at the end ${m.final_replicas}`);
     if (values.json) await writeFile(values.json, `${JSON.stringify(record, null, 2)}\n`);
     if (record.error) console.error(`error: ${record.error}`);
-    const ok = !record.error && (m.failed_requests ?? 1) === 0 && (m.scale_up_count ?? 0) >= 1 && m.final_replicas === lab.app.replicas;
+    // the same declared thresholds the full suite judges scenario 2 by
+    const failedSlo = evaluate(SLOS.filter((x) => x.experiment === 'scenario2' && typeof x.limit === 'number'), [{ experiment: 'scenario2', iteration: 1, values: m }]).filter((v) => v.pass === false);
+    for (const v of failedSlo) console.error(`SLO ${v.name}: ${v.metric} = ${v.value ?? 'not measured'}, limit ${v.op} ${v.limit}`);
+    const ok = !record.error && failedSlo.length === 0 && m.final_replicas === lab.app.replicas;
     return ok ? 0 : 1;
   } catch (err) {
     console.error(`error: ${(err as Error).message}`);

@@ -11,7 +11,9 @@ import { PHASES, type ClockOffset, type Mark, type TimingEvent } from '../types.
 import { restartManager } from './manager-control.ts';
 import { SeriesRecorder } from './series-recorder.ts';
 import { spreadAfterScaleUp, type SpreadStep } from './load-spread.ts';
-import { DEFAULT_SCENARIO2_LOAD, levelChanges, scenario2Schedules, scenario2Streams, type Scenario2Load } from './scenario2-load.ts';
+import { levelChanges, loadFromPlan, scenario2Schedules, scenario2Streams, type LoadTiming, type Scenario2Load } from './scenario2-load.ts';
+import { calibrateTraffic, trafficTargets, type Calibration } from './traffic-calibration.ts';
+import { limitCandidates } from './traffic-plan.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf } from './context.ts';
 import { open } from 'node:fs/promises';
 import { LabPaths } from '../../lab/lab-paths.ts';
@@ -46,7 +48,12 @@ function balancerEvents(text: string): { downOnCheckTimeout: number; noServerAva
 }
 
 export interface Scenario2Options {
+  /** A fixed load instead of one calibrated on the lab (the entry script's overrides). */
   load?: Scenario2Load;
+  /** The app's CPU limit to calibrate at and try first (default lab.yaml app.limits.cpus). */
+  cpus?: number;
+  /** Ramp and hold of the calibrated levels, instead of SCENARIO2_TIMING's. */
+  timing?: Partial<LoadTiming>;
   /** Longest wait, after the traffic ended, for the manager to scale back to the configured replicas. */
   scaleDownTimeoutMs?: number;
   /** Seconds between progress lines. */
@@ -101,6 +108,60 @@ const max = (xs: (number | null)[]): number | null => {
   return v.length ? Math.max(...v) : null;
 };
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** A worker's web-stress /metrics, directly (not through the balancer). */
+function replicaMetricsUrl(lab: LabConfig, node: string): string {
+  const w = lab.swarm.workers.find((x) => x.name === node);
+  if (!w) throw new Error(`the replica runs on ${node}, which lab.yaml does not list as a worker`);
+  return `http://${w.address}:${lab.app.publish.port}/metrics`;
+}
+
+interface ShortfallCheck {
+  /** Replicas that share the level until the manager adds one. */
+  replicas: number;
+  at: number;
+  done: boolean;
+}
+
+/**
+ * When each level should have crossed the scale-up rule: its ramp, then two breaches' worth of
+ * polls and a few seconds for the manager to act.
+ */
+function shortfallChecks(lab: LabConfig, load: Scenario2Load, loadStart: number): ShortfallCheck[] {
+  const pollS = lab.swarmguard.config.monitoring.poll_interval;
+  const breaches = lab.swarmguard.config.scenarios.scenario2_scaling.consecutive_breaches;
+  return levelChanges(load)
+    .slice(0, load.levels.length)
+    .map((s, i) => ({ replicas: i + 1, at: loadStart + (s + load.rampS + 3 + (breaches + 2) * pollS) * 1000, done: false }));
+}
+
+/**
+ * Null when the level did what it should (the manager scaled up, or the replicas are above both
+ * thresholds); else why the iteration should stop now: what the replicas reached against the
+ * target, and what the generators sent against the plan.
+ */
+function shortfall(lab: LabConfig, check: ShortfallCheck, recorder: SeriesRecorder, gens: LoadGenerators, calibration: Calibration | undefined): string | null {
+  const replicas = recorder.replicas.at(-1)?.replicas ?? 0;
+  if (replicas > check.replicas) return null;
+  const now = epochNow();
+  const recent = recorder.containers.filter((p) => p.t > now - 3000);
+  if (recent.length === 0) return null; // no metrics: not a verdict on the traffic
+  const cpu = recent.reduce((n, p) => n + p.cpu, 0) / recent.length;
+  const netPct = (recent.reduce((n, p) => n + p.rxMbps + p.txMbps, 0) / recent.length / lab.swarmguard.config.monitoring.link_mbps) * 100;
+  const rules = lab.swarmguard.config.scenarios.scenario2_scaling;
+  if (cpu > rules.cpu_threshold && netPct > rules.network_threshold_min) return null;
+  const level = calibration?.plan.levels[check.replicas - 1];
+  const lastFull = Math.floor(now / 1000) - 2;
+  const sums = gens.summaries();
+  const sent = (stream: string) => sums.filter((x) => x.stream === stream).reduce((n, x) => n + (x.summary.perSecond.find((p) => p.second === lastFull)?.sent ?? 0), 0);
+  return (
+    `traffic level ${check.replicas}: ${check.replicas} replica(s) reached ${cpu.toFixed(0)} % CPU and ${netPct.toFixed(0)} % network each, ` +
+    `the scale-up rule needs > ${rules.cpu_threshold} % and > ${rules.network_threshold_min} %` +
+    (level ? `; the calibration expected ${level.expectedCpuPct} % and ${level.expectedNetworkPct} % from ${level.piRps} pi + ${level.dataRps} data rps` : '') +
+    `; the generators sent ${sent('pi')} pi + ${sent('data')} data requests in the last full second`
+  );
+}
 
 /**
  * Proactive scale-up and scale-down (DESIGN.md §2.3, scenario 2): the load generators send traffic
@@ -111,14 +172,40 @@ const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10
 export async function scenario2Iteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], opts: Scenario2Options = {}): Promise<IterationResult> {
   const { lab, docker } = ctx;
   const service = lab.app.service;
-  const load = opts.load ?? DEFAULT_SCENARIO2_LOAD;
   const scaleDownTimeoutMs = opts.scaleDownTimeoutMs ?? 180_000;
+  const startedAt = epochNow();
+  const tag = `scenario2 #${iteration}`;
+  await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
+  const appCpus = opts.cpus ?? lab.app.limits.cpus;
+  let [task] = await resetApp(lab, docker, 90_000, appCpus);
+  let calibration: Calibration | undefined;
+  let load: Scenario2Load;
+  let cpus = appCpus;
+  if (opts.load) {
+    load = opts.load;
+  } else {
+    calibration = await calibrateTraffic(lab, {
+      url: lab.entrypoint,
+      metricsUrl: replicaMetricsUrl(lab, task.node),
+      limitCpus: appCpus,
+      targets: trafficTargets(lab),
+      limits: limitCandidates(appCpus, lab.experiments.traffic.cpu_limit_fallbacks),
+      runId: `s2c-${iteration}-${Date.now().toString(36)}`,
+      log: (l) => ctx.log(`${tag}: ${l}`),
+    });
+    load = loadFromPlan(calibration.plan, opts.timing);
+    cpus = calibration.plan.limitCpus;
+    for (const r of calibration.plan.rejected) ctx.log(`${tag}: not at ${r.limitCpus} CPU: ${r.why}`);
+    if (cpus !== appCpus) [task] = await resetApp(lab, docker, 90_000, cpus);
+    ctx.log(
+      `${tag}: a pi request (${load.piIterations} iterations) costs ${calibration.costs.pi.cpuMs.toFixed(2)} ms of CPU, a data request (${load.dataKb} KiB) ` +
+        `${calibration.costs.data.cpuMs.toFixed(2)} ms and ${calibration.costs.data.mbpsPerRps.toFixed(2)} Mbps; at ${cpus} CPU: ` +
+        calibration.plan.levels.map((l) => `${l.replicas} replica(s) ← ${l.piRps} pi + ${l.dataRps} data rps (≈ ${l.expectedCpuPct} % CPU, ${l.expectedNetworkPct} % network each)`).join(', '),
+    );
+  }
   const schedules = scenario2Schedules(load);
   const loadS = Math.max(schedules.pi.length, schedules.data.length);
   const budgetMs = (loadS + 30) * 1000 + scaleDownTimeoutMs + 20_000;
-  const startedAt = epochNow();
-  await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
-  const [task] = await resetApp(lab, docker);
   const probes = await ProbeSet.start(lab, { durationMs: budgetMs, experiment: 'scenario2', runId: `s2p-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
   const recorder = new SeriesRecorder(lab, docker, { maxMs: budgetMs });
   const balancerFrom = (await balancerLog(lab)).size;
@@ -129,18 +216,24 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   let loadEnd: number | undefined;
   let backAt: number | undefined;
   let gens: LoadGenerators | undefined;
-  const tag = `scenario2 #${iteration}`;
   try {
     await sleep(1000);
     gens = await LoadGenerators.connect(lab, { runId: `s2-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
-    ctx.log(`${tag}: replica ${task.containerId.slice(0, 12)} on ${task.node}; pi ${load.piLevels.join('→')} rps × ${load.piIterations} it, data ${load.dataRps} rps × ${load.dataKb} KiB, ${loadS} s`);
+    ctx.log(`${tag}: replica ${task.containerId.slice(0, 12)} on ${task.node} at ${cpus} CPU; pi ${load.levels.map((l) => l.piRps).join('→')} rps × ${load.piIterations} it, data ${load.levels.map((l) => l.dataRps).join('→')} rps × ${load.dataKb} KiB, ${loadS} s`);
     await gens.start(scenario2Streams(lab, load));
     loadStart = epochNow();
     const until = Date.now() + (loadS + 30) * 1000;
+    const checks = shortfallChecks(lab, load, loadStart);
     for (let tick = 0; gens.running && Date.now() < until; tick++) {
       await sleep(1000);
       if (tick % 2 === 1) await gens.poll();
       if (tick % (opts.progressEveryS ?? 5) === 0) progress(ctx, tag, loadStart, recorder, gens);
+      const due = checks.find((c) => !c.done && epochNow() >= c.at);
+      if (due) {
+        due.done = true;
+        const short = shortfall(lab, due, recorder, gens, calibration);
+        if (short) throw new Error(short);
+      }
     }
     await gens.poll();
     if (gens.running) throw new Error(`load scripts still running ${loadS + 30} s after they started (schedule ${loadS} s)`);
@@ -209,6 +302,8 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
     iteration,
     params: {
       from: task.node,
+      cpus,
+      calibration: calibration ?? 'none: a fixed load was given',
       load: { ...load, generators: gens?.generators ?? [] },
       probeIntervalMs: lab.experiments.probe_interval_ms,
       probeTimeoutMs: lab.experiments.probe_timeout_ms,
@@ -243,6 +338,14 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       decision_latency_max_ms: round(max(deltas.map((d) => d.t3_t2_ms))),
       scale_down_to_min_ms: backAt !== undefined && loadEnd !== undefined ? Math.round(backAt - loadEnd) : null,
       spread_max_deviation_pct: max(spread.map((s) => s.maxDeviation)),
+      limit_cpus: cpus,
+      pi_cpu_ms_per_request: calibration ? round2(calibration.costs.pi.cpuMs) : null,
+      data_cpu_ms_per_request: calibration ? round2(calibration.costs.data.cpuMs) : null,
+      data_mbps_per_rps: calibration ? round2(calibration.costs.data.mbpsPerRps) : null,
+      // the CPU each replica had just before each scale-up: what the traffic reached
+      cpu_reached_before_up1_pct: spread[0] ? round(spread[0].oldTotalCpu / spread[0].fromReplicas) : null,
+      target_replicas_missed: Math.max(0, 1 + load.levels.length - series.replicas.reduce((m, p) => Math.max(m, p.replicas), 0)),
+      scale_down_non_unit_steps: downs.filter((a) => a.from === null || a.to === null || a.from - a.to !== 1).length,
     },
     slo: [],
     marks,
@@ -257,6 +360,12 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       spread.map((s) => `; after up${s.step}: ${Object.values(s.perReplica).join('/')} % vs ${s.expectedPerReplica} % expected (${s.offeredRps.before} → ${s.offeredRps.after} rps offered)`).join('') +
       `${error ? `; ERROR ${error}` : ''}`,
   );
+  if (cpus !== lab.app.limits.cpus) {
+    // the app as lab.yaml has it, for whatever runs next
+    await resetApp(lab, docker).catch((err: Error) => {
+      error = [error, `restoring the CPU limit ${lab.app.limits.cpus}: ${err.message}`].filter(Boolean).join('; ');
+    });
+  }
   return { record, probes: batches };
 }
 

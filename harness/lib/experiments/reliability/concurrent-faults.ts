@@ -1,6 +1,6 @@
 import type { LabConfig } from '../../lab-config.ts';
 import type { ExtraApp } from '../../extra-apps.ts';
-import { DEFAULT_SCENARIO2_LOAD, scenario2Schedules, scenario2Streams, type Scenario2Load } from '../scenario2-load.ts';
+import { scenario2Schedules, scenario2Streams, type Scenario2Load } from '../scenario2-load.ts';
 import type { LoadStream } from '../../load-generators.ts';
 import type { ExpectedAction } from './concurrent-actions.ts';
 
@@ -15,28 +15,11 @@ export interface Role {
 }
 
 /**
- * The copies' CPU limit: half of lab.yaml's 0.5. The experiment runs four apps, two stresses, the
- * traffic's curl processes and five Docker healthchecks on the local lab's 2 shared cores. At 0.5
- * (06:16, the 33 s after one iteration's faults, per-process /proc accounting) the host was 1.58 of
- * 2 cores busy: 0.43 in containerd-shim (healthcheck execs: ~65 ms of host CPU each, measured on
- * the idle lab), ~0.37 in the traffic's curl processes, 0.30 in B; its load average reached 5–9, and in 3 of 16
- * iterations (05:51–06:12) B's probe requests timed out (3–17 of ~400, answers over 2 s) while B
- * had less than its quota. Halving the copies' limits halves what A's stress and B's traffic cost
- * the host while every threshold (a percentage of the limit) is crossed the same way.
+ * B's traffic holds its level for less than scenario 2's: the scale-up comes within seconds of the
+ * ramp, and the iteration waits for the traffic to end by itself (killing the scripts would cut
+ * requests in flight). Its rates come from a calibration of B on the lab (traffic-calibration.ts).
  */
-export const COPY_CPUS = 0.25;
-
-/**
- * Scenario 2's traffic with a shorter hold (the scale-up comes within seconds of the ramp, and the
- * iteration waits for the traffic to end by itself: killing the scripts would cut requests in
- * flight), and the same 25 Mbps of data in half as many requests (fewer curl processes).
- * 12 pi rps on a copy of 0.25 CPU is scenario 2's 24 rps on its 0.5 CPU: ≈ 80–94 % of the limit
- * (at 0.5 CPU, 22 rps gave only 50–73 % in 1 of 2 iterations and no scale-up; 24 rps scaled up
- * 4.4–5.6 s after the faults in 3 of 3). Earlier, with A's and C's stress ramped over 5 s, B was
- * starved of the shared 2 cores and swarm replaced it as unhealthy; STRESS_RAMP_S is why that no
- * longer happens.
- */
-export const CONCURRENT_LOAD: Scenario2Load = { ...DEFAULT_SCENARIO2_LOAD, piLevels: [12], dataRps: 6, dataKb: 512, holdS: 20 };
+export const CONCURRENT_TIMING = { holdS: 20 } as const;
 
 /** CPU stress on A: above the 75 % threshold by a margin, less than scenario 1's 90 % (see STRESS_RAMP_S). */
 export const CPU_TARGET_PCT = 85;
@@ -52,13 +35,13 @@ export const CPU_TARGET_PCT = 85;
 export const STRESS_RAMP_S = 15;
 
 /** Seconds from the start of the traffic to its end by schedule. */
-export function loadSeconds(load: Scenario2Load = CONCURRENT_LOAD): number {
+export function loadSeconds(load: Scenario2Load): number {
   const s = scenario2Schedules(load);
   return Math.max(s.pi.length, s.data.length);
 }
 
 /** Scenario 2's two streams, aimed at one copy's frontend instead of the lab's entrypoint. */
-export function trafficStreams(lab: LabConfig, url: string, load: Scenario2Load = CONCURRENT_LOAD): LoadStream[] {
+export function trafficStreams(lab: LabConfig, url: string, load: Scenario2Load): LoadStream[] {
   return scenario2Streams({ ...lab, entrypoint: url }, load);
 }
 

@@ -7,7 +7,9 @@ import type { PhaseDeltas } from '../../events.ts';
 import type { Mark, TimingEvent } from '../../types.ts';
 import { epochNow, type ExperimentContext, type IterationResult } from '../context.ts';
 import { judgeActions } from './concurrent-actions.ts';
-import { CONCURRENT_LOAD, COPY_CPUS, type Role } from './concurrent-faults.ts';
+import type { Role } from './concurrent-faults.ts';
+import type { Calibration } from '../traffic-calibration.ts';
+import type { Scenario2Load } from '../scenario2-load.ts';
 
 /** The mark of the instant the three faults were started. */
 export const FAULTS_MARK = 'faults injected';
@@ -33,6 +35,10 @@ export interface Outcome {
   tag: string;
   /** Per role key: the tasks swarm ended on its own during the iteration (failedTasks). */
   swarmEnded?: Record<string, FailedTask[]>;
+  /** The copies' CPU limit, and B's traffic as calibrated (none when the iteration ended before). */
+  copyCpus: number;
+  load?: Scenario2Load;
+  calibration?: Calibration;
 }
 
 /**
@@ -83,8 +89,9 @@ export async function concurrentRecord(ctx: ExperimentContext, iteration: number
     iteration,
     params: {
       services: Object.fromEntries(o.roles.map((r) => [r.key, { service: r.app.name, fault: r.fault, expected: r.expect, from: o.from[r.key] ?? null, to: o.to[r.key] ?? null }])),
-      copy_cpus: COPY_CPUS,
-      load: CONCURRENT_LOAD,
+      copy_cpus: o.copyCpus,
+      load: o.load ?? null,
+      calibration: o.calibration ?? null,
       actions: verdict.actions,
       ignoredAlerts: verdict.ignoredAlerts,
       probeSources: Object.keys(all.summary.sources),

@@ -12,7 +12,11 @@ import { waitFor } from '../../wait-for.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult } from '../context.ts';
 import { setManagerEnv } from '../manager-control.ts';
 import { FAULTS_MARK, concurrentRecord, type ActionTimings } from './concurrent-record.ts';
-import { COPY_CPUS, cpuStressUrl, loadSeconds, memoryStressUrl, startStress, trafficStreams, type Role } from './concurrent-faults.ts';
+import { CONCURRENT_TIMING, CPU_TARGET_PCT, cpuStressUrl, loadSeconds, memoryStressUrl, startStress, trafficStreams, type Role } from './concurrent-faults.ts';
+import { calibrateTraffic, trafficTargets, type Calibration } from '../traffic-calibration.ts';
+import { limitCandidates } from '../traffic-plan.ts';
+import { loadFromPlan, type Scenario2Load } from '../scenario2-load.ts';
+import type { LabConfig } from '../../lab-config.ts';
 
 export const ROLES: readonly Role[] = [
   { key: 'a', app: EXTRA_APPS[0], fault: 'cpu', expect: 'migrate' },
@@ -46,7 +50,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
   const tag = `concurrent #${iteration}`;
   const startedAt = epochNow();
   const urls = Object.fromEntries(ROLES.map((r) => [r.key, extraAppUrl(lab, r.app)]));
-  const loadS = loadSeconds();
+  let loadS: number;
   const runId = `cc-${iteration}-${Date.now().toString(36)}`;
   const problems: string[] = [];
   const marks: Mark[] = [];
@@ -60,13 +64,38 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
   let bReplicas: number | null = null;
   let mainChanged: string | undefined;
   let hostLoad: number | undefined;
+  let calibration: Calibration | undefined;
+  let load: Scenario2Load | undefined;
+  let copyCpus = lab.app.limits.cpus;
   try {
     managedBefore = await setManagerEnv(ctx, 'MANAGED_SERVICES', withCopies); // also a fresh manager: no cooldown, no counter
     managerSet = true;
     const [mainTask] = await resetApp(lab, docker);
     await removeExtraApps(docker, ctx.nodes); // what an interrupted run may have left
     const workers = lab.swarm.workers.map((w) => w.name);
-    const placed = await createExtraApps(lab, docker, ROLES.map((r, i) => ({ app: r.app, node: workers[i % workers.length] })), { cpus: COPY_CPUS });
+    const placements = ROLES.map((r, i) => ({ app: r.app, node: workers[i % workers.length] }));
+    let placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
+    // B's traffic from what a request costs B on this lab; all three copies at the largest limit the
+    // shared host carries with A's stress beside B's traffic
+    calibration = await calibrateTraffic(lab, {
+      url: urls.b,
+      metricsUrl: copyMetricsUrl(lab, ROLES[1].app.port, placed.get(ROLES[1].app.name)!.node),
+      limitCpus: copyCpus,
+      targets: trafficTargets(lab, 2),
+      limits: limitCandidates(copyCpus, lab.experiments.traffic.cpu_limit_fallbacks),
+      otherCoresPerLimitCpu: CPU_TARGET_PCT / 100,
+      runId: `${runId}-cal`,
+      log: (l) => ctx.log(`${tag}: B ${l}`),
+    });
+    for (const r of calibration.plan.rejected) ctx.log(`${tag}: copies not at ${r.limitCpus} CPU: ${r.why}`);
+    if (calibration.plan.limitCpus !== copyCpus) {
+      copyCpus = calibration.plan.limitCpus;
+      await removeExtraApps(docker, ctx.nodes);
+      placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
+    }
+    load = loadFromPlan(calibration.plan, CONCURRENT_TIMING);
+    loadS = loadSeconds(load);
+    ctx.log(`${tag}: copies at ${copyCpus} CPU; B's traffic ${load.levels[0].piRps} pi (${load.piIterations} iterations) + ${load.levels[0].dataRps} data rps (${load.dataKb} KiB), ≈ ${calibration.plan.levels[0].expectedCpuPct} % CPU`);
     for (const r of ROLES) from[r.key] = placed.get(r.app.name)!.node;
     const mainBefore = (await docker.getService(lab.app.service).inspect()) as { Version: { Index: number } };
     const budgetMs = (loadS + 40) * 1000 + ACTION_LIMIT_MS;
@@ -77,7 +106,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     await sleep(1000);
     ctx.log(`${tag}: A ${from.a} (CPU), B ${from.b} (traffic ${loadS} s), C ${from.c} (memory), all at once`);
     // the traffic first: starting it uploads scripts over SSH first; the two stress requests follow within milliseconds
-    await gens.start(trafficStreams(lab, urls.b));
+    await gens.start(trafficStreams(lab, urls.b, load));
     const loadStart = epochNow();
     marks.push({ label: FAULTS_MARK, t: loadStart });
     await Promise.all([startStress(cpuStressUrl(urls.a, STRESS_HOLD_S)), startStress(memUrl)]);
@@ -128,7 +157,14 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
   } finally {
     if (managerSet) await setManagerEnv(ctx, 'MANAGED_SERVICES', managedBefore);
   }
-  return concurrentRecord(ctx, iteration, { roles: ROLES, startedAt, probes, managerLog, timing, problems, marks, from, to, bReplicas, mainChanged, hostLoad, gens, tag, swarmEnded });
+  return concurrentRecord(ctx, iteration, { roles: ROLES, startedAt, probes, managerLog, timing, problems, marks, from, to, bReplicas, mainChanged, hostLoad, gens, tag, swarmEnded, copyCpus, load, calibration });
+}
+
+/** A copy's own /metrics on the worker it runs on (not through the balancer). */
+function copyMetricsUrl(lab: LabConfig, port: number, node: string): string {
+  const w = lab.swarm.workers.find((x) => x.name === node);
+  if (!w) throw new Error(`a copy runs on ${node}, which lab.yaml does not list as a worker`);
+  return `http://${w.address}:${port}/metrics`;
 }
 
 /** T0–T6 of each role's action from the agents' and manager's logs, on the control clock. */

@@ -1,0 +1,210 @@
+import { cpus } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import type { LabConfig } from '../lab-config.ts';
+import { LoadGenerators, splitRates } from '../load-generators.ts';
+import { parseLoadLog } from '../load-script.ts';
+import { epochNow, sleep } from './context.ts';
+import {
+  CalibrationError,
+  median,
+  planTraffic,
+  requestCost,
+  wholeRates,
+  type RequestCost,
+  type StepSample,
+  type TrafficPlan,
+  type TrafficTargets,
+} from './traffic-plan.ts';
+
+/** What a calibration measured and what it chose: goes into the journal as it is. */
+export interface Calibration {
+  /** The CPU limit of the replica while it was measured. */
+  measuredAtCpus: number;
+  steps: (StepSample & { name: string; url: string; samples: number })[];
+  costs: { pi: RequestCost & { iterations: number }; data: RequestCost & { kb: number } };
+  idleCpuMsPerS: number;
+  plan: TrafficPlan;
+  durationMs: number;
+}
+
+export interface CalibrationOptions {
+  /** Where the traffic goes: the entrypoint, or a copy's frontend. */
+  url: string;
+  /** The replica's own /metrics, directly (not through the balancer). */
+  metricsUrl: string;
+  limitCpus: number;
+  targets: TrafficTargets;
+  /** Limits to plan for, largest first (the first is normally limitCpus). */
+  limits: readonly number[];
+  /** Busy host cores the rest of the experiment adds per CPU of limit (e.g. a concurrent stress). */
+  otherCoresPerLimitCpu?: number;
+  runId: string;
+  log: (line: string) => void;
+}
+
+/** Start of the pi probe: small enough for any replica, and raised until its cost shows above noise. */
+const PROBE_ITERATIONS = 1_000_000;
+const PROBE_RPS = 3;
+/** Calibration steps aim the replica at this share of its limit: well clear of every rule. */
+const STEP_CPU_PCT = 45;
+
+interface Sampled {
+  t: number;
+  cpu: number;
+  net: number;
+  host: number | null;
+}
+
+async function hostJiffies(): Promise<{ busy: number; total: number } | null> {
+  const text = await readFile('/proc/stat', 'utf8').catch(() => '');
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return null;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + (f[4] ?? 0);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * Measures what a pi and a data request cost the replica behind `opts.url`, then plans the traffic.
+ * Every step is bounded (its scripts end by themselves) and stays clear of the rules: pi steps at
+ * about 45 % CPU with little network, the data step at about half the network target, which lies
+ * between the two network thresholds where no rule matches.
+ */
+export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions): Promise<Calibration> {
+  const started = Date.now();
+  const tr = lab.experiments.traffic;
+  const shared = lab.kind === 'local';
+  const steps: Calibration['steps'] = [];
+  const gens = await LoadGenerators.connect(lab, { runId: opts.runId, log: () => {} });
+  try {
+    const step = async (name: string, url: string | null, rps: number, seconds: number): Promise<StepSample> => {
+      const s = await measureStep(gens, opts.metricsUrl, name, url, rps, seconds, shared);
+      steps.push({ ...s, name, url: url ?? '', samples: s.samples });
+      opts.log(`calibration ${name}: ${s.rps.toFixed(1)}/${rps.toFixed(1)} rps → cpu ${s.cpuPct.toFixed(1)} %, ${s.netMbps.toFixed(2)} Mbps${s.hostBusyCores !== null ? `, host ${s.hostBusyCores.toFixed(2)} cores` : ''}`);
+      return s;
+    };
+    const idle = await step('idle', null, 0, 4);
+    const piUrl = (it: number) => `${opts.url}/compute/pi?iterations=${it}`;
+
+    // a first cost of pi, raised in rate until the rise stands clear of noise
+    let probeRps = PROBE_RPS;
+    let probe: StepSample | undefined;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      probe = await step(`pi-probe-${attempt + 1}`, piUrl(PROBE_ITERATIONS), probeRps, tr.calibration_step_s);
+      const rise = probe.cpuPct - idle.cpuPct;
+      if (rise >= 8 || probe.rps < probe.plannedRps * 0.9) break;
+      probeRps = Math.min(probeRps * Math.min(8, 20 / Math.max(rise, 1)), 200);
+    }
+    const probeCost = requestCost('pi (probe)', idle, probe!, opts.limitCpus);
+    // iterations for a request of about pi_request_cpu_ms: small enough not to hold the event loop
+    // (and the health check behind it) for long, large enough that a generator's fork per request is not most of the cost
+    const iterations = clamp(Math.round((PROBE_ITERATIONS * tr.pi_request_cpu_ms) / probeCost.cpuMs / 1000) * 1000, 100_000, 50_000_000);
+    const piGuessMs = (probeCost.cpuMs * iterations) / PROBE_ITERATIONS;
+    const piRps = ((STEP_CPU_PCT - idle.cpuPct) / 100) * opts.limitCpus * 1000 / piGuessMs;
+    const piStep = await step('pi', piUrl(iterations), Math.max(1, piRps), tr.calibration_step_s);
+    const pi = { ...requestCost('pi', idle, piStep, opts.limitCpus), iterations };
+
+    const dataUrl = `${opts.url}/api/data?kb=${tr.data_kb}`;
+    const halfNetMbps = ((opts.targets.networkPct / 100) * opts.targets.linkMbps) / 2;
+    const dataRps = halfNetMbps / ((tr.data_kb * 8 * 1024) / 1e6);
+    const dataStep = await step('data', dataUrl, Math.max(1, dataRps), tr.calibration_step_s);
+    const data = { ...requestCost('data', idle, dataStep, opts.limitCpus), kb: tr.data_kb };
+
+    const idleCpuMsPerS = (idle.cpuPct / 100) * opts.limitCpus * 1000;
+    const plan = planTraffic(
+      {
+        pi,
+        data,
+        idleCpuMsPerS,
+        idleNetMbps: idle.netMbps,
+        idleHostCores: idle.hostBusyCores,
+        otherCoresPerLimitCpu: opts.otherCoresPerLimitCpu ?? 0,
+        sharedHostCores: shared ? cpus().length : null,
+        hostBudgetPct: tr.host_budget_pct,
+        workerCores: null,
+      },
+      opts.targets,
+      opts.limits,
+    );
+    return { measuredAtCpus: opts.limitCpus, steps, costs: { pi, data }, idleCpuMsPerS: round2(idleCpuMsPerS), plan, durationMs: Date.now() - started };
+  } finally {
+    await gens.stop();
+  }
+}
+
+/**
+ * One step: `rps` requests per second to `url` (none for an idle step) from all generators for
+ * `seconds`, the replica's /metrics sampled every second. The first two samples (the ramp in, and
+ * the interval before the traffic) and the last (the traffic ending) are left out; what remains is
+ * summarised by medians, so a single noisy sample does not move the result.
+ */
+async function measureStep(gens: LoadGenerators, metricsUrl: string, name: string, url: string | null, rps: number, seconds: number, shared: boolean): Promise<StepSample & { samples: number }> {
+  const stream = `cal-${name}`;
+  if (url !== null) {
+    const rates = wholeRates(new Array(seconds).fill(rps));
+    await gens.start([{ name: stream, url, shape: (i, n) => ({ rates: splitRates(rates, i, n) }), maxDurationS: seconds + 10, timeoutS: 5 }]);
+  }
+  const samples: Sampled[] = [];
+  let prevHost = shared ? await hostJiffies() : null;
+  await fetchMetrics(metricsUrl); // starts the replica's "since the previous call" interval now
+  for (let i = 0; i < seconds; i++) {
+    await sleep(1000);
+    const m = await fetchMetrics(metricsUrl);
+    const host = shared ? await hostJiffies() : null;
+    const busy = host && prevHost && host.total > prevHost.total ? ((host.busy - prevHost.busy) / (host.total - prevHost.total)) * cpus().length : null;
+    prevHost = host;
+    if (m) samples.push({ t: epochNow(), cpu: m.cpu, net: m.net, host: busy });
+  }
+  const kept = samples.slice(2, url === null ? undefined : -1);
+  if (kept.length < 2) throw new CalibrationError(`calibration ${name}: ${samples.length} /metrics answers from ${metricsUrl} in ${seconds} s, too few to measure`);
+  let achieved = 0;
+  if (url !== null) {
+    await gens.waitDone(15_000, 500);
+    // whole seconds of the load log inside the sampled window (a sample covers the second before it)
+    const from = Math.ceil((kept[0].t - 1000) / 1000);
+    const to = Math.floor(kept[kept.length - 1].t / 1000) - 1;
+    const logs = (await gens.poll()).filter((l) => l.stream === stream);
+    const perSecond = logs.flatMap((l) => parseLoadLog(l.text).perSecond);
+    const sent = perSecond.filter((p) => p.second >= from && p.second <= to).reduce((n, p) => n + p.sent, 0);
+    const failed = perSecond.reduce((n, p) => n + p.failed, 0);
+    if (failed > 0) throw new CalibrationError(`calibration ${name}: ${failed} requests to ${url} failed`);
+    achieved = sent / (to - from + 1);
+  }
+  const hosts = kept.map((k) => k.host).filter((h): h is number => h !== null);
+  return {
+    rps: achieved,
+    plannedRps: rps,
+    cpuPct: median(kept.map((k) => k.cpu)),
+    netMbps: median(kept.map((k) => k.net)),
+    hostBusyCores: hosts.length > 0 ? median(hosts) : null,
+    samples: kept.length,
+  };
+}
+
+async function fetchMetrics(url: string): Promise<{ cpu: number; net: number } | null> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(900) }).catch(() => undefined);
+  if (!res?.ok) return null;
+  const m = (await res.json()) as { cpu_percent: number; network_rx_mbps: number; network_tx_mbps: number };
+  return { cpu: m.cpu_percent, net: m.network_rx_mbps + m.network_tx_mbps };
+}
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The shares of lab.yaml's experiments.traffic against the rules the manager runs with. */
+export function trafficTargets(lab: LabConfig, replicas = lab.experiments.traffic.target_replicas): TrafficTargets {
+  const up = lab.swarmguard.config.scenarios.scenario2_scaling;
+  const tr = lab.experiments.traffic;
+  return {
+    cpuPct: tr.target_cpu_pct,
+    networkPct: tr.target_network_pct,
+    replicas,
+    linkMbps: lab.swarmguard.config.monitoring.link_mbps,
+    cpuThreshold: up.cpu_threshold,
+    networkThresholdMin: up.network_threshold_min,
+    networkThresholdMax: lab.swarmguard.config.scenarios.scenario1_migration.network_threshold_max,
+    // host-mode publishing allows one replica a node
+    maxReplicas: lab.app.publish.mode === 'host' ? Math.min(up.max_replicas, lab.swarm.workers.length) : up.max_replicas,
+  };
+}

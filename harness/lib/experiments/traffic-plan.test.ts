@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CalibrationError,
+  levelSchedule,
+  limitCandidates,
+  median,
+  planTraffic,
+  requestCost,
+  targetProblems,
+  wholeRates,
+  type PlanInput,
+  type StepSample,
+  type TrafficTargets,
+} from './traffic-plan.ts';
+
+const step = (over: Partial<StepSample>): StepSample => ({ rps: 0, plannedRps: 0, cpuPct: 6, netMbps: 0.02, hostBusyCores: 0.3, ...over });
+
+const targets: TrafficTargets = {
+  cpuPct: 88,
+  networkPct: 90,
+  replicas: 3,
+  linkMbps: 20,
+  cpuThreshold: 75,
+  networkThresholdMin: 65,
+  networkThresholdMax: 35,
+  maxReplicas: 3,
+};
+
+describe('requestCost', () => {
+  it('turns a rise of the % of a limit per request/s into ms of CPU per request', () => {
+    // 10 rps raised a 0.5-CPU replica from 6 % to 46 %: 0.2 CPU-s per s, 20 ms a request
+    const c = requestCost('pi', step({}), step({ rps: 10, plannedRps: 10, cpuPct: 46, netMbps: 0.52, hostBusyCores: 0.6 }), 0.5);
+    expect(c.cpuMs).toBeCloseTo(20, 6);
+    expect(c.mbpsPerRps).toBeCloseTo(0.05, 6);
+    expect(c.hostMs).toBeCloseTo(30, 6);
+  });
+
+  it('uses the rate the generators achieved, not the one asked for', () => {
+    const c = requestCost('pi', step({}), step({ rps: 9.5, plannedRps: 10, cpuPct: 44 }), 0.5);
+    expect(c.cpuMs).toBeCloseTo((0.38 * 500) / 9.5, 6);
+  });
+
+  it('refuses a step the generators could not drive', () => {
+    expect(() => requestCost('pi', step({}), step({ rps: 13, plannedRps: 24, cpuPct: 40 }), 0.5)).toThrow(/sent 13.0 of 24.0 requests\/s/);
+  });
+
+  it('refuses a rise lost in noise', () => {
+    expect(() => requestCost('pi', step({ cpuPct: 9.5 }), step({ rps: 3, plannedRps: 3, cpuPct: 9.7 }), 0.5)).toThrow(CalibrationError);
+  });
+
+  it('has no host cost where the host is not measured', () => {
+    expect(requestCost('pi', step({ hostBusyCores: null }), step({ rps: 10, plannedRps: 10, cpuPct: 40 }), 1).hostMs).toBeNull();
+  });
+});
+
+describe('median of noisy samples', () => {
+  it('is not moved by one outlier either way', () => {
+    expect(median([44, 45, 46, 99, 45])).toBe(45);
+    expect(median([44, 45, 46, 0, 45])).toBe(45);
+    expect(median([1, 2, 3, 4])).toBe(2.5);
+  });
+  it('refuses no samples', () => expect(() => median([])).toThrow(/no samples/));
+});
+
+const input = (over: Partial<PlanInput> = {}): PlanInput => ({
+  pi: { cpuMs: 10, mbpsPerRps: 0, hostMs: 18, iterations: 3_000_000 },
+  data: { cpuMs: 6, mbpsPerRps: 2.2, hostMs: 12, kb: 256 },
+  idleCpuMsPerS: 30,
+  idleNetMbps: 0,
+  idleHostCores: 0.3,
+  sharedHostCores: 2,
+  hostBudgetPct: 80,
+  workerCores: null,
+  ...over,
+});
+
+describe('planTraffic', () => {
+  it('sizes each level so every replica sits at the target share, one level per scale-up', () => {
+    const p = planTraffic(input({ sharedHostCores: 4 }), targets, [0.5]);
+    expect(p.limitCpus).toBe(0.5);
+    // data: 18 Mbps / 2.2 = 8.18 rps, 49.1 ms/s; pi: 440 − 30 − 49.1 = 360.9 ms/s → 36.09 rps
+    expect(p.levels).toHaveLength(2);
+    expect(p.levels[0].dataRps).toBeCloseTo(8.18, 2);
+    expect(p.levels[0].piRps).toBeCloseTo(36.09, 1);
+    expect(p.levels[1].piRps).toBeCloseTo(2 * p.levels[0].piRps, 1);
+    expect(p.levels[1].dataRps).toBeCloseTo(2 * p.levels[0].dataRps, 1);
+    expect(p.levels[0].expectedCpuPct).toBeCloseTo(88, 1);
+    expect(p.levels[0].expectedNetworkPct).toBeCloseTo(90, 1);
+  });
+
+  it('scales the rates with the limit: the cost per request is in ms, not in % of one limit', () => {
+    const half = planTraffic(input(), targets, [0.25]).levels[0];
+    const full = planTraffic(input({ sharedHostCores: 64 }), targets, [1]).levels[0];
+    expect(full.piRps).toBeGreaterThan(2 * half.piRps); // idle and data are fixed costs
+    expect(full.dataRps).toBeCloseTo(half.dataRps, 6); // network follows the link, not the limit
+  });
+
+  it('falls back to a smaller limit when the shared host cannot carry the last level, and says why', () => {
+    const p = planTraffic(input(), targets, [1, 0.5, 0.25]);
+    expect(p.limitCpus).toBeLessThan(1);
+    expect(p.rejected[0].limitCpus).toBe(1);
+    expect(p.rejected[0].why).toMatch(/of the host's 2 cores busy, above the budget of 1.6/);
+    expect(p.hostPeakCores).not.toBeNull();
+    expect(p.hostPeakCores!).toBeLessThanOrEqual(1.6);
+  });
+
+  it('ignores the host on a lab whose generators do not share it', () => {
+    const p = planTraffic(input({ sharedHostCores: null, idleHostCores: null }), targets, [1]);
+    expect(p.limitCpus).toBe(1);
+    expect(p.hostPeakCores).toBeNull();
+  });
+
+  it("fails at once, naming what bounds it, when the network share alone is above the CPU target", () => {
+    const slowData = input({ data: { cpuMs: 60, mbpsPerRps: 2.2, hostMs: 12, kb: 256 } });
+    expect(() => planTraffic(slowData, targets, [0.25])).toThrow(/network share alone .* puts a replica at \d+ % CPU, above the target 88 %/);
+  });
+
+  it('fails when no limit fits, listing every limit tried', () => {
+    expect(() => planTraffic(input({ sharedHostCores: 0.5 }), targets, [0.5, 0.25])).toThrow(/at 0.5 CPU, .*; at 0.25 CPU, /);
+  });
+
+  it('refuses a limit above the smallest worker', () => {
+    const p = planTraffic(input({ workerCores: 1, sharedHostCores: null }), targets, [2, 1]);
+    expect(p.limitCpus).toBe(1);
+    expect(p.rejected[0].why).toMatch(/only 1 cores/);
+  });
+});
+
+describe('targetProblems', () => {
+  it('accepts the defaults against the default rules', () => expect(targetProblems(targets)).toEqual([]));
+  it('names a target that does not cross the threshold', () => {
+    expect(targetProblems({ ...targets, cpuPct: 70 }).join()).toMatch(/does not exceed the scale-up rule's cpu_threshold 75/);
+  });
+  it('names a target that would scale past the last replica', () => {
+    // 5 replicas: after the last scale-up each keeps 4/5 of 99 %
+    expect(targetProblems({ ...targets, cpuPct: 99, replicas: 5, maxReplicas: 10 }).join()).toMatch(/keep 79.2 % CPU/);
+  });
+  it('names more replicas than the rules allow', () => {
+    expect(targetProblems({ ...targets, maxReplicas: 2 }).join()).toMatch(/above the rules' max_replicas 2/);
+  });
+});
+
+describe('schedules', () => {
+  it('sends whole requests whose running total follows a fractional rate', () => {
+    const r = wholeRates(new Array(10).fill(7.4));
+    expect(r.reduce((a, b) => a + b, 0)).toBe(74);
+    expect(new Set(r)).toEqual(new Set([7, 8]));
+  });
+
+  it('ramps into each level, holds it, and ramps down', () => {
+    const s = levelSchedule([10, 20], { leadS: 2, rampS: 1, holdS: 3, rampDownS: 1 });
+    expect(s).toEqual([0, 0, 5, 10, 10, 10, 15, 20, 20, 20, 10]);
+  });
+
+  it('tries the app limit first, then the fallbacks or halves of it', () => {
+    expect(limitCandidates(1)).toEqual([1, 0.5, 0.25, 0.125]);
+    expect(limitCandidates(0.5, [0.3, 0.75, 0.2])).toEqual([0.5, 0.3, 0.2]);
+  });
+});

@@ -1,0 +1,240 @@
+/**
+ * Traffic sized to the service under test, from what a request costs on this lab (pure: the
+ * measuring lives in traffic-calibration.ts). Two streams: /compute/pi makes a replica CPU-busy,
+ * /api/data network-heavy. A calibration measures, on the real path (generators → entrypoint →
+ * replica), what one request per second of each costs the replica: CPU in ms per request (so the
+ * cost holds under any CPU limit), network in Mbps, and on a lab whose generators share the host
+ * with the swarm, host CPU. planTraffic turns those costs into the rates that put each replica at
+ * the declared share of its limit, one level per scale-up, or says why no rate can.
+ */
+
+/** Medians of one calibration step: the replica's own /metrics, and the rate the generators achieved. */
+export interface StepSample {
+  /** Requests per second the generators actually sent during the sampled window. */
+  rps: number;
+  /** Requests per second the step asked for. */
+  plannedRps: number;
+  cpuPct: number;
+  netMbps: number;
+  /** Busy cores of the host the generators run on (local lab: the whole lab's host), when known. */
+  hostBusyCores: number | null;
+}
+
+export interface RequestCost {
+  /** CPU of the replica per request, ms (the % of the limit per rps × the limit × 10). */
+  cpuMs: number;
+  /** (rx + tx) Mbps of the replica per request/s. */
+  mbpsPerRps: number;
+  /** Host CPU per request (app, balancer, the generators' own processes), ms; null when unknown. */
+  hostMs: number | null;
+}
+
+export class CalibrationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CalibrationError';
+  }
+}
+
+/** Median of a non-empty list; the calibration's answer to a noisy sample. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new CalibrationError('median of no samples');
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** The generators must have sent what the step asked for, or the step measured the generators. */
+export const MIN_ACHIEVED_SHARE = 0.9;
+/** A step whose CPU rose less than this above idle measured noise, not a request's cost. */
+export const MIN_RISE_PCT = 4;
+
+/**
+ * What one request of a stream costs, from an idle step and a loaded step measured under
+ * `limitCpus`. Throws when the generators fell short of the step's rate or the rise is lost in noise.
+ */
+export function requestCost(name: string, idle: StepSample, step: StepSample, limitCpus: number): RequestCost {
+  if (step.rps < step.plannedRps * MIN_ACHIEVED_SHARE) {
+    throw new CalibrationError(
+      `calibration of ${name}: the load generators sent ${step.rps.toFixed(1)} of ${step.plannedRps.toFixed(1)} requests/s ` +
+        `(< ${MIN_ACHIEVED_SHARE * 100} %): they, not the service, are the bottleneck`,
+    );
+  }
+  const rise = step.cpuPct - idle.cpuPct;
+  if (rise < MIN_RISE_PCT) {
+    throw new CalibrationError(
+      `calibration of ${name}: ${step.rps.toFixed(1)} requests/s raised the replica's CPU by ${rise.toFixed(1)} points ` +
+        `(idle ${idle.cpuPct.toFixed(1)} %, loaded ${step.cpuPct.toFixed(1)} %), less than the ${MIN_RISE_PCT} needed to tell a cost from noise`,
+    );
+  }
+  const hostRise = idle.hostBusyCores !== null && step.hostBusyCores !== null ? step.hostBusyCores - idle.hostBusyCores : null;
+  return {
+    cpuMs: ((rise / 100) * limitCpus * 1000) / step.rps,
+    mbpsPerRps: Math.max(0, step.netMbps - idle.netMbps) / step.rps,
+    hostMs: hostRise === null ? null : (Math.max(0, hostRise) * 1000) / step.rps,
+  };
+}
+
+/** The rules the traffic must cross, and the shares it aims at (lab.yaml experiments.traffic). */
+export interface TrafficTargets {
+  cpuPct: number;
+  networkPct: number;
+  replicas: number;
+  linkMbps: number;
+  cpuThreshold: number;
+  networkThresholdMin: number;
+  networkThresholdMax: number;
+  maxReplicas: number;
+}
+
+/**
+ * Whether traffic at these shares makes the manager scale 1 → … → replicas and no further: at level
+ * k (k replicas) each replica is above both scale-up thresholds; once k + 1 share it, each is below
+ * the CPU threshold (no further scale-up, and no migration either, which needs CPU above it).
+ * Returns what is wrong, or nothing.
+ */
+export function targetProblems(t: TrafficTargets): string[] {
+  const out: string[] = [];
+  if (t.replicas > t.maxReplicas) out.push(`target_replicas ${t.replicas} is above the rules' max_replicas ${t.maxReplicas}`);
+  if (t.cpuPct <= t.cpuThreshold) out.push(`target_cpu_pct ${t.cpuPct} does not exceed the scale-up rule's cpu_threshold ${t.cpuThreshold}`);
+  if (t.cpuPct >= 100) out.push(`target_cpu_pct ${t.cpuPct} leaves no headroom below the limit`);
+  if (t.networkPct <= t.networkThresholdMin) out.push(`target_network_pct ${t.networkPct} does not exceed network_threshold_min ${t.networkThresholdMin}`);
+  const last = (t.replicas - 1) / t.replicas; // the share each replica keeps after the last scale-up
+  if (t.cpuPct * last >= t.cpuThreshold) {
+    out.push(`after the scale-up to ${t.replicas}, each replica would keep ${(t.cpuPct * last).toFixed(1)} % CPU, not below cpu_threshold ${t.cpuThreshold}: lower target_cpu_pct`);
+  }
+  return out;
+}
+
+export interface TrafficLevel {
+  /** Replicas that share this level's traffic until the manager adds one. */
+  replicas: number;
+  piRps: number;
+  dataRps: number;
+  /** What each of `replicas` replicas should reach, by the calibration. */
+  expectedCpuPct: number;
+  expectedNetworkPct: number;
+}
+
+export interface TrafficPlan {
+  limitCpus: number;
+  piIterations: number;
+  dataKb: number;
+  levels: TrafficLevel[];
+  /** Busy host cores the last level should take (null: not known on this lab). */
+  hostPeakCores: number | null;
+  hostCores: number | null;
+  /** Limits tried before this one and why each did not fit. */
+  rejected: { limitCpus: number; why: string }[];
+}
+
+export interface PlanInput {
+  pi: RequestCost & { iterations: number };
+  data: RequestCost & { kb: number };
+  /** The replica's own CPU with no traffic, ms per second (a per-replica cost). */
+  idleCpuMsPerS: number;
+  idleNetMbps: number;
+  /** Busy host cores with no traffic; null when unknown. */
+  idleHostCores: number | null;
+  /** Cores of the host that generators and every replica share (the local lab); null: separate hosts. */
+  sharedHostCores: number | null;
+  /** At most this % of the shared host's cores may be busy at the last level. */
+  hostBudgetPct: number;
+  /** Cores of the smallest worker; a limit above it cannot be granted. */
+  workerCores: number | null;
+  /** Busy host cores that the rest of the experiment adds per CPU of limit (e.g. a concurrent stress at 85 % of it). */
+  otherCoresPerLimitCpu?: number;
+}
+
+/**
+ * The rates, per level, that put each replica at targets.cpuPct of its limit and
+ * targets.networkPct of the link, for the first of `limits` (largest first) that the lab can carry.
+ * Throws a CalibrationError naming what was reached and what bounds it when none can.
+ */
+export function planTraffic(input: PlanInput, targets: TrafficTargets, limits: readonly number[]): TrafficPlan {
+  const problems = targetProblems(targets);
+  if (problems.length > 0) throw new CalibrationError(`experiments.traffic cannot drive 1 → ${targets.replicas} replicas: ${problems.join('; ')}`);
+  if (input.data.mbpsPerRps <= 0) throw new CalibrationError(`calibration of data: /api/data?kb=${input.data.kb} added no network traffic at the replica`);
+  const rejected: { limitCpus: number; why: string }[] = [];
+  for (const limitCpus of limits) {
+    const why = fits(input, targets, limitCpus);
+    if (typeof why === 'string') {
+      rejected.push({ limitCpus, why });
+      continue;
+    }
+    return { limitCpus, piIterations: input.pi.iterations, dataKb: input.data.kb, levels: why.levels, hostPeakCores: why.hostPeakCores, hostCores: input.sharedHostCores, rejected };
+  }
+  throw new CalibrationError(`no CPU limit lets this lab carry the traffic: ${rejected.map((r) => `at ${r.limitCpus} CPU, ${r.why}`).join('; ')}`);
+}
+
+function fits(input: PlanInput, t: TrafficTargets, limitCpus: number): string | { levels: TrafficLevel[]; hostPeakCores: number | null } {
+  if (input.workerCores !== null && limitCpus > input.workerCores) return `the smallest worker has only ${input.workerCores} cores`;
+  const budgetMsPerS = (t.cpuPct / 100) * limitCpus * 1000; // one replica at the target share
+  const dataNetMbps = (t.networkPct / 100) * t.linkMbps - input.idleNetMbps;
+  const dataRps = dataNetMbps / input.data.mbpsPerRps;
+  const dataMs = dataRps * input.data.cpuMs;
+  const piMs = budgetMsPerS - input.idleCpuMsPerS - dataMs;
+  if (piMs <= 0) {
+    const reached = ((input.idleCpuMsPerS + dataMs) / (limitCpus * 1000)) * 100;
+    return `the network share alone (${dataRps.toFixed(1)} requests/s of ${input.data.kb} KiB) puts a replica at ${reached.toFixed(0)} % CPU, above the target ${t.cpuPct} %`;
+  }
+  const piRps = piMs / input.pi.cpuMs;
+  const levels: TrafficLevel[] = [];
+  for (let k = 1; k < t.replicas; k++) {
+    levels.push({
+      replicas: k,
+      piRps: round2(piRps * k),
+      dataRps: round2(dataRps * k),
+      expectedCpuPct: round2(((input.idleCpuMsPerS + piMs + dataMs) / (limitCpus * 1000)) * 100),
+      expectedNetworkPct: round2(((input.idleNetMbps + dataRps * input.data.mbpsPerRps) / t.linkMbps) * 100),
+    });
+  }
+  let hostPeakCores: number | null = null;
+  if (input.sharedHostCores !== null && input.idleHostCores !== null && input.pi.hostMs !== null && input.data.hostMs !== null) {
+    const last = levels[levels.length - 1];
+    // the last level's traffic on t.replicas replicas, each with its own idle cost
+    hostPeakCores = round2(input.idleHostCores + (last.piRps * input.pi.hostMs + last.dataRps * input.data.hostMs) / 1000 + ((t.replicas - 1) * input.idleCpuMsPerS) / 1000 + (input.otherCoresPerLimitCpu ?? 0) * limitCpus);
+    const budget = (input.hostBudgetPct / 100) * input.sharedHostCores;
+    if (hostPeakCores > budget) {
+      return `the last level would keep ${hostPeakCores} of the host's ${input.sharedHostCores} cores busy, above the budget of ${round2(budget)} (host_budget_pct ${input.hostBudgetPct})`;
+    }
+  }
+  return { levels, hostPeakCores };
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Whole requests per second whose running total follows a fractional rate (the remainder is
+ * carried), so 7.4 rps sends 7, 7, 8, 7, 8 … and averages 7.4 over any few seconds.
+ */
+export function wholeRates(rates: readonly number[]): number[] {
+  let owed = 0;
+  return rates.map((r) => {
+    owed += r;
+    const n = Math.floor(owed + 1e-9);
+    owed -= n;
+    return n;
+  });
+}
+
+/** Per-second rates: `leadS` of nothing, then each level ramped into over rampS and held holdS, then a linear ramp down. */
+export function levelSchedule(levels: readonly number[], s: { leadS: number; rampS: number; holdS: number; rampDownS: number }): number[] {
+  const out: number[] = new Array(s.leadS).fill(0);
+  let from = 0;
+  for (const to of levels) {
+    for (let i = 1; i <= s.rampS; i++) out.push(from + ((to - from) * i) / (s.rampS + 1));
+    for (let i = 0; i < s.holdS; i++) out.push(to);
+    from = to;
+  }
+  for (let i = 1; i <= s.rampDownS; i++) out.push(from - (from * i) / (s.rampDownS + 1));
+  return out;
+}
+
+/** The CPU limits to try, largest first: the app's own, then lab.yaml's fallbacks or halves of it down to 0.1. */
+export function limitCandidates(appLimit: number, fallbacks?: readonly number[]): number[] {
+  const out = [appLimit];
+  if (fallbacks) out.push(...fallbacks.filter((l) => l < appLimit).sort((a, b) => b - a));
+  else for (let l = appLimit / 2; l >= 0.1 - 1e-9; l /= 2) out.push(Math.round(l * 1000) / 1000);
+  return out;
+}
