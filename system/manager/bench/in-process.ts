@@ -75,7 +75,8 @@ await Promise.all(
   }),
 );
 const seconds = (performance.now() - began) / 1000;
-const actions = swarm.updates.filter((u) => u.spec.TaskTemplate?.ForceUpdate !== undefined && u.spec.TaskTemplate.ForceUpdate > 0 && u.spec.Labels?.['swarmguard.temporary-constraints']).length;
+// a migration's update is the one that adds the temporary constraint (its clean-up removes the label)
+const actions = swarm.updates.filter((u) => u.spec.Labels?.['swarmguard.temporary-constraints']).length;
 
 console.log(`decision latency T3−T2 over ${lat.length} sequential alerts: median ${pct(lat, 50).toFixed(3)} ms, p99 ${pct(lat, 99).toFixed(3)} ms, max ${lat[lat.length - 1]!.toFixed(3)} ms`);
 console.log(`ignore reasons seen: ${[...reasons].join(', ')}`);
