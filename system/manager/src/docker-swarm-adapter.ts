@@ -64,7 +64,8 @@ function toNode(raw: RawNode): NodeInfo {
 
 /**
  * SwarmPort over dockerode. `new Docker()` honours DOCKER_HOST and otherwise uses
- * /var/run/docker.sock, which must belong to a swarm manager.
+ * /var/run/docker.sock, which must belong to a swarm manager. dockerode itself waits for an answer
+ * as long as the connection stays open: `startServer` wraps this adapter in DeadlineSwarmPort.
  */
 export class DockerSwarmAdapter implements SwarmPort {
   constructor(private readonly docker: Docker = new Docker()) {}
