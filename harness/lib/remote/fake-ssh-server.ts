@@ -1,0 +1,79 @@
+import { connect as netConnect, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Server, utils, type ServerChannel } from 'ssh2';
+
+export interface FakeSshServer {
+  port: number;
+  /** The host's public key as a known_hosts line's "type base64" part. */
+  hostKey: string;
+  /** Commands run by exec, in order. */
+  commands: string[];
+  close(): Promise<void>;
+}
+
+export interface FakeSshOptions {
+  /** Public keys ("type base64 …") allowed to log in. */
+  authorized: string[];
+  /** What an exec of `command` does with its channel; unset: exits 127. */
+  exec?: (command: string, channel: ServerChannel) => void;
+  /** Allow direct-tcpip (a jump host's forwardOut) to 127.0.0.1. */
+  forward?: boolean;
+}
+
+/**
+ * A real SSH server (ssh2's) on 127.0.0.1 for tests of logins, host-key checks and channels,
+ * with a fresh ed25519 host key; it never reaches beyond loopback.
+ */
+export async function startFakeSshServer(options: FakeSshOptions): Promise<FakeSshServer> {
+  const host = utils.generateKeyPairSync('ed25519');
+  const allowed = options.authorized.map((k) => utils.parseKey(k)).filter((k) => !(k instanceof Error));
+  const commands: string[] = [];
+  const clients = new Set<{ end: () => void }>();
+  const server = new Server({ hostKeys: [host.private] }, (client) => {
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
+    client.on('error', () => undefined); // a client the test refuses or drops
+    client.on('authentication', (ctx) => {
+      if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
+      const key = allowed.find((k) => !(k instanceof Error) && k.getPublicSSH().equals(ctx.key.data));
+      if (!key || key instanceof Error) return ctx.reject(['publickey']);
+      if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(['publickey']);
+      ctx.accept();
+    });
+    client.on('ready', () => {
+      client.on('session', (accept) => {
+        accept().on('exec', (acceptExec, _reject, info) => {
+          const channel = acceptExec();
+          commands.push(info.command);
+          if (options.exec) options.exec(info.command, channel);
+          else {
+            channel.stderr.write(`sh: ${info.command.split(' ')[0]}: not found\n`);
+            channel.exit(127);
+            channel.end();
+          }
+        });
+      });
+      client.on('tcpip', (accept, reject, info) => {
+        if (!options.forward || info.destIP !== '127.0.0.1') return reject();
+        const out = netConnect({ host: info.destIP, port: info.destPort });
+        out.once('connect', () => {
+          const ch = accept() as unknown as Duplex;
+          ch.pipe(out).pipe(ch);
+        });
+        out.once('error', () => reject());
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    hostKey: host.public.trim().split(' ').slice(0, 2).join(' '),
+    commands,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of clients) c.end();
+        server.close(() => resolve());
+      }),
+  };
+}
