@@ -145,7 +145,7 @@ const traffic = z
      * CPU one /compute/pi request should cost the replica, ms: the calibration picks the iterations.
      * Small enough not to hold the app's event loop (and the health check queued behind it) for long.
      */
-    pi_request_cpu_ms: z.number().min(1).max(200).default(10),
+    pi_request_cpu_ms: z.number().min(1).max(200).default(20),
     /** KiB of each /api/data answer: the network-heavy stream. */
     data_kb: z.number().int().min(1).max(10_240).default(256),
     /** On a lab whose generators share one host with the swarm (the local lab): at most this % of its cores busy. */

@@ -98,12 +98,21 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     }
     const probeCost = requestCost('pi (probe)', idle, probe!, opts.limitCpus);
     // iterations for a request of about pi_request_cpu_ms: small enough not to hold the event loop
-    // (and the health check behind it) for long, large enough that a generator's fork per request is not most of the cost
-    const iterations = clamp(Math.round((PROBE_ITERATIONS * tr.pi_request_cpu_ms) / probeCost.cpuMs / 1000) * 1000, 100_000, 50_000_000);
-    const piGuessMs = (probeCost.cpuMs * iterations) / PROBE_ITERATIONS;
-    const piRps = ((STEP_CPU_PCT - idle.cpuPct) / 100) * opts.limitCpus * 1000 / piGuessMs;
-    const piStep = await step('pi', piUrl(iterations), Math.max(1, piRps), tr.calibration_step_s);
-    const pi = { ...requestCost('pi', idle, piStep, opts.limitCpus), iterations };
+    // (and the health check queued behind it) for long, large enough that a generator's fork per
+    // request is not most of the host's cost. A request has a fixed cost besides its iterations, so
+    // the first guess (proportional) is measured, and when it missed by over a quarter, a second
+    // guess from the line through both measurements is measured too.
+    let pi = { ...probeCost, iterations: PROBE_ITERATIONS };
+    let guess = nextIterations(tr.pi_request_cpu_ms, [pi]);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const rps = (((STEP_CPU_PCT - idle.cpuPct) / 100) * opts.limitCpus * 1000) / guess.cpuMs;
+      const measured = await step(`pi-${attempt}`, piUrl(guess.iterations), Math.max(1, rps), tr.calibration_step_s);
+      const cost = { ...requestCost(`pi (${guess.iterations} iterations)`, idle, measured, opts.limitCpus), iterations: guess.iterations };
+      const fit = [pi, cost];
+      pi = cost;
+      if (Math.abs(cost.cpuMs - tr.pi_request_cpu_ms) <= tr.pi_request_cpu_ms / 4) break;
+      guess = nextIterations(tr.pi_request_cpu_ms, fit);
+    }
 
     const dataUrl = `${opts.url}/api/data?kb=${tr.data_kb}`;
     const halfNetMbps = ((opts.targets.networkPct / 100) * opts.targets.linkMbps) / 2;
@@ -190,6 +199,28 @@ async function fetchMetrics(url: string): Promise<{ cpu: number; net: number } |
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/**
+ * Iterations whose request should cost `targetMs`, and that predicted cost: proportional from one
+ * measurement, from the line through the last two when there are two (a fixed cost per request plus
+ * a cost per iteration), proportional again when noise made that line useless.
+ */
+export function nextIterations(targetMs: number, measured: readonly { iterations: number; cpuMs: number }[]): { iterations: number; cpuMs: number } {
+  const last = measured[measured.length - 1];
+  const prev = measured.length > 1 ? measured[measured.length - 2] : undefined;
+  let perIteration = last.cpuMs / last.iterations;
+  let fixed = 0;
+  if (prev && prev.iterations !== last.iterations) {
+    const slope = (last.cpuMs - prev.cpuMs) / (last.iterations - prev.iterations);
+    const intercept = last.cpuMs - slope * last.iterations;
+    if (slope > 0 && intercept >= 0 && intercept < targetMs) {
+      perIteration = slope;
+      fixed = intercept;
+    }
+  }
+  const iterations = clamp(Math.round((targetMs - fixed) / perIteration / 1000) * 1000, 100_000, 50_000_000);
+  return { iterations, cpuMs: fixed + perIteration * iterations };
+}
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** The shares of lab.yaml's experiments.traffic against the rules the manager runs with. */
