@@ -96,6 +96,15 @@ export const metaSchema = z.looseObject({
   startedAt: z.string().datetime(),
   endedAt: z.string().datetime().optional(),
   clockOffsets: z.array(clockOffsetSchema).optional(),
+  /**
+   * What the entrypoint's balancer retried on the clients' behalf (none, conn-failure, all): failed
+   * requests and downtime are measured under it. Absent in journals from before it was recorded.
+   */
+  entrypointRetries: z.enum(['none', 'conn-failure', 'all']).optional(),
+  /** How long a task kept serving after SIGTERM while its health check failed. */
+  drainMs: finite.nonnegative().optional(),
+  /** The application path the availability probes asked for. */
+  probePath: z.string().startsWith('/').optional(),
 });
 
 export const journalSchema = z.object({

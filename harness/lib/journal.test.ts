@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IterationRecord, JournalMeta } from './journal-schema.ts';
-import { configHash, Journal, loadJournal, loadProbeRows, makeRunId } from './journal.ts';
+import { configHash, Journal, loadJournal, loadProbeRows, makeRunId, measurementConditions } from './journal.ts';
+import { parseLab } from './lab-config.ts';
 import { formatProbeRows, parseProbeCsv, PROBE_CSV_HEADER } from './probe-csv.ts';
 
 const meta: JournalMeta = {
@@ -88,5 +89,23 @@ describe('probe CSV', () => {
     expect(parseProbeCsv(text)).toEqual(rows);
     expect(() => parseProbeCsv(`${PROBE_CSV_HEADER}\ne,x,control,0,1,200,1,1,,,\n`)).toThrow(/line 2: iteration is "x"/);
     expect(() => parseProbeCsv('a,b\n')).toThrow(/header is "a,b"/);
+  });
+});
+
+describe('measurementConditions', () => {
+  it("records the entrypoint's retry policy, the drain and the probe path from lab.yaml, and round-trips them", async () => {
+    const lab = parseLab(await readFile('lab.yaml', 'utf8'));
+    const conditions = measurementConditions(lab);
+    expect(conditions).toEqual({
+      entrypointRetries: lab.entrypoint_balancer.retries,
+      drainMs: lab.app.drain_ms ?? lab.entrypoint_balancer.check_interval_ms * lab.entrypoint_balancer.fall + 500,
+      probePath: lab.experiments.probe_path,
+    });
+    const journal = await Journal.create(root, { ...meta, ...conditions });
+    expect((await loadJournal(journal.dir)).meta).toMatchObject(conditions);
+  });
+
+  it('rejects a retry policy the balancer does not have, naming the key', async () => {
+    await expect(Journal.create(root, { ...meta, entrypointRetries: 'sometimes' } as unknown as JournalMeta)).rejects.toThrow(/entrypointRetries/);
   });
 });

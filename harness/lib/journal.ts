@@ -10,6 +10,7 @@ import {
   type JournalMeta,
   type ReliabilityRecord,
 } from './journal-schema.ts';
+import { drainMs, type LabConfig } from './lab-config.ts';
 import { formatProbeRows, parseProbeCsv, PROBE_CSV_HEADER, type ProbeRow } from './probe-csv.ts';
 import type { ProbeSample } from './types.ts';
 
@@ -25,6 +26,14 @@ export function makeRunId(startedAt: Date, seed: string): string {
 /** Short content hash of a config (text as read, so a comment change is a different config). */
 export function configHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
+}
+
+/**
+ * The run metadata that says under what the availability figures were measured: a failed request
+ * means something else behind a balancer that retries, a task that drains, or a probe of another path.
+ */
+export function measurementConditions(lab: LabConfig): Pick<JournalMeta, 'entrypointRetries' | 'drainMs' | 'probePath'> {
+  return { entrypointRetries: lab.entrypoint_balancer.retries, drainMs: drainMs(lab), probePath: lab.experiments.probe_path };
 }
 
 async function writeAtomic(file: string, text: string): Promise<void> {

@@ -63,6 +63,18 @@ describe('renderReport', () => {
     for (const text of ['467f390', 'local: 1 manager + 3 workers', '0123456789ab', '2026-11-22T19:05:00.000Z → 2026-11-22T19:35:00.000Z', '| version: docker | 27.3.1 |']) expect(md).toContain(text);
   });
 
+  it("states the entrypoint's retry policy, the drain and the probe path; an older journal says they were not recorded", () => {
+    const old = renderReport(journal.toJSON());
+    for (const row of ['| entrypoint retries | not recorded |', '| drain after SIGTERM | not recorded |', '| probe path | not recorded |']) expect(old).toContain(row);
+    const data = journal.toJSON();
+    data.meta = { ...data.meta, entrypointRetries: 'none', drainMs: 1000, probePath: '/ping' };
+    const md = renderReport(data);
+    expect(md).toContain("| entrypoint retries | none: the balancer retries nothing, failed requests are the application's own |");
+    expect(md).toContain('| drain after SIGTERM | 1.00 s |');
+    expect(md).toContain('| probe path | /ping |');
+    expect(md).not.toContain('| drainMs |'); // not listed a second time among the other metadata
+  });
+
   it('shows SLO verdicts with measured value and limit', () => {
     const md = renderReport(journal.toJSON());
     expect(md).toContain('**1 SLO check(s) failed**: 1 passed, 1 failed, 0 not evaluated.');

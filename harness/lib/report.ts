@@ -27,6 +27,15 @@ function measured(its: readonly IterationRecord[], metric: string): boolean {
   return its.some((i) => metric in i.measurements);
 }
 
+const NOT_RECORDED = 'not recorded';
+
+/** What each retry policy means for the failed-request figures (DESIGN.md §5). */
+const RETRY_POLICY: Readonly<Record<NonNullable<JournalData['meta']['entrypointRetries']>, string>> = {
+  none: "the balancer retries nothing, failed requests are the application's own",
+  'conn-failure': 'the balancer retries refused or reset connections, so those are not counted as failed',
+  all: 'the balancer retries refused connections, timeouts, empty answers and 502/503 on another server, so failed requests are what got past it',
+};
+
 function metadata(j: JournalData): string {
   const m = j.meta;
   const rows: string[][] = [
@@ -35,9 +44,12 @@ function metadata(j: JournalData): string {
     ['git commit', m.gitCommit],
     ['lab', m.lab],
     ['config hash', m.configHash],
+    ['entrypoint retries', m.entrypointRetries ? `${m.entrypointRetries}: ${RETRY_POLICY[m.entrypointRetries]}` : NOT_RECORDED],
+    ['drain after SIGTERM', m.drainMs === undefined ? NOT_RECORDED : formatMs(m.drainMs)],
+    ['probe path', m.probePath ?? NOT_RECORDED],
     ...Object.keys(m.versions).sort().map((k) => [`version: ${k}`, m.versions[k]]),
   ];
-  const known = new Set(['gitCommit', 'versions', 'lab', 'configHash', 'startedAt', 'endedAt', 'clockOffsets']);
+  const known = new Set(['gitCommit', 'versions', 'lab', 'configHash', 'startedAt', 'endedAt', 'clockOffsets', 'entrypointRetries', 'drainMs', 'probePath']);
   for (const k of Object.keys(m).filter((k) => !known.has(k)).sort()) rows.push([k, typeof m[k] === 'string' ? (m[k] as string) : JSON.stringify(m[k])]);
   return mdTable(['', ''], rows, 'll');
 }
