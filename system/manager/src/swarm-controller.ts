@@ -1,56 +1,18 @@
+import { ActionFailure, ids, isAlertTask, isLive, round, type ActionContext, type ControllerOptions, type MigrationRequest } from './action-context.ts';
 import type { Clock } from './clock.ts';
 import type { ClockedEvents } from './clocked-events.ts';
 import { removeTemporaryConstraints } from './constraint-cleanup.ts';
 import { withTemporaryConstraints } from './placement.ts';
+import { awaitMove, type Moved } from './move-watch.ts';
 import { updateWithRetry } from './service-updater.ts';
 import { labelsAfterScale } from './swarm-labels.ts';
 import type { SwarmInventory } from './swarm-inventory.ts';
-import { TERMINAL_TASK_STATES, type ServiceSpec, type SwarmPort, type TaskInfo } from './swarm-port.ts';
+import { TERMINAL_TASK_STATES, type ServiceSpec, type SwarmPort } from './swarm-port.ts';
 import type { TaskLookup } from './types.ts';
 
-export interface ControllerOptions {
-  pollMs: number;
-  migrationTimeoutMs: number;
-  scaleTimeoutMs: number;
-  updateAttempts: number;
-  failureAction: 'rollback' | 'pause';
-  monitorMs: number;
-}
-
-export interface ActionContext {
-  actionId: string;
-  alertId?: string;
-  service: string;
-}
-
-export interface MigrationRequest extends ActionContext {
-  fromNode: string;
-  /** The task the alert was about (empty: find it by container). */
-  taskId: string;
-  container: string;
-  /**
-   * Chosen target (one-replica services only): `node.hostname==target`; otherwise
-   * `node.hostname!=fromNode`. With more replicas `==target` would be violated by every replica's node.
-   */
-  target?: string;
-}
+export { ActionFailure, type ActionContext, type ControllerOptions, type MigrationRequest } from './action-context.ts';
 
 export type ActionResult = { ok: true; toNode?: string } | { ok: false; reason: string };
-
-const FAILED_UPDATE_STATES = new Set(['paused', 'rollback_started', 'rollback_paused', 'rollback_completed']);
-const isLive = (t: TaskInfo) => t.state === 'running' && t.desiredState === 'running';
-
-export class ActionFailure extends Error {}
-
-interface Moved {
-  t5: number;
-  t6: number;
-  toNode?: string;
-}
-
-function isAlertTask(t: TaskInfo, req: MigrationRequest): boolean {
-  return req.taskId ? t.id === req.taskId : t.containerId?.startsWith(req.container) === true;
-}
 
 /** Acts on the swarm through the port: migration (DESIGN.md §2.3), scale-up, scale-down. */
 export class SwarmController {
@@ -117,7 +79,13 @@ export class SwarmController {
       );
       if (!outcome) throw new ActionFailure('nothing to update');
       attempts = outcome.attempts;
-      moved = await this.awaitMove(req, old, new Set(before.map((t) => t.id)), t4 ?? this.clock.now());
+      moved = await awaitMove(
+        { port: this.port, inventory: this.inventory, clock: this.clock, events: this.events, options: o, rollback: () => this.requestRollback(req) },
+        req,
+        old,
+        new Set(before.map((t) => t.id)),
+        t4 ?? this.clock.now(),
+      );
     } catch (error) {
       // The update may have been applied (even one whose call failed or timed out): clean up anyway.
       if (t4 === undefined) throw error;
@@ -137,57 +105,6 @@ export class SwarmController {
       durations: { t4_t5: round(moved.t5 - start), t4_t6: round(moved.t6 - start), total: round(this.clock.now() - start) },
     });
     return { ok: true, toNode: moved.toNode };
-  }
-
-  /** T5: a new task of the alerting task's slot healthy on another node; T6: the old task shut down. */
-  private async awaitMove(req: MigrationRequest, old: TaskInfo | undefined, before: ReadonlySet<string>, t4: number): Promise<Moved> {
-    const o = this.options();
-    const deadline = t4 + o.migrationTimeoutMs;
-    const slot = old?.slot;
-    let t5: number | undefined;
-    let t6: number | undefined;
-    let toNode: string | undefined;
-    for (;;) {
-      const [tasks, svc] = await Promise.all([this.port.listTasks(req.service), this.port.inspectService(req.service)]);
-      if (t5 === undefined) {
-        // Same slot: a replica that other causes replaced meanwhile (a restart elsewhere) is not our move.
-        for (const t of tasks.filter((x) => !before.has(x.id) && isLive(x) && (slot === undefined || x.slot === slot))) {
-          const node = await this.inventory.hostnameOf(t.nodeId);
-          if (node && node !== req.fromNode) {
-            toNode = node;
-            // swarm reports a task with a HEALTHCHECK as `starting` until it is healthy (moby#24545)
-            t5 = this.events.event('replacement_ready', { ...ids(req), action: 'migrate', toNode, newTaskId: t.id, slot: t.slot ?? null }).t;
-            break;
-          }
-        }
-      }
-      if (t6 === undefined) {
-        const now = tasks.find((t) => (old ? t.id === old.id : isAlertTask(t, req)));
-        if (!now || TERMINAL_TASK_STATES.has(now.state)) {
-          t6 = this.events.event('old_task_removed', {
-            ...ids(req),
-            action: 'migrate',
-            fromNode: req.fromNode,
-            taskId: now?.id ?? old?.id ?? req.taskId,
-            taskState: now?.state ?? 'gone',
-            beforeReplacement: t5 === undefined,
-          }).t;
-        }
-      }
-      if (t5 !== undefined && t6 !== undefined) return { t5, t6, toNode };
-      if (svc.updateState && FAILED_UPDATE_STATES.has(svc.updateState)) {
-        throw new ActionFailure(`swarm update ${svc.updateState}: ${svc.updateMessage ?? 'no message'}`);
-      }
-      const now = this.clock.now();
-      if (now >= deadline) {
-        const rollback = await this.requestRollback(req);
-        throw new ActionFailure(
-          `timeout: ${t5 === undefined ? 'no healthy task on another node' : `old task not shut down on ${req.fromNode}`} ` +
-            `after ${Math.round(now - t4)} ms (limit ${o.migrationTimeoutMs} ms); rollback ${rollback}`,
-        );
-      }
-      await this.clock.sleep(o.pollMs);
-    }
   }
 
   /** Removes the migration's temporary constraint; a failure is logged and left to the next start's reconciliation. */
@@ -278,10 +195,3 @@ export class SwarmController {
     }
   }
 }
-
-function ids(ctx: ActionContext) {
-  return { actionId: ctx.actionId, service: ctx.service, ...(ctx.alertId ? { alertId: ctx.alertId } : {}) };
-}
-
-const round = (ms: number) => Math.round(ms * 10) / 10;
-

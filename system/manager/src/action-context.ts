@@ -1,0 +1,44 @@
+import type { TaskInfo } from './swarm-port.ts';
+
+/* What the swarm controller and its helpers share about one action. */
+
+export interface ControllerOptions {
+  pollMs: number;
+  migrationTimeoutMs: number;
+  scaleTimeoutMs: number;
+  updateAttempts: number;
+  failureAction: 'rollback' | 'pause';
+  monitorMs: number;
+}
+
+export interface ActionContext {
+  actionId: string;
+  alertId?: string;
+  service: string;
+}
+
+export interface MigrationRequest extends ActionContext {
+  fromNode: string;
+  /** The task the alert was about (empty: find it by container). */
+  taskId: string;
+  container: string;
+  /**
+   * Chosen target (one-replica services only): `node.hostname==target`; otherwise
+   * `node.hostname!=fromNode`. With more replicas `==target` would be violated by every replica's node.
+   */
+  target?: string;
+}
+
+export const isLive = (t: TaskInfo) => t.state === 'running' && t.desiredState === 'running';
+
+export class ActionFailure extends Error {}
+
+export function isAlertTask(t: TaskInfo, req: MigrationRequest): boolean {
+  return req.taskId ? t.id === req.taskId : t.containerId?.startsWith(req.container) === true;
+}
+
+export function ids(ctx: ActionContext) {
+  return { actionId: ctx.actionId, service: ctx.service, ...(ctx.alertId ? { alertId: ctx.alertId } : {}) };
+}
+
+export const round = (ms: number) => Math.round(ms * 10) / 10;
