@@ -1,6 +1,6 @@
 import { HostKeyError } from './host-verifier.ts';
 
-export type FailureKind = 'unreachable' | 'timeout' | 'auth' | 'host-key' | 'tls' | 'key' | 'api-too-old' | 'docker' | 'other';
+export type FailureKind = 'unreachable' | 'timeout' | 'auth' | 'host-key' | 'tls' | 'key' | 'config' | 'api-too-old' | 'docker' | 'other';
 
 const WHAT: Record<FailureKind, string> = {
   unreachable: 'unreachable',
@@ -9,6 +9,7 @@ const WHAT: Record<FailureKind, string> = {
   'host-key': 'host key refused',
   tls: 'TLS handshake failed',
   key: 'SSH key unusable',
+  config: 'configuration unusable',
   'api-too-old': 'Docker API too old',
   docker: 'Docker API error',
   other: 'failed',
@@ -48,7 +49,7 @@ export function classifyFailure(err: unknown): FailureKind {
   if (level === 'client-timeout' || code === 'ETIMEDOUT' || /timed out/i.test(message)) return 'timeout';
   if (UNREACHABLE.has(code) || level === 'client-dns') return 'unreachable';
   if (TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.startsWith('CERT_')) return 'tls';
-  if (/certificate|\bssl\b|\btls\b/i.test(message)) return 'tls';
+  if (/certificate|ssl routines|TLS handshake|secure TLS connection/i.test(message)) return 'tls';
   if (level === 'client-socket') return 'unreachable';
   return 'other';
 }
