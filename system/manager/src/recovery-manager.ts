@@ -224,11 +224,14 @@ export class RecoveryManager {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
-  /** Services the manager scaled up and not yet back down: read from their labels, so a restart keeps them. */
+  /**
+   * Managed services the manager scaled up and not yet back down: read from their labels, so a
+   * restart keeps them. A labelled service taken out of `manager.services` is left alone.
+   */
   scaledServices(): string[] {
     return this.inventory
       .serviceList()
-      .filter((s) => scaledUpFrom(s.spec) !== undefined)
+      .filter((s) => scaledUpFrom(s.spec) !== undefined && this.isManaged(s.name))
       .map((s) => s.name);
   }
 

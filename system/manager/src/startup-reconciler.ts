@@ -27,7 +27,7 @@ const ROLLING = new Set(['updating', 'rollback_started']);
 export function reconcileOnStart(manager: RecoveryManager, port: SwarmPort, clock: Clock): Promise<void> {
   for (const svc of manager.inventory.serviceList()) {
     const from = scaledUpFrom(svc.spec);
-    if (from !== undefined) manager.events.event('scale_down_resumed', { service: svc.name, originalReplicas: from, replicas: replicasOf(svc) });
+    if (from !== undefined && manager.isManaged(svc.name)) manager.events.event('scale_down_resumed', { service: svc.name, originalReplicas: from, replicas: replicasOf(svc) });
   }
   const leftovers = manager.inventory.serviceList().filter((s) => manager.isManaged(s.name) && temporaryConstraints(s.spec).length > 0);
   const jobs = leftovers.map((svc) => {
