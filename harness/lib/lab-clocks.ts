@@ -6,6 +6,9 @@ import { estimateClockOffset } from './clock-offset.ts';
 import type { ClockOffset } from './types.ts';
 import type { LoadGenerators } from './load-generators.ts';
 import { shQuote } from './load-script.ts';
+import { nodeEndpoint, type SshTarget } from './remote/endpoint.ts';
+import { connectSsh, type ConnectOptions } from './remote/ssh-connect.ts';
+import { sshLineChannel } from './remote/ssh-line-channel.ts';
 
 /** A node's clock as its Docker daemon reports it (GET /info SystemTime, RFC 3339 with ns). */
 export async function dockerNow(docker: Docker): Promise<number> {
@@ -17,10 +20,19 @@ export async function dockerNow(docker: Docker): Promise<number> {
   return whole + frac;
 }
 
-/** Each swarm node's clock offset against this (control) host, by round-trip midpoint over the Docker API. */
-export async function measureClockOffsets(lab: LabConfig, samples = 7): Promise<ClockOffset[]> {
+/**
+ * Each swarm node's clock offset against this (control) host, by round-trip midpoint: over one SSH
+ * channel for a node reached by ssh:// (see sshClockOffset), else over its Docker API.
+ */
+export async function measureClockOffsets(lab: LabConfig, samples = 7, connect: ConnectOptions = {}): Promise<ClockOffset[]> {
   const out: ClockOffset[] = [];
   for (const n of swarmNodes(lab)) {
+    // one host at a time: parallel round trips would share the CPU and widen each other's RTT
+    const endpoint = nodeEndpoint(lab, n);
+    if (endpoint.kind === 'ssh') {
+      out.push(await sshClockOffset(endpoint.target, samples, connect));
+      continue;
+    }
     const d = dockerClient(lab, n);
     await dockerNow(d); // warm the connection so the first round trip is not an outlier
     const { raw: _raw, ...offset } = await estimateClockOffset(n.name, () => dockerNow(d), { samples });
@@ -31,6 +43,9 @@ export async function measureClockOffsets(lab: LabConfig, samples = 7): Promise<
 
 /** Prints the host's epoch time: `r <EPOCHREALTIME>` (bash, busybox ash), else `n <date +%s%N>`. */
 export const REMOTE_CLOCK_COMMAND = 't=${EPOCHREALTIME:-}; if [ -n "$t" ]; then echo "r $t"; else echo "n $(date +%s%N)"; fi';
+
+/** The remote side of sshClockOffset: answers each line on stdin with REMOTE_CLOCK_COMMAND's line. */
+export const REMOTE_CLOCK_LOOP = `sh -c ${shQuote(`while read x; do ${REMOTE_CLOCK_COMMAND}; done`)}`;
 
 /** Epoch ms from REMOTE_CLOCK_COMMAND's output; an error names the host when it has no sub-second clock. */
 export function parseRemoteClock(host: string, out: string): number {
@@ -52,7 +67,7 @@ export async function measureGeneratorOffsets(gens: LoadGenerators, samples = 7)
   const out: ClockOffset[] = [];
   for (const g of gens.generators) {
     // one host at a time: parallel round trips would share the CPU and widen each other's RTT
-    const channel = await gens.lineChannel(g, `sh -c ${shQuote(`while read x; do ${REMOTE_CLOCK_COMMAND}; done`)}`);
+    const channel = await gens.lineChannel(g, REMOTE_CLOCK_LOOP);
     try {
       const now = async () => parseRemoteClock(g, await channel.request('t'));
       await now(); // the loop's first answer (and the channel) warmed up
@@ -63,4 +78,28 @@ export async function measureGeneratorOffsets(gens: LoadGenerators, samples = 7)
     }
   }
   return out;
+}
+
+/**
+ * A host's clock offset over its own SSH connection: one login, one exec channel running a read
+ * loop, one line per reading. Over the Docker API an ssh:// reading would carry a dial-stdio
+ * channel and a docker CLI start-up (docker-modem's transport even a full SSH handshake) inside
+ * its round trip; this way each reading is one network round trip and the uncertainty (RTT / 2 of
+ * the fastest sample) is about the network alone.
+ */
+export async function sshClockOffset(target: SshTarget, samples = 7, connect: ConnectOptions = {}): Promise<ClockOffset> {
+  const conn = await connectSsh(target, connect);
+  try {
+    const channel = await sshLineChannel(conn, REMOTE_CLOCK_LOOP);
+    try {
+      const now = async () => parseRemoteClock(target.name, await channel.request('t'));
+      await now(); // the loop's first answer warmed up
+      const { raw: _raw, ...offset } = await estimateClockOffset(target.name, now, { samples });
+      return offset;
+    } finally {
+      channel.close();
+    }
+  } finally {
+    conn.close();
+  }
 }
