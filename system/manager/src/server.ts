@@ -9,6 +9,7 @@ import { ConfigStore } from './config-store.ts';
 import { DeadlineSwarmPort } from './deadline-swarm-port.ts';
 import { DockerSwarmAdapter } from './docker-swarm-adapter.ts';
 import { RecoveryManager } from './recovery-manager.ts';
+import { LeftoverSweep } from './leftover-sweep.ts';
 import { NodeWatch } from './node-watch.ts';
 import { ScaleDownLoop } from './scale-down-loop.ts';
 import { reconcileOnStart } from './startup-reconciler.ts';
@@ -59,17 +60,25 @@ export async function startServer(
     events.event('swarm_error', { error: error.message, during: 'start-up reconciliation' }),
   );
   const nodeWatch = new NodeWatch(manager, clock, () => store.current().monitoring.poll_interval * 1000);
+  // a constraint whose clean-up swarm refused would otherwise stay until the next start
+  const sweep = new LeftoverSweep(manager, port, clock, 30_000);
   const address = await app.listen({ port: cfg.manager.port, host: cfg.manager.host });
   scaleDown.start();
   nodeWatch.start();
+  let stopping = false;
+  void reconciling.then(() => {
+    if (!stopping) sweep.start();
+  });
   events.event('manager_started', { address, configFile: overrides.file ?? null, services: cfg.manager.services ?? 'all' });
 
   return {
     app,
     address,
     async stop() {
+      stopping = true;
       scaleDown.stop();
       nodeWatch.stop();
+      sweep.stop();
       store.stop();
       await app.close();
       // an action cut short leaves at most its temporary constraint, which the next start reconciles

@@ -29,6 +29,16 @@ export function reconcileOnStart(manager: RecoveryManager, port: SwarmPort, cloc
     const from = scaledUpFrom(svc.spec);
     if (from !== undefined && manager.isManaged(svc.name)) manager.events.event('scale_down_resumed', { service: svc.name, originalReplicas: from, replicas: replicasOf(svc) });
   }
+  return removeLeftoverConstraints(manager, port, clock);
+}
+
+/**
+ * The constraint part of the reconciliation, for every managed service whose temporary constraint
+ * the inventory shows and that no action holds (a running migration holds its service until its
+ * own clean-up is done). Also run while the manager runs (LeftoverSweep), for a clean-up that
+ * swarm refused. The reservations are made before the first await.
+ */
+export function removeLeftoverConstraints(manager: RecoveryManager, port: SwarmPort, clock: Clock): Promise<void> {
   const leftovers = manager.inventory.serviceList().filter((s) => manager.isManaged(s.name) && temporaryConstraints(s.spec).length > 0);
   const jobs = leftovers.map((svc) => {
     const action = manager.ledger.reserve(svc.name, 'migrate', clock.now());

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LeftoverSweep } from '../src/leftover-sweep.ts';
 import { TEMP_CONSTRAINTS_LABEL, temporaryConstraints } from '../src/placement.ts';
 import { alertFor, alertOn, setup } from './helpers.ts';
 
@@ -219,7 +220,7 @@ describe('the temporary constraint never stays behind', () => {
     clean(h);
   });
 
-  it('a clean-up that swarm refuses is logged, and the action says the constraint was left behind', async () => {
+  it('a clean-up that swarm refuses is logged, the action says the constraint was left behind, and the sweep removes it later', async () => {
     const h = setup({ yaml: 'manager: {migration: {failure_action: pause}}' });
     h.swarm.failNewTasks = true;
     const update = h.swarm.updateService.bind(h.swarm);
@@ -233,6 +234,12 @@ describe('the temporary constraint never stays behind', () => {
     expect(h.named('constraint_cleanup_failed')[0]!.error).toMatch(/raft not leader/);
     expect(h.named('action_failed')[0]!.reason).toMatch(/temporary constraint left behind: .*raft not leader/);
     expect(h.manager.ledger.current('web-stress')).toBeUndefined();
+
+    // the sweep removes it once swarm accepts updates again, without waiting for a restart
+    h.swarm.updateService = update;
+    await new LeftoverSweep(h.manager, h.swarm, h.clock, 30_000).tick();
+    expect(h.named('reconcile_completed')[0]).toMatchObject({ removed: ['node.hostname!=worker-3'] });
+    clean(h);
   });
 });
 
