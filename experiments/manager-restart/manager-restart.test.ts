@@ -21,7 +21,7 @@ describe.sequential('manager restart mid-migration: one move, one task on a heal
   });
 
   for (let i = 1; i <= n; i++) {
-    it(`iteration ${i}: SIGKILL between T4 and T6; after the restart exactly one forced update, the task moved, no node.hostname constraint`, async () => {
+    it(`iteration ${i}: SIGKILL between T4 and T6; after the restart the task moved without a forced update, no node.hostname constraint`, async () => {
       const r = await run.iteration('manager-restart', i, () => managerRestartIteration(run.ctx, i, run.offsets));
       expect(r.error).toBeUndefined();
       expect(r.params.oldTaskAtKill).toMatch(/^running/); // killed before T6
@@ -29,7 +29,7 @@ describe.sequential('manager restart mid-migration: one move, one task on a heal
       expect(r.params.to).not.toBe(r.params.from);
       expect(r.params.constraintsAfter).toEqual(['node.role==worker']);
       expect([null, 'completed']).toContain(r.params.updateStateAfter);
-      expect(r.measurements.forced_updates).toBe(1);
+      expect(r.measurements.forced_updates).toBe(0);
       expect(r.measurements.second_migrations).toBe(0);
       expect(r.measurements.replay_alerts).toBe(1);
       expect(r.measurements.reconcile_ms).toBeGreaterThan(0);

@@ -24,13 +24,13 @@ interface RawService {
 const inspect = (ctx: ExperimentContext) => ctx.docker.getService(ctx.lab.app.service).inspect() as Promise<RawService>;
 
 /**
- * Manager restart (issue 7 §3): CPU stress on the app's task; once the manager has logged T4 and
- * swarm took its forced update, the manager's container is killed (SIGKILL) while the rollout runs
+ * Manager restart: CPU stress on the app's task; once the manager has logged T4 and swarm took its
+ * exclusion constraint (node.hostname!=<the task's node>), the manager's container is killed (SIGKILL) while the rollout runs
  * (before T6). Swarm restarts it; its start-up reconciliation must hold the service, wait for the
  * rollout and remove the temporary constraint. The alert of the interrupted migration is replayed at
  * the new manager while it reconciles: it must not start a second move. Measured: manager back,
  * reconciliation done, and the service's end state (one task on a Ready node other than the
- * stressed one, no `node.hostname` constraint, exactly one forced update in the iteration).
+ * stressed one, no `node.hostname` constraint, no forced update: a migration moves one task only).
  */
 export async function managerRestartIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<IterationResult> {
   const { lab, docker } = ctx;
@@ -59,8 +59,9 @@ export async function managerRestartIteration(ctx: ExperimentContext, iteration:
     if (!res.ok) throw new Error(`${stress} answered ${res.status}: ${await res.text()}`);
     const t4 = await waitFor('the manager to log T4 (action_started)', async () =>
       (await managerEvents(lab, toManager(stressAt))).find((e) => e.event === 'action_started' && e.service === service), { timeoutMs: 40_000, intervalMs: 50 });
-    // T4 is logged just before the update call: kill once swarm has the forced update
-    await waitFor('swarm to take the forced update', async () => ((await inspect(ctx)).Spec.TaskTemplate.ForceUpdate ?? 0) > force0, { timeoutMs: 5000, intervalMs: 20 });
+    // T4 is logged just before the update call: kill once swarm has the migration's constraint
+    const exclusion = `node.hostname!=${task.node}`;
+    await waitFor(`swarm to take the constraint ${exclusion}`, async () => ((await inspect(ctx)).Spec.TaskTemplate.Placement?.Constraints ?? []).some((c) => c.replace(/\s/g, '') === exclusion), { timeoutMs: 5000, intervalMs: 20 });
     const [mgr] = (await managerDocker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${MANAGER_SERVICE}`], status: ['running'] } })) as Array<{ Id: string }>;
     if (!mgr) throw new Error(`no running ${MANAGER_SERVICE} container on ${managerNode}`);
     await managerDocker.getContainer(mgr.Id).kill({ signal: 'SIGKILL' });
@@ -129,7 +130,8 @@ export async function managerRestartIteration(ctx: ExperimentContext, iteration:
   if (constraints.some((c) => c.includes('node.hostname')) || svc.Spec.Labels?.[TEMP_LABEL]) errors.push(`temporary constraint left: ${constraints.join(', ')} ${svc.Spec.Labels?.[TEMP_LABEL] ?? ''}`);
   // the clean-up is a newer spec: swarm may drop the finished update's status instead of keeping `completed`
   if (svc.UpdateStatus?.State && svc.UpdateStatus.State !== 'completed') errors.push(`update status ${svc.UpdateStatus.State} at the end`);
-  if (m.forced_updates !== 1) errors.push(`${m.forced_updates} forced updates in the iteration, 1 expected`);
+  // ForceUpdate would roll every replica; a migration only adds and removes its constraint
+  if (m.forced_updates !== 0) errors.push(`${m.forced_updates} forced updates in the iteration, none expected`);
   if (m.second_migrations) errors.push(`${m.second_migrations} migration(s) started by the restarted manager`);
   // the dead manager's own log: it must not have reached T6 before the kill
   const dead = await scrapeEvents(docker, startedAt - 1000, [MANAGER_SERVICE], ctx.nodes).catch(() => [] as TimingEvent[]);
