@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -182,6 +183,17 @@ describe('renderReport', () => {
     const md = renderReport(empty);
     expect(md).toContain('No SLO was evaluated in this run.');
     expect(chartFiles(empty)).toEqual([]);
+  });
+});
+
+describe('the committed example reports', () => {
+  it('are what renderReport makes of their raw data, byte for byte', async () => {
+    const runs = (await readdir(path.join('results', 'raw'))).filter((id) => existsSync(path.join('results', `${id}.md`)));
+    expect(runs.length).toBeGreaterThan(0);
+    for (const id of runs) {
+      const md = renderReport(await loadJournal(path.join('results', 'raw', id)));
+      expect(md, `results/${id}.md differs from what harness/report.mjs renders; regenerate it`).toBe(await readFile(path.join('results', `${id}.md`), 'utf8'));
+    }
   });
 });
 
