@@ -1,6 +1,9 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Client, type ConnectConfig } from 'ssh2';
+import ssh2, { type Client, type ConnectConfig } from 'ssh2';
+
+// ssh2 is CommonJS: Node's ESM loader sees no named exports in it (vitest's interop does)
+const { Client: SshClient } = ssh2;
 import type { SshTarget } from './endpoint.ts';
 import { hostVerifier } from './host-verifier.ts';
 import { RemoteHostError, toRemoteHostError } from './remote-host-error.ts';
@@ -71,7 +74,7 @@ function handshake(t: SshTarget, login: Login, sock: Duplex, o: ConnectOptions):
     return Promise.reject(err);
   }
   const { config, verifier } = prepared;
-  const client = new Client();
+  const client = new SshClient();
   return new Promise((resolve, reject) => {
     let settled = false;
     // stays attached: a failed handshake can emit more errors (e.g. "Connection lost") after the first

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader sees no named exports in it (vitest's interop does)
+import ssh2 from 'ssh2';
+
+const { utils } = ssh2;
 import { expandHome } from './expand-home.ts';
 
 export interface SshKey {
