@@ -1,6 +1,8 @@
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Server, utils, type ServerChannel } from 'ssh2';
+import ssh2, { type ServerChannel } from 'ssh2';
+
+const { Server, utils } = ssh2;
 
 export interface FakeSshServer {
   port: number;
@@ -8,6 +10,8 @@ export interface FakeSshServer {
   hostKey: string;
   /** Commands run by exec, in order. */
   commands: string[];
+  /** Successful logins so far. */
+  readonly logins: number;
   close(): Promise<void>;
 }
 
@@ -28,6 +32,7 @@ export async function startFakeSshServer(options: FakeSshOptions): Promise<FakeS
   const host = utils.generateKeyPairSync('ed25519');
   const allowed = options.authorized.map((k) => utils.parseKey(k)).filter((k) => !(k instanceof Error));
   const commands: string[] = [];
+  let logins = 0;
   const clients = new Set<{ end: () => void }>();
   const server = new Server({ hostKeys: [host.private] }, (client) => {
     clients.add(client);
@@ -41,6 +46,7 @@ export async function startFakeSshServer(options: FakeSshOptions): Promise<FakeS
       ctx.accept();
     });
     client.on('ready', () => {
+      logins++;
       client.on('session', (accept) => {
         accept().on('exec', (acceptExec, _reject, info) => {
           const channel = acceptExec();
@@ -70,6 +76,9 @@ export async function startFakeSshServer(options: FakeSshOptions): Promise<FakeS
     port,
     hostKey: host.public.trim().split(' ').slice(0, 2).join(' '),
     commands,
+    get logins() {
+      return logins;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of clients) c.end();

@@ -1,7 +1,8 @@
 import { Agent, type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SshTarget } from './endpoint.ts';
-import { RemoteHostError, toRemoteHostError } from './remote-host-error.ts';
+import { DialStdioStream } from './dial-stdio-stream.ts';
+import { toRemoteHostError } from './remote-host-error.ts';
 import { connectSsh, type ConnectOptions, type SshConnection } from './ssh-connect.ts';
 
 /**
@@ -57,13 +58,8 @@ export class SshDockerAgent extends Agent {
               done(toRemoteHostError(this.target.name, err), undefined as unknown as Duplex);
               return;
             }
-            let stderr = '';
-            stream.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-1000)));
-            stream.on('exit', (code: number | null) => {
-              if (code) (stream as Duplex).destroy(new RemoteHostError(this.target.name, 'docker', `docker system dial-stdio exited with ${code}${stderr ? `: ${stderr.trim()}` : ''}`));
-            });
             stream.once('close', release);
-            done(null, stream);
+            done(null, new DialStdioStream(stream, this.target.name));
           });
         } catch (err) {
           // ssh2 throws "Not connected" when the connection broke since it was handed out
