@@ -19,7 +19,7 @@ describe.sequential("baseline: Docker Swarm's reactive recovery after kill -9", 
 
   for (let i = 1; i <= n; i++) {
     it(`iteration ${i}: a new container serves traffic again, MTTR and downtime measured`, async () => {
-      const r = await run.iteration('baseline', i, () => baselineIteration(run.ctx, i));
+      const r = await run.iteration('baseline', i, () => baselineIteration(run.ctx, i, run.offsets));
       expect(r.error).toBeUndefined();
       expect(r.measurements.mttr_ms).toBeGreaterThan(0);
       // a kill -9 of the only replica is an outage swarm cannot hide: the probe must have seen it

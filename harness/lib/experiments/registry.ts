@@ -25,7 +25,7 @@ export interface ExperimentVariant {
  * MTTR is judged against the baseline of the same run.
  */
 export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
-  baseline: [{ experiment: 'baseline', label: 'kill -9', run: (ctx, i) => baselineIteration(ctx, i) }],
+  baseline: [{ experiment: 'baseline', label: 'kill -9', run: (ctx, i, o) => baselineIteration(ctx, i, o) }],
   scenario1: [
     { experiment: 'scenario1', label: 'CPU stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'cpu', o) },
     { experiment: 'scenario1', label: 'memory stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'memory', o) },
