@@ -32,6 +32,8 @@ export interface HostVerifier {
   algorithms?: string[];
 }
 
+const warned = new Set<string>();
+
 function loadEntries(opts: HostVerifierOptions): { file: string; entries: KnownHost[] } {
   const file = expandHome(opts.knownHostsFile ?? '~/.ssh/known_hosts', opts.home);
   try {
@@ -69,7 +71,10 @@ export function hostVerifier(opts: HostVerifierOptions): HostVerifier {
       }
       case 'unknown':
         if (opts.trustOnFirstUse) {
-          warn(`${where}: not in ${file}; accepting its host key ${seen} (ssh.trust_on_first_use)`);
+          const line = `${where}: not in ${file}; accepting its host key ${seen} (ssh.trust_on_first_use)`;
+          // once per process: a host is logged in to again after every broken connection
+          if (!warned.has(line)) warn(line);
+          warned.add(line);
           return true;
         }
         failed = new HostKeyError(opts.host, `${where}: host not in ${file} (it offered ${seen}); add it (ssh-keyscan) or set ssh.trust_on_first_use: true`);
