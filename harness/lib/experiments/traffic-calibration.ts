@@ -118,7 +118,7 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     const halfNetMbps = ((opts.targets.networkPct / 100) * opts.targets.linkMbps) / 2;
     const dataRps = halfNetMbps / ((tr.data_kb * 8 * 1024) / 1e6);
     const dataStep = await step('data', dataUrl, Math.max(1, dataRps), tr.calibration_step_s);
-    const data = { ...requestCost('data', idle, dataStep, opts.limitCpus), kb: tr.data_kb };
+    const data = { ...requestCost('data', idle, dataStep, opts.limitCpus, 'network'), kb: tr.data_kb };
 
     const idleCpuMsPerS = (idle.cpuPct / 100) * opts.limitCpus * 1000;
     const plan = planTraffic(

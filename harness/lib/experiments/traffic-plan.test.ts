@@ -48,6 +48,13 @@ describe('requestCost', () => {
     expect(() => requestCost('pi', step({ cpuPct: 9.5 }), step({ rps: 3, plannedRps: 3, cpuPct: 9.7 }), 0.5)).toThrow(CalibrationError);
   });
 
+  it('sizes a network stream by its network: a small CPU rise is its cost, a small network rise is refused', () => {
+    const c = requestCost('data', step({}), step({ rps: 4.5, plannedRps: 4.3, cpuPct: 8, netMbps: 8.45 }), 0.5, 'network');
+    expect(c.cpuMs).toBeCloseTo((0.02 * 500) / 4.5, 6);
+    expect(c.mbpsPerRps).toBeCloseTo(8.43 / 4.5, 6);
+    expect(() => requestCost('data', step({}), step({ rps: 4.5, plannedRps: 4.3, cpuPct: 30, netMbps: 0.3 }), 0.5, 'network')).toThrow(/network by 0.28 Mbps/);
+  });
+
   it('has no host cost where the host is not measured', () => {
     expect(requestCost('pi', step({ hostBusyCores: null }), step({ rps: 10, plannedRps: 10, cpuPct: 40 }), 1).hostMs).toBeNull();
   });

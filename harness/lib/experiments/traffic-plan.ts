@@ -48,12 +48,16 @@ export function median(values: readonly number[]): number {
 export const MIN_ACHIEVED_SHARE = 0.9;
 /** A step whose CPU rose less than this above idle measured noise, not a request's cost. */
 export const MIN_RISE_PCT = 4;
+/** Likewise for a stream sized by its network traffic, in Mbps. */
+export const MIN_RISE_MBPS = 0.5;
 
 /**
  * What one request of a stream costs, from an idle step and a loaded step measured under
- * `limitCpus`. Throws when the generators fell short of the step's rate or the rise is lost in noise.
+ * `limitCpus`. A stream is sized by CPU (pi) or by network (data): the rise of that one must stand
+ * clear of noise; the other may be small, and then is. Throws when the generators fell short of the
+ * step's rate or the rise that matters is lost in noise.
  */
-export function requestCost(name: string, idle: StepSample, step: StepSample, limitCpus: number): RequestCost {
+export function requestCost(name: string, idle: StepSample, step: StepSample, limitCpus: number, sizedBy: 'cpu' | 'network' = 'cpu'): RequestCost {
   if (step.rps < step.plannedRps * MIN_ACHIEVED_SHARE) {
     throw new CalibrationError(
       `calibration of ${name}: the load generators sent ${step.rps.toFixed(1)} of ${step.plannedRps.toFixed(1)} requests/s ` +
@@ -61,16 +65,23 @@ export function requestCost(name: string, idle: StepSample, step: StepSample, li
     );
   }
   const rise = step.cpuPct - idle.cpuPct;
-  if (rise < MIN_RISE_PCT) {
+  if (sizedBy === 'cpu' && rise < MIN_RISE_PCT) {
     throw new CalibrationError(
       `calibration of ${name}: ${step.rps.toFixed(1)} requests/s raised the replica's CPU by ${rise.toFixed(1)} points ` +
         `(idle ${idle.cpuPct.toFixed(1)} %, loaded ${step.cpuPct.toFixed(1)} %), less than the ${MIN_RISE_PCT} needed to tell a cost from noise`,
     );
   }
+  const netRise = step.netMbps - idle.netMbps;
+  if (sizedBy === 'network' && netRise < MIN_RISE_MBPS) {
+    throw new CalibrationError(
+      `calibration of ${name}: ${step.rps.toFixed(1)} requests/s raised the replica's network by ${netRise.toFixed(2)} Mbps ` +
+        `(idle ${idle.netMbps.toFixed(2)}, loaded ${step.netMbps.toFixed(2)}), less than the ${MIN_RISE_MBPS} needed to tell a cost from noise`,
+    );
+  }
   const hostRise = idle.hostBusyCores !== null && step.hostBusyCores !== null ? step.hostBusyCores - idle.hostBusyCores : null;
   return {
-    cpuMs: ((rise / 100) * limitCpus * 1000) / step.rps,
-    mbpsPerRps: Math.max(0, step.netMbps - idle.netMbps) / step.rps,
+    cpuMs: ((Math.max(0, rise) / 100) * limitCpus * 1000) / step.rps,
+    mbpsPerRps: Math.max(0, netRise) / step.rps,
     hostMs: hostRise === null ? null : (Math.max(0, hostRise) * 1000) / step.rps,
   };
 }
