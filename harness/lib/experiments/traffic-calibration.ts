@@ -129,6 +129,7 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
         idleNetMbps: idle.netMbps,
         idleHostCores: idle.hostBusyCores,
         otherCoresPerLimitCpu: opts.otherCoresPerLimitCpu ?? 0,
+        maxIdlePct: tr.max_idle_pct,
         sharedHostCores: shared ? cpus().length : null,
         hostBudgetPct: tr.host_budget_pct,
         workerCores: null,

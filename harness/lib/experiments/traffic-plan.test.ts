@@ -126,6 +126,12 @@ describe('planTraffic', () => {
     expect(() => planTraffic(input({ sharedHostCores: 0.5 }), targets, [0.5, 0.25])).toThrow(/at 0.5 CPU, .*; at 0.25 CPU, /);
   });
 
+  it('refuses a limit the idle replica alone mostly fills', () => {
+    const p = planTraffic(input({ sharedHostCores: null, idleHostCores: null }), targets, [0.5, 0.1]);
+    expect(p.limitCpus).toBe(0.5);
+    expect(() => planTraffic(input({ sharedHostCores: null, idleHostCores: null }), targets, [0.08])).toThrow(/idle replica alone uses 38 %/);
+  });
+
   it('refuses a limit above the smallest worker', () => {
     const p = planTraffic(input({ workerCores: 1, sharedHostCores: null }), targets, [2, 1]);
     expect(p.limitCpus).toBe(1);

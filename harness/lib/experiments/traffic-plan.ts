@@ -155,6 +155,8 @@ export interface PlanInput {
   workerCores: number | null;
   /** Busy host cores that the rest of the experiment adds per CPU of limit (e.g. a concurrent stress at 85 % of it). */
   otherCoresPerLimitCpu?: number;
+  /** A limit the idle replica alone fills above this % leaves too little room for the traffic to be smooth. */
+  maxIdlePct?: number;
 }
 
 /**
@@ -180,6 +182,10 @@ export function planTraffic(input: PlanInput, targets: TrafficTargets, limits: r
 
 function fits(input: PlanInput, t: TrafficTargets, limitCpus: number): string | { levels: TrafficLevel[]; hostPeakCores: number | null } {
   if (input.workerCores !== null && limitCpus > input.workerCores) return `the smallest worker has only ${input.workerCores} cores`;
+  const idlePct = (input.idleCpuMsPerS / (limitCpus * 1000)) * 100;
+  // the idle app's own cost (its sampler, Docker's health check) is fixed in ms: under a small limit
+  // it is most of the budget, and each request a large step of the CPU that the agent samples
+  if (idlePct > (input.maxIdlePct ?? 30)) return `the idle replica alone uses ${idlePct.toFixed(0)} % of it (max_idle_pct ${input.maxIdlePct ?? 30})`;
   const budgetMsPerS = (t.cpuPct / 100) * limitCpus * 1000; // one replica at the target share
   const dataNetMbps = (t.networkPct / 100) * t.linkMbps - input.idleNetMbps;
   const dataRps = dataNetMbps / input.data.mbpsPerRps;
