@@ -201,8 +201,9 @@ export class LoadGenerators implements AsyncDisposable {
             const base = shQuote(`${this.runDir(h.spec.name)}/${s.name}`);
             const out = await this.exec(
               h,
-              `S=; command -v setsid >/dev/null 2>&1 && S=setsid; ` +
-                `nohup $S sh ${base}.sh ${'render' in s ? '' : startAt} </dev/null >${base}.out 2>&1 & ` +
+              // a load script runs under bash where there is one: its requests then need no curl start (load-script.ts)
+              `S=; command -v setsid >/dev/null 2>&1 && S=setsid; SH=sh; ${'render' in s ? '' : 'command -v bash >/dev/null 2>&1 && SH=bash; '}` +
+                `nohup $S $SH ${base}.sh ${'render' in s ? '' : startAt} </dev/null >${base}.out 2>&1 & ` +
                 `i=0; while [ ! -s ${base}.pid ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; cat ${base}.pid`,
             );
             const pid = Number.parseInt(out.trim(), 10);

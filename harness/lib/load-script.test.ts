@@ -139,6 +139,18 @@ describe('the generated script, run by sh against 127.0.0.1', () => {
     expectRun(await runScript(['sh'], process.env));
   }, 20_000);
 
+  it('works with bash through its /dev/tcp, with no curl on the PATH', async () => {
+    const bin = path.join(dir, 'bin');
+    await mkdir(bin);
+    // only what the bash path may use: a curl or date call would fail, and every request with it
+    for (const tool of ['bash', 'sleep', 'cat', 'timeout', 'rm', 'mv', 'grep', 'date']) {
+      const real = (await run('sh', ['-c', `command -v ${tool}`])).stdout.trim();
+      await symlink(real, path.join(bin, tool));
+    }
+    await writeFile(path.join(bin, 'curl'), '#!/bin/sh\nexit 99\n', { mode: 0o755 });
+    expectRun(await runScript([path.join(bin, 'bash')], { PATH: bin }));
+  }, 20_000);
+
   it('works with busybox sh and wget when curl is absent (as on a bare Alpine host)', async () => {
     const bin = path.join(dir, 'bin');
     await mkdir(bin);
