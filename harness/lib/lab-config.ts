@@ -146,8 +146,8 @@ const traffic = z
      * Small enough not to hold the app's event loop (and the health check queued behind it) for long.
      */
     pi_request_cpu_ms: z.number().min(1).max(200).default(20),
-    /** KiB of each /api/data answer: the network-heavy stream (large answers: few requests for the network share). */
-    data_kb: z.number().int().min(1).max(10_240).default(1024),
+    /** KiB of the answers the calibration measures the network cost with (the traffic sizes its own). */
+    data_kb: z.number().int().min(1).max(10_240).default(256),
     /** A limit at which the idle replica alone uses more than this % of it is not tried. */
     max_idle_pct: z.number().min(1).max(90).default(30),
     /** On a lab whose generators share one host with the swarm (the local lab): at most this % of its cores busy. */

@@ -11,7 +11,7 @@ import { PHASES, type ClockOffset, type Mark, type TimingEvent } from '../types.
 import { restartManager } from './manager-control.ts';
 import { SeriesRecorder } from './series-recorder.ts';
 import { spreadAfterScaleUp, type SpreadStep } from './load-spread.ts';
-import { levelChanges, loadFromPlan, scenario2Schedules, scenario2Streams, type LoadTiming, type Scenario2Load } from './scenario2-load.ts';
+import { levelChanges, loadFromPlan, scenario2Schedule, scenario2Streams, type LoadTiming, type Scenario2Load } from './scenario2-load.ts';
 import { calibrateTraffic, trafficTargets, type Calibration } from './traffic-calibration.ts';
 import { limitCandidates } from './traffic-plan.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf } from './context.ts';
@@ -108,7 +108,6 @@ const max = (xs: (number | null)[]): number | null => {
   return v.length ? Math.max(...v) : null;
 };
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** A worker's web-stress /metrics, directly (not through the balancer). */
 function replicaMetricsUrl(lab: LabConfig, node: string): string {
@@ -158,8 +157,8 @@ function shortfall(lab: LabConfig, check: ShortfallCheck, recorder: SeriesRecord
   return (
     `traffic level ${check.replicas}: ${check.replicas} replica(s) reached ${cpu.toFixed(0)} % CPU and ${netPct.toFixed(0)} % network each, ` +
     `the scale-up rule needs > ${rules.cpu_threshold} % and > ${rules.network_threshold_min} %` +
-    (level ? `; the calibration expected ${level.expectedCpuPct} % and ${level.expectedNetworkPct} % from ${level.piRps} pi + ${level.dataRps} data rps` : '') +
-    `; the generators sent ${sent('pi')} pi + ${sent('data')} data requests in the last full second`
+    (level ? `; the calibration expected ${level.expectedCpuPct} % and ${level.expectedNetworkPct} % from ${level.rps} requests/s` : '') +
+    `; the generators sent ${sent('work')} requests in the last full second`
   );
 }
 
@@ -198,13 +197,12 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
     for (const r of calibration.plan.rejected) ctx.log(`${tag}: not at ${r.limitCpus} CPU: ${r.why}`);
     if (cpus !== appCpus) [task] = await resetApp(lab, docker, 90_000, cpus);
     ctx.log(
-      `${tag}: a pi request (${load.piIterations} iterations) costs ${calibration.costs.pi.cpuMs.toFixed(2)} ms of CPU, a data request (${load.dataKb} KiB) ` +
-        `${calibration.costs.data.cpuMs.toFixed(2)} ms and ${calibration.costs.data.mbpsPerRps.toFixed(2)} Mbps; at ${cpus} CPU: ` +
-        calibration.plan.levels.map((l) => `${l.replicas} replica(s) ← ${l.piRps} pi + ${l.dataRps} data rps (≈ ${l.expectedCpuPct} % CPU, ${l.expectedNetworkPct} % network each)`).join(', '),
+      `${tag}: a request of ${load.iterations} iterations and ${load.kb} KiB costs the replica ${calibration.checked.cpuMs} ms of CPU and ` +
+        `${calibration.checked.mbpsPerRps} Mbps per request/s (measured at ${calibration.measuredAtCpus} CPU); at ${cpus} CPU: ` +
+        calibration.plan.levels.map((l) => `${l.replicas} replica(s) ← ${l.rps} requests/s (≈ ${l.expectedCpuPct} % CPU, ${l.expectedNetworkPct} % network each)`).join(', '),
     );
   }
-  const schedules = scenario2Schedules(load);
-  const loadS = Math.max(schedules.pi.length, schedules.data.length);
+  const loadS = scenario2Schedule(load).length;
   const budgetMs = (loadS + 30) * 1000 + scaleDownTimeoutMs + 20_000;
   const probes = await ProbeSet.start(lab, { durationMs: budgetMs, experiment: 'scenario2', runId: `s2p-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
   const recorder = new SeriesRecorder(lab, docker, { maxMs: budgetMs });
@@ -219,7 +217,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   try {
     await sleep(1000);
     gens = await LoadGenerators.connect(lab, { runId: `s2-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
-    ctx.log(`${tag}: replica ${task.containerId.slice(0, 12)} on ${task.node} at ${cpus} CPU; pi ${load.levels.map((l) => l.piRps).join('→')} rps × ${load.piIterations} it, data ${load.levels.map((l) => l.dataRps).join('→')} rps × ${load.dataKb} KiB, ${loadS} s`);
+    ctx.log(`${tag}: replica ${task.containerId.slice(0, 12)} on ${task.node} at ${cpus} CPU; ${load.levels.join(' → ')} requests/s of ${load.iterations} iterations and ${load.kb} KiB, ${loadS} s`);
     await gens.start(scenario2Streams(lab, load));
     loadStart = epochNow();
     const until = Date.now() + (loadS + 30) * 1000;
@@ -339,9 +337,8 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       scale_down_to_min_ms: backAt !== undefined && loadEnd !== undefined ? Math.round(backAt - loadEnd) : null,
       spread_max_deviation_pct: max(spread.map((s) => s.maxDeviation)),
       limit_cpus: cpus,
-      pi_cpu_ms_per_request: calibration ? round2(calibration.costs.pi.cpuMs) : null,
-      data_cpu_ms_per_request: calibration ? round2(calibration.costs.data.cpuMs) : null,
-      data_mbps_per_rps: calibration ? round2(calibration.costs.data.mbpsPerRps) : null,
+      request_cpu_ms: calibration ? calibration.checked.cpuMs : null,
+      request_mbps_per_rps: calibration ? calibration.checked.mbpsPerRps : null,
       // the CPU each replica had just before each scale-up: what the traffic reached
       cpu_reached_before_up1_pct: spread[0] ? round(spread[0].oldTotalCpu / spread[0].fromReplicas) : null,
       target_replicas_missed: Math.max(0, 1 + load.levels.length - series.replicas.reduce((m, p) => Math.max(m, p.replicas), 0)),

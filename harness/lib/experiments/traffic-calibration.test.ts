@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextIterations } from './traffic-calibration.ts';
+import { fitLine, nextIterations } from './traffic-calibration.ts';
 
 describe('nextIterations', () => {
   it('guesses proportionally from one measurement', () => {
@@ -21,5 +21,17 @@ describe('nextIterations', () => {
   it('stays within what web-stress accepts', () => {
     expect(nextIterations(200, [{ iterations: 1_000_000, cpuMs: 0.1 }]).iterations).toBe(50_000_000);
     expect(nextIterations(1, [{ iterations: 1_000_000, cpuMs: 500 }]).iterations).toBe(100_000);
+  });
+});
+
+describe('fitLine', () => {
+  it('splits a fixed cost from the cost of an iteration', () => {
+    const f = fitLine([{ iterations: 1_000_000, cpuMs: 6.5 }, { iterations: 3_000_000, cpuMs: 9.5 }]);
+    expect(f.fixedMs).toBeCloseTo(5, 6);
+    expect(f.perIterationMs).toBeCloseTo(1.5e-6, 12);
+  });
+  it('is proportional when noise makes the line fall or cross below zero', () => {
+    expect(fitLine([{ iterations: 1_000_000, cpuMs: 9 }, { iterations: 3_000_000, cpuMs: 8 }])).toEqual({ fixedMs: 0, perIterationMs: 8 / 3_000_000 });
+    expect(fitLine([{ iterations: 1_000_000, cpuMs: 1 }, { iterations: 3_000_000, cpuMs: 9 }]).fixedMs).toBe(0);
   });
 });

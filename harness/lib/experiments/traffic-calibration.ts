@@ -10,8 +10,10 @@ import {
   planTraffic,
   requestCost,
   wholeRates,
-  type RequestCost,
+  type PlanInput,
   type StepSample,
+  type WorkCosts,
+  type WorkRequest,
   type TrafficPlan,
   type TrafficTargets,
 } from './traffic-plan.ts';
@@ -21,7 +23,9 @@ export interface Calibration {
   /** The CPU limit of the replica while it was measured. */
   measuredAtCpus: number;
   steps: (StepSample & { name: string; url: string; samples: number })[];
-  costs: { pi: RequestCost & { iterations: number }; data: RequestCost & { kb: number } };
+  costs: WorkCosts;
+  /** The planned request measured on its own, against what the model predicted. */
+  checked: { request: WorkRequest; cpuMs: number; mbpsPerRps: number };
   idleCpuMsPerS: number;
   plan: TrafficPlan;
   durationMs: number;
@@ -66,10 +70,11 @@ async function hostJiffies(): Promise<{ busy: number; total: number } | null> {
 }
 
 /**
- * Measures what a pi and a data request cost the replica behind `opts.url`, then plans the traffic.
- * Every step is bounded (its scripts end by themselves) and stays clear of the rules: pi steps at
- * about 45 % CPU with little network, the data step at about half the network target, which lies
- * between the two network thresholds where no rule matches.
+ * Measures what a request of /api/work costs the replica behind `opts.url` (per iteration of its
+ * CPU work, per KiB of its answer, and fixed), plans the traffic, and checks the plan's request
+ * with one more step. Every step is bounded (its scripts end by themselves) and stays clear of the
+ * rules: CPU-only steps at about 45 % CPU with little network, steps with answers at about half the
+ * network target, which lies between the two network thresholds where no rule matches.
  */
 export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions): Promise<Calibration> {
   const started = Date.now();
@@ -78,69 +83,96 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
   const steps: Calibration['steps'] = [];
   const gens = await LoadGenerators.connect(lab, { runId: opts.runId, log: () => {} });
   try {
-    const step = async (name: string, url: string | null, rps: number, seconds: number): Promise<StepSample> => {
-      const s = await measureStep(gens, opts.metricsUrl, name, url, rps, seconds, shared);
+    const step = async (name: string, url: string | null, rps: number): Promise<StepSample> => {
+      const s = await measureStep(gens, opts.metricsUrl, name, url, rps, url === null ? 4 : tr.calibration_step_s, shared);
       steps.push({ ...s, name, url: url ?? '', samples: s.samples });
       opts.log(`calibration ${name}: ${s.rps.toFixed(1)}/${rps.toFixed(1)} rps → cpu ${s.cpuPct.toFixed(1)} %, ${s.netMbps.toFixed(2)} Mbps${s.hostBusyCores !== null ? `, host ${s.hostBusyCores.toFixed(2)} cores` : ''}`);
       return s;
     };
-    const idle = await step('idle', null, 0, 4);
-    const piUrl = (it: number) => `${opts.url}/compute/pi?iterations=${it}`;
+    const workUrl = (iterations: number, kb: number) => `${opts.url}/api/work?iterations=${iterations}&kb=${kb}`;
+    const halfBudgetMs = (((STEP_CPU_PCT - 0) / 100) * opts.limitCpus * 1000);
+    const idle = await step('idle', null, 0);
+    const idleCpuMsPerS = (idle.cpuPct / 100) * opts.limitCpus * 1000;
 
-    // a first cost of pi, raised in rate until the rise stands clear of noise
+    // CPU work alone: a first cost, raised in rate until the rise stands clear of noise
     let probeRps = PROBE_RPS;
     let probe: StepSample | undefined;
     for (let attempt = 0; attempt < 4; attempt++) {
-      probe = await step(`pi-probe-${attempt + 1}`, piUrl(PROBE_ITERATIONS), probeRps, tr.calibration_step_s);
+      probe = await step(`work-probe-${attempt + 1}`, workUrl(PROBE_ITERATIONS, 0), probeRps);
       const rise = probe.cpuPct - idle.cpuPct;
       if (rise >= 8 || probe.rps < probe.plannedRps * 0.9) break;
       probeRps = Math.min(probeRps * Math.min(8, 20 / Math.max(rise, 1)), 200);
     }
-    const probeCost = requestCost('pi (probe)', idle, probe!, opts.limitCpus);
-    // iterations for a request of about pi_request_cpu_ms: small enough not to hold the event loop
-    // (and the health check queued behind it) for long, large enough that a generator's fork per
-    // request is not most of the host's cost. A request has a fixed cost besides its iterations, so
-    // the first guess (proportional) is measured, and when it missed by over a quarter, a second
-    // guess from the line through both measurements is measured too.
-    let pi = { ...probeCost, iterations: PROBE_ITERATIONS };
-    let guess = nextIterations(tr.pi_request_cpu_ms, [pi]);
+    // then near the request's CPU of pi_request_cpu_ms (requests small enough not to hold the app's
+    // event loop, and the health check queued behind it, for long; large enough that a generator's
+    // process per request is not most of the host's cost): the line through two measurements gives
+    // the fixed cost of a request and the cost of an iteration
+    const measured: { iterations: number; cpuMs: number; hostMs: number | null }[] = [{ ...requestCost('work (probe)', idle, probe!, opts.limitCpus), iterations: PROBE_ITERATIONS }];
+    let guess = nextIterations(tr.pi_request_cpu_ms, measured);
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const rps = (((STEP_CPU_PCT - idle.cpuPct) / 100) * opts.limitCpus * 1000) / guess.cpuMs;
-      const measured = await step(`pi-${attempt}`, piUrl(guess.iterations), Math.max(1, rps), tr.calibration_step_s);
-      const cost = { ...requestCost(`pi (${guess.iterations} iterations)`, idle, measured, opts.limitCpus), iterations: guess.iterations };
-      const fit = [pi, cost];
-      pi = cost;
-      if (Math.abs(cost.cpuMs - tr.pi_request_cpu_ms) <= tr.pi_request_cpu_ms / 4) break;
-      guess = nextIterations(tr.pi_request_cpu_ms, fit);
+      const sample = await step(`work-${attempt}`, workUrl(guess.iterations, 0), Math.max(1, (halfBudgetMs - idleCpuMsPerS) / guess.cpuMs));
+      measured.push({ ...requestCost(`work (${guess.iterations} iterations)`, idle, sample, opts.limitCpus), iterations: guess.iterations });
+      if (Math.abs(measured[measured.length - 1].cpuMs - tr.pi_request_cpu_ms) <= tr.pi_request_cpu_ms / 4) break;
+      guess = nextIterations(tr.pi_request_cpu_ms, measured.slice(-2));
     }
+    const line = fitLine(measured.slice(-2));
+    const cpuOnly = measured[measured.length - 1];
 
-    const dataUrl = `${opts.url}/api/data?kb=${tr.data_kb}`;
+    // answers alone: their network, and what they cost beyond the fixed part
+    const kbProbe = tr.data_kb;
     const halfNetMbps = ((opts.targets.networkPct / 100) * opts.targets.linkMbps) / 2;
-    const dataRps = halfNetMbps / ((tr.data_kb * 8 * 1024) / 1e6);
-    const dataStep = await step('data', dataUrl, Math.max(1, dataRps), tr.calibration_step_s);
-    const data = { ...requestCost('data', idle, dataStep, opts.limitCpus, 'network'), kb: tr.data_kb };
+    const answers = await step('answers', workUrl(1000, kbProbe), Math.max(1, halfNetMbps / ((kbProbe * 8 * 1024) / 1e6)));
+    const answerCost = requestCost(`answers of ${kbProbe} KiB`, idle, answers, opts.limitCpus, 'network');
+    const costs: WorkCosts = {
+      fixedMs: line.fixedMs,
+      perIterationMs: line.perIterationMs,
+      perKibMs: Math.max(0, answerCost.cpuMs - line.fixedMs - line.perIterationMs * 1000) / kbProbe,
+      mbpsPerKibRps: answerCost.mbpsPerRps / kbProbe,
+      hostOverheadMs: cpuOnly.hostMs === null ? null : Math.max(0, cpuOnly.hostMs - cpuOnly.cpuMs),
+      hostPerKibMs: cpuOnly.hostMs === null || answerCost.hostMs === null ? null : Math.max(0, answerCost.hostMs - answerCost.cpuMs - (cpuOnly.hostMs - cpuOnly.cpuMs)) / kbProbe,
+    };
+    const planInput = (c: WorkCosts): PlanInput => ({
+      costs: c,
+      requestCpuMs: tr.pi_request_cpu_ms,
+      idleCpuMsPerS,
+      idleNetMbps: idle.netMbps,
+      idleHostCores: idle.hostBusyCores,
+      otherCoresPerLimitCpu: opts.otherCoresPerLimitCpu ?? 0,
+      maxIdlePct: tr.max_idle_pct,
+      sharedHostCores: shared ? cpus().length : null,
+      hostBudgetPct: tr.host_budget_pct,
+      workerCores: null,
+    });
+    const first = planTraffic(planInput(costs), opts.targets, opts.limits);
 
-    const idleCpuMsPerS = (idle.cpuPct / 100) * opts.limitCpus * 1000;
-    const plan = planTraffic(
-      {
-        pi,
-        data,
-        idleCpuMsPerS,
-        idleNetMbps: idle.netMbps,
-        idleHostCores: idle.hostBusyCores,
-        otherCoresPerLimitCpu: opts.otherCoresPerLimitCpu ?? 0,
-        maxIdlePct: tr.max_idle_pct,
-        sharedHostCores: shared ? cpus().length : null,
-        hostBudgetPct: tr.host_budget_pct,
-        workerCores: null,
-      },
-      opts.targets,
-      opts.limits,
-    );
-    return { measuredAtCpus: opts.limitCpus, steps, costs: { pi, data }, idleCpuMsPerS: round2(idleCpuMsPerS), plan, durationMs: Date.now() - started };
+    // the planned request itself, at half a replica's level: what the model predicts is checked,
+    // and the difference goes into the fixed cost (CPU) and the network per KiB
+    const r = first.request;
+    const check = await step('request', workUrl(r.iterations, r.kb), Math.max(1, (halfBudgetMs - idleCpuMsPerS) / r.cpuMs));
+    const checked = requestCost(`work (${r.iterations} iterations, ${r.kb} KiB)`, idle, check, opts.limitCpus);
+    const corrected: WorkCosts = {
+      ...costs,
+      fixedMs: Math.max(0, costs.fixedMs + checked.cpuMs - (costs.fixedMs + costs.perIterationMs * r.iterations + costs.perKibMs * r.kb)),
+      mbpsPerKibRps: checked.mbpsPerRps > 0 ? checked.mbpsPerRps / r.kb : costs.mbpsPerKibRps,
+      hostOverheadMs: checked.hostMs === null || costs.hostPerKibMs === null ? costs.hostOverheadMs : Math.max(0, checked.hostMs - checked.cpuMs - costs.hostPerKibMs * r.kb),
+    };
+    const plan = planTraffic(planInput(corrected), opts.targets, opts.limits);
+    return { measuredAtCpus: opts.limitCpus, steps, costs: corrected, checked: { request: r, cpuMs: round2(checked.cpuMs), mbpsPerRps: round2(checked.mbpsPerRps) }, idleCpuMsPerS: round2(idleCpuMsPerS), plan, durationMs: Date.now() - started };
   } finally {
     await gens.stop();
   }
+}
+
+/** Fixed and per-iteration cost through two measurements; proportional when noise makes the line useless. */
+export function fitLine(points: readonly { iterations: number; cpuMs: number }[]): { fixedMs: number; perIterationMs: number } {
+  const last = points[points.length - 1];
+  const prev = points.length > 1 ? points[points.length - 2] : undefined;
+  if (prev && prev.iterations !== last.iterations) {
+    const slope = (last.cpuMs - prev.cpuMs) / (last.iterations - prev.iterations);
+    const fixed = last.cpuMs - slope * last.iterations;
+    if (slope > 0 && fixed >= 0) return { fixedMs: fixed, perIterationMs: slope };
+  }
+  return { fixedMs: 0, perIterationMs: last.cpuMs / last.iterations };
 }
 
 /**

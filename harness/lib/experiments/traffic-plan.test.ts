@@ -69,9 +69,11 @@ describe('median of noisy samples', () => {
   it('refuses no samples', () => expect(() => median([])).toThrow(/no samples/));
 });
 
+// 2 ms fixed, 1.5 ms per million iterations, 0.01 ms and 0.0082 Mbps per KiB answered
+const costs = { fixedMs: 2, perIterationMs: 1.5e-6, perKibMs: 0.01, mbpsPerKibRps: 0.0082, hostOverheadMs: 12, hostPerKibMs: 0.02 };
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
-  pi: { cpuMs: 10, mbpsPerRps: 0, hostMs: 18, iterations: 3_000_000 },
-  data: { cpuMs: 6, mbpsPerRps: 2.2, hostMs: 12, kb: 256 },
+  costs,
+  requestCpuMs: 20,
   idleCpuMsPerS: 30,
   idleNetMbps: 0,
   idleHostCores: 0.3,
@@ -82,24 +84,25 @@ const input = (over: Partial<PlanInput> = {}): PlanInput => ({
 });
 
 describe('planTraffic', () => {
-  it('sizes each level so every replica sits at the target share, one level per scale-up', () => {
+  it('sizes one request and each level so every replica sits at both target shares', () => {
     const p = planTraffic(input({ sharedHostCores: 4 }), targets, [0.5]);
     expect(p.limitCpus).toBe(0.5);
-    // data: 18 Mbps / 2.2 = 8.18 rps, 49.1 ms/s; pi: 440 − 30 − 49.1 = 360.9 ms/s → 36.09 rps
+    // (440 − 30) / 20 = 20.5 rps a replica; 18 Mbps / 20.5 / 0.0082 = 107 KiB
+    expect(p.request.kb).toBe(107);
+    expect(p.request.iterations).toBe(Math.round((20 - 2 - 1.07) / 1.5e-6 / 1000) * 1000);
     expect(p.levels).toHaveLength(2);
-    expect(p.levels[0].dataRps).toBeCloseTo(8.18, 2);
-    expect(p.levels[0].piRps).toBeCloseTo(36.09, 1);
-    expect(p.levels[1].piRps).toBeCloseTo(2 * p.levels[0].piRps, 1);
-    expect(p.levels[1].dataRps).toBeCloseTo(2 * p.levels[0].dataRps, 1);
-    expect(p.levels[0].expectedCpuPct).toBeCloseTo(88, 1);
-    expect(p.levels[0].expectedNetworkPct).toBeCloseTo(90, 1);
+    expect(p.levels[0].rps).toBeCloseTo(20.5, 1);
+    expect(p.levels[1].rps).toBeCloseTo(2 * p.levels[0].rps, 1);
+    expect(p.levels[0].expectedCpuPct).toBeCloseTo(88, 0);
+    expect(p.levels[0].expectedNetworkPct).toBeCloseTo(90, 0);
   });
 
-  it('scales the rates with the limit: the cost per request is in ms, not in % of one limit', () => {
-    const half = planTraffic(input(), targets, [0.25]).levels[0];
-    const full = planTraffic(input({ sharedHostCores: 64 }), targets, [1]).levels[0];
-    expect(full.piRps).toBeGreaterThan(2 * half.piRps); // idle and data are fixed costs
-    expect(full.dataRps).toBeCloseTo(half.dataRps, 6); // network follows the link, not the limit
+  it('scales the rate with the limit: the cost per request is in ms, not in % of one limit', () => {
+    const quarter = planTraffic(input(), targets, [0.25]);
+    const full = planTraffic(input({ sharedHostCores: 64 }), targets, [1]);
+    expect(full.levels[0].rps).toBeGreaterThan(4 * quarter.levels[0].rps); // the idle cost is fixed
+    // the network share is the same at any limit: more requests, smaller answers
+    expect(full.levels[0].rps * full.request.kb).toBeCloseTo(quarter.levels[0].rps * quarter.request.kb, -2);
   });
 
   it('falls back to a smaller limit when the shared host cannot carry the last level, and says why', () => {
@@ -107,7 +110,6 @@ describe('planTraffic', () => {
     expect(p.limitCpus).toBeLessThan(1);
     expect(p.rejected[0].limitCpus).toBe(1);
     expect(p.rejected[0].why).toMatch(/of the host's 2 cores busy, above the budget of 1.6/);
-    expect(p.hostPeakCores).not.toBeNull();
     expect(p.hostPeakCores!).toBeLessThanOrEqual(1.6);
   });
 
@@ -117,9 +119,16 @@ describe('planTraffic', () => {
     expect(p.hostPeakCores).toBeNull();
   });
 
-  it("fails at once, naming what bounds it, when the network share alone is above the CPU target", () => {
-    const slowData = input({ data: { cpuMs: 60, mbpsPerRps: 2.2, hostMs: 12, kb: 256 } });
-    expect(() => planTraffic(slowData, targets, [0.25])).toThrow(/network share alone .* puts a replica at \d+ % CPU, above the target 88 %/);
+  it('makes requests heavier when the answer alone would use most of a light one', () => {
+    const p = planTraffic(input({ requestCpuMs: 2, sharedHostCores: null }), targets, [0.5]);
+    expect(p.request.cpuMs).toBeGreaterThan(2);
+    expect(p.levels[0].expectedCpuPct).toBeCloseTo(88, 0);
+    expect(p.levels[0].expectedNetworkPct).toBeCloseTo(90, 0);
+  });
+
+  it('fails at once, naming what bounds it, when the network share alone costs more than the target leaves', () => {
+    const heavy = input({ costs: { ...costs, perKibMs: 1 }, sharedHostCores: null });
+    expect(() => planTraffic(heavy, targets, [0.25])).toThrow(/network share costs the replica more CPU than the target leaves/);
   });
 
   it('fails when no limit fits, listing every limit tried', () => {
@@ -127,8 +136,7 @@ describe('planTraffic', () => {
   });
 
   it('refuses a limit the idle replica alone mostly fills', () => {
-    const p = planTraffic(input({ sharedHostCores: null, idleHostCores: null }), targets, [0.5, 0.1]);
-    expect(p.limitCpus).toBe(0.5);
+    expect(planTraffic(input({ sharedHostCores: null, idleHostCores: null }), targets, [0.5, 0.1]).limitCpus).toBe(0.5);
     expect(() => planTraffic(input({ sharedHostCores: null, idleHostCores: null }), targets, [0.08])).toThrow(/idle replica alone uses 38 %/);
   });
 

@@ -120,17 +120,24 @@ export function targetProblems(t: TrafficTargets): string[] {
 export interface TrafficLevel {
   /** Replicas that share this level's traffic until the manager adds one. */
   replicas: number;
-  piRps: number;
-  dataRps: number;
+  /** Total requests per second of the level. */
+  rps: number;
   /** What each of `replicas` replicas should reach, by the calibration. */
   expectedCpuPct: number;
   expectedNetworkPct: number;
 }
 
+/** One request of the traffic: /api/work with this much CPU work and this large an answer. */
+export interface WorkRequest {
+  iterations: number;
+  kb: number;
+  /** What it should cost the replica, by the calibration, ms of CPU. */
+  cpuMs: number;
+}
+
 export interface TrafficPlan {
   limitCpus: number;
-  piIterations: number;
-  dataKb: number;
+  request: WorkRequest;
   levels: TrafficLevel[];
   /** Busy host cores the last level should take (null: not known on this lab). */
   hostPeakCores: number | null;
@@ -139,9 +146,24 @@ export interface TrafficPlan {
   rejected: { limitCpus: number; why: string }[];
 }
 
+/**
+ * What a request costs as a function of its parts, from the calibration: CPU = fixedMs +
+ * perIterationMs × iterations + perKibMs × kb; network = mbpsPerKibRps × kb per request/s; the host
+ * (on a lab whose generators share it) the request's CPU plus hostOverheadMs + hostPerKibMs × kb.
+ */
+export interface WorkCosts {
+  fixedMs: number;
+  perIterationMs: number;
+  perKibMs: number;
+  mbpsPerKibRps: number;
+  hostOverheadMs: number | null;
+  hostPerKibMs: number | null;
+}
+
 export interface PlanInput {
-  pi: RequestCost & { iterations: number };
-  data: RequestCost & { kb: number };
+  costs: WorkCosts;
+  /** The CPU one request should cost (lab.yaml pi_request_cpu_ms); raised when its answer alone needs more. */
+  requestCpuMs: number;
   /** The replica's own CPU with no traffic, ms per second (a per-replica cost). */
   idleCpuMsPerS: number;
   idleNetMbps: number;
@@ -160,14 +182,15 @@ export interface PlanInput {
 }
 
 /**
- * The rates, per level, that put each replica at targets.cpuPct of its limit and
+ * The request and the rate, per level, that put each replica at targets.cpuPct of its limit and
  * targets.networkPct of the link, for the first of `limits` (largest first) that the lab can carry.
  * Throws a CalibrationError naming what was reached and what bounds it when none can.
  */
 export function planTraffic(input: PlanInput, targets: TrafficTargets, limits: readonly number[]): TrafficPlan {
   const problems = targetProblems(targets);
   if (problems.length > 0) throw new CalibrationError(`experiments.traffic cannot drive 1 → ${targets.replicas} replicas: ${problems.join('; ')}`);
-  if (input.data.mbpsPerRps <= 0) throw new CalibrationError(`calibration of data: /api/data?kb=${input.data.kb} added no network traffic at the replica`);
+  if (input.costs.mbpsPerKibRps <= 0) throw new CalibrationError('calibration: answers of /api/work added no network traffic at the replica');
+  if (input.costs.perIterationMs <= 0) throw new CalibrationError('calibration: more iterations of /api/work did not cost the replica more CPU');
   const rejected: { limitCpus: number; why: string }[] = [];
   for (const limitCpus of limits) {
     const why = fits(input, targets, limitCpus);
@@ -175,48 +198,61 @@ export function planTraffic(input: PlanInput, targets: TrafficTargets, limits: r
       rejected.push({ limitCpus, why });
       continue;
     }
-    return { limitCpus, piIterations: input.pi.iterations, dataKb: input.data.kb, levels: why.levels, hostPeakCores: why.hostPeakCores, hostCores: input.sharedHostCores, rejected };
+    return { limitCpus, ...why, hostCores: input.sharedHostCores, rejected };
   }
   throw new CalibrationError(`no CPU limit lets this lab carry the traffic: ${rejected.map((r) => `at ${r.limitCpus} CPU, ${r.why}`).join('; ')}`);
 }
 
-function fits(input: PlanInput, t: TrafficTargets, limitCpus: number): string | { levels: TrafficLevel[]; hostPeakCores: number | null } {
+/** Request of `cpuMs` at `rps` per replica that carries the network target: its size, and what is left for its CPU work. */
+function sizeRequest(input: PlanInput, t: TrafficTargets, budgetMsPerS: number): { rps: number; kb: number; cpuMs: number; iterations: number } | string {
+  const c = input.costs;
+  const netMbps = (t.networkPct / 100) * t.linkMbps - input.idleNetMbps;
+  let cpuMs = input.requestCpuMs;
+  // a larger answer costs CPU too: where the answer alone needs most of a request's CPU, the
+  // requests get heavier (and fewer, and larger) until the work has room
+  for (let i = 0; i < 8; i++) {
+    const rps = (budgetMsPerS - input.idleCpuMsPerS) / cpuMs;
+    const kb = Math.max(1, Math.round(netMbps / (rps * c.mbpsPerKibRps)));
+    const workMs = cpuMs - c.fixedMs - c.perKibMs * kb;
+    if (workMs >= cpuMs * 0.2) return { rps, kb, cpuMs, iterations: Math.max(1000, Math.round(workMs / c.perIterationMs / 1000) * 1000) };
+    cpuMs = (c.fixedMs + c.perKibMs * kb) / 0.75;
+  }
+  return `the network share costs the replica more CPU than the target leaves (${c.perKibMs.toFixed(4)} ms per KiB answered)`;
+}
+
+function fits(input: PlanInput, t: TrafficTargets, limitCpus: number): string | { request: WorkRequest; levels: TrafficLevel[]; hostPeakCores: number | null } {
   if (input.workerCores !== null && limitCpus > input.workerCores) return `the smallest worker has only ${input.workerCores} cores`;
   const idlePct = (input.idleCpuMsPerS / (limitCpus * 1000)) * 100;
   // the idle app's own cost (its sampler, Docker's health check) is fixed in ms: under a small limit
   // it is most of the budget, and each request a large step of the CPU that the agent samples
   if (idlePct > (input.maxIdlePct ?? 30)) return `the idle replica alone uses ${idlePct.toFixed(0)} % of it (max_idle_pct ${input.maxIdlePct ?? 30})`;
   const budgetMsPerS = (t.cpuPct / 100) * limitCpus * 1000; // one replica at the target share
-  const dataNetMbps = (t.networkPct / 100) * t.linkMbps - input.idleNetMbps;
-  const dataRps = dataNetMbps / input.data.mbpsPerRps;
-  const dataMs = dataRps * input.data.cpuMs;
-  const piMs = budgetMsPerS - input.idleCpuMsPerS - dataMs;
-  if (piMs <= 0) {
-    const reached = ((input.idleCpuMsPerS + dataMs) / (limitCpus * 1000)) * 100;
-    return `the network share alone (${dataRps.toFixed(1)} requests/s of ${input.data.kb} KiB) puts a replica at ${reached.toFixed(0)} % CPU, above the target ${t.cpuPct} %`;
-  }
-  const piRps = piMs / input.pi.cpuMs;
+  const sized = sizeRequest(input, t, budgetMsPerS);
+  if (typeof sized === 'string') return sized;
+  const c = input.costs;
+  const cpuMs = c.fixedMs + c.perIterationMs * sized.iterations + c.perKibMs * sized.kb;
+  const rps = (budgetMsPerS - input.idleCpuMsPerS) / cpuMs;
   const levels: TrafficLevel[] = [];
   for (let k = 1; k < t.replicas; k++) {
     levels.push({
       replicas: k,
-      piRps: round2(piRps * k),
-      dataRps: round2(dataRps * k),
-      expectedCpuPct: round2(((input.idleCpuMsPerS + piMs + dataMs) / (limitCpus * 1000)) * 100),
-      expectedNetworkPct: round2(((input.idleNetMbps + dataRps * input.data.mbpsPerRps) / t.linkMbps) * 100),
+      rps: round2(rps * k),
+      expectedCpuPct: round2(((input.idleCpuMsPerS + rps * cpuMs) / (limitCpus * 1000)) * 100),
+      expectedNetworkPct: round2(((input.idleNetMbps + rps * sized.kb * c.mbpsPerKibRps) / t.linkMbps) * 100),
     });
   }
   let hostPeakCores: number | null = null;
-  if (input.sharedHostCores !== null && input.idleHostCores !== null && input.pi.hostMs !== null && input.data.hostMs !== null) {
+  if (input.sharedHostCores !== null && input.idleHostCores !== null && c.hostOverheadMs !== null && c.hostPerKibMs !== null) {
     const last = levels[levels.length - 1];
     // the last level's traffic on t.replicas replicas, each with its own idle cost
-    hostPeakCores = round2(input.idleHostCores + (last.piRps * input.pi.hostMs + last.dataRps * input.data.hostMs) / 1000 + ((t.replicas - 1) * input.idleCpuMsPerS) / 1000 + (input.otherCoresPerLimitCpu ?? 0) * limitCpus);
+    const hostMs = cpuMs + c.hostOverheadMs + c.hostPerKibMs * sized.kb;
+    hostPeakCores = round2(input.idleHostCores + (last.rps * hostMs) / 1000 + ((t.replicas - 1) * input.idleCpuMsPerS) / 1000 + (input.otherCoresPerLimitCpu ?? 0) * limitCpus);
     const budget = (input.hostBudgetPct / 100) * input.sharedHostCores;
     if (hostPeakCores > budget) {
       return `the last level would keep ${hostPeakCores} of the host's ${input.sharedHostCores} cores busy, above the budget of ${round2(budget)} (host_budget_pct ${input.hostBudgetPct})`;
     }
   }
-  return { levels, hostPeakCores };
+  return { request: { iterations: sized.iterations, kb: sized.kb, cpuMs: round2(cpuMs) }, levels, hostPeakCores };
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;

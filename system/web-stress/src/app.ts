@@ -141,10 +141,24 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get('/api/data', async (request, reply) => {
     const { kb } = parseQuery(request.query, { kb: KB });
-    const body = Buffer.allocUnsafe(kb * 1024);
-    for (let at = 0; at < body.length; at += DATA_PATTERN.length) DATA_PATTERN.copy(body, at);
-    return reply.type('application/octet-stream').send(body);
+    return reply.type('application/octet-stream').send(payload(kb));
+  });
+
+  // An API call's traffic in one request: CPU work, then an answer of kb KiB. A replica busy with
+  // these is CPU-busy and network-heavy at once, in the same proportion whatever the balancer sends it.
+  app.get('/api/work', async (request, reply) => {
+    const { iterations, kb } = parseQuery(request.query, { iterations: ITERATIONS, kb: KB });
+    const t0 = performance.now();
+    computePi(iterations);
+    reply.header('x-work-ms', String(Math.round((performance.now() - t0) * 100) / 100));
+    return reply.type('application/octet-stream').send(payload(kb));
   });
 
   return app;
+}
+
+function payload(kb: number): Buffer {
+  const body = Buffer.allocUnsafe(kb * 1024);
+  for (let at = 0; at < body.length; at += DATA_PATTERN.length) DATA_PATTERN.copy(body, at);
+  return body;
 }

@@ -291,6 +291,22 @@ describe('GET /api/data', () => {
   });
 });
 
+describe('GET /api/work', () => {
+  it('does the CPU work, then returns exactly n KiB', async () => {
+    const response = await get('/api/work?iterations=200000&kb=32');
+    expect(response.statusCode).toBe(200);
+    expect(response.rawPayload.length).toBe(32 * 1024);
+    expect(Number(response.headers['x-work-ms'])).toBeGreaterThan(0);
+    expectHeaders(response);
+  });
+
+  it.each(['iterations=0&kb=1', 'iterations=100&kb=10241', 'iterations=x&kb=1'])('?%s → 400', async (query) => {
+    const response = await get(`/api/work?${query}`);
+    expect(response.statusCode).toBe(400);
+    expect(['iterations', 'kb']).toContain(response.json().parameter);
+  });
+});
+
 describe('unknown routes', () => {
   it('answer 404 JSON with the headers', async () => {
     const response = await get('/nope?x=1');

@@ -1,6 +1,6 @@
 import type { LabConfig } from '../../lab-config.ts';
 import type { ExtraApp } from '../../extra-apps.ts';
-import { scenario2Schedules, scenario2Streams, type Scenario2Load } from '../scenario2-load.ts';
+import { scenario2Schedule, scenario2Streams, type Scenario2Load } from '../scenario2-load.ts';
 import type { LoadStream } from '../../load-generators.ts';
 import type { ExpectedAction } from './concurrent-actions.ts';
 
@@ -36,8 +36,7 @@ export const STRESS_RAMP_S = 15;
 
 /** Seconds from the start of the traffic to its end by schedule. */
 export function loadSeconds(load: Scenario2Load): number {
-  const s = scenario2Schedules(load);
-  return Math.max(s.pi.length, s.data.length);
+  return scenario2Schedule(load).length;
 }
 
 /** Scenario 2's two streams, aimed at one copy's frontend instead of the lab's entrypoint. */

@@ -95,7 +95,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     }
     load = loadFromPlan(calibration.plan, CONCURRENT_TIMING);
     loadS = loadSeconds(load);
-    ctx.log(`${tag}: copies at ${copyCpus} CPU; B's traffic ${load.levels[0].piRps} pi (${load.piIterations} iterations) + ${load.levels[0].dataRps} data rps (${load.dataKb} KiB), ≈ ${calibration.plan.levels[0].expectedCpuPct} % CPU`);
+    ctx.log(`${tag}: copies at ${copyCpus} CPU; B's traffic ${load.levels[0]} requests/s of ${load.iterations} iterations and ${load.kb} KiB, ≈ ${calibration.plan.levels[0].expectedCpuPct} % CPU`);
     for (const r of ROLES) from[r.key] = placed.get(r.app.name)!.node;
     const mainBefore = (await docker.getService(lab.app.service).inspect()) as { Version: { Index: number } };
     const budgetMs = (loadS + 40) * 1000 + ACTION_LIMIT_MS;
