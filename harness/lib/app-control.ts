@@ -9,12 +9,15 @@ export interface AppTask {
   containerId: string;
   state: string;
   desired: string;
+  /** The CPU limit the task was created with (NanoCPUs / 1e9); null when it has none. */
+  cpus: number | null;
 }
 
 interface RawTask {
   ID: string;
   NodeID: string;
   DesiredState: string;
+  Spec?: { Resources?: { Limits?: { NanoCPUs?: number } } };
   Status: { State: string; Err?: string; Timestamp?: string; ContainerStatus?: { ContainerID?: string } };
 }
 
@@ -45,6 +48,7 @@ export async function appTasks(docker: Docker, service: string): Promise<AppTask
     containerId: t.Status.ContainerStatus?.ContainerID ?? '',
     state: t.Status.State,
     desired: t.DesiredState,
+    cpus: t.Spec?.Resources?.Limits?.NanoCPUs ? t.Spec.Resources.Limits.NanoCPUs / 1e9 : null,
   }));
 }
 
@@ -123,11 +127,13 @@ export async function resetApp(lab: LabConfig, docker: Docker, timeoutMs = 90_00
   // the CPU limit too: an experiment may have run the app at a smaller one that fits the lab
   await setServiceShape(docker, service, { replicas: lab.app.replicas, constraints: ['node.role==worker'], cpus });
   return waitFor(
-    `${service} back to ${lab.app.replicas} running task(s), served only by them`,
+    `${service} back to ${lab.app.replicas} running task(s) at ${cpus} CPU, served only by them`,
     async () => {
       const tasks = await appTasks(docker, service);
       const running = tasks.filter((t) => t.state === 'running');
       if (running.length !== lab.app.replicas || tasks.length !== lab.app.replicas) return undefined;
+      // a new CPU limit replaces the tasks: until then the old ones run (and serve) as if nothing changed
+      if (running.some((t) => t.cpus !== null && Math.abs(t.cpus - cpus) > 1e-6)) return undefined;
       return (await servedOnlyBy(lab, running.map((t) => t.containerId))) ? running : undefined;
     },
     { timeoutMs, intervalMs: 500 },
