@@ -197,8 +197,8 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
     for (const r of calibration.plan.rejected) ctx.log(`${tag}: not at ${r.limitCpus} CPU: ${r.why}`);
     if (cpus !== appCpus) [task] = await resetApp(lab, docker, 90_000, cpus);
     ctx.log(
-      `${tag}: a request of ${load.iterations} iterations and ${load.kb} KiB costs the replica ${calibration.checked.cpuMs} ms of CPU and ` +
-        `${calibration.checked.mbpsPerRps} Mbps per request/s (measured at ${calibration.measuredAtCpus} CPU); at ${cpus} CPU: ` +
+      `${tag}: a request of ${calibration.request.iterations} iterations and ${calibration.request.kb} KiB cost the replica ${calibration.request.cpuMs} ms of CPU ` +
+        `and ${calibration.request.mbpsPerRps} Mbps per request/s${calibration.request.hostMs === null ? '' : `, the host ${calibration.request.hostMs} ms`} (at ${calibration.measuredAtCpus} CPU); at ${cpus} CPU, answers of ${load.kb} KiB: ` +
         calibration.plan.levels.map((l) => `${l.replicas} replica(s) ← ${l.rps} requests/s (≈ ${l.expectedCpuPct} % CPU, ${l.expectedNetworkPct} % network each)`).join(', '),
     );
   }
@@ -337,8 +337,9 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       scale_down_to_min_ms: backAt !== undefined && loadEnd !== undefined ? Math.round(backAt - loadEnd) : null,
       spread_max_deviation_pct: max(spread.map((s) => s.maxDeviation)),
       limit_cpus: cpus,
-      request_cpu_ms: calibration ? calibration.checked.cpuMs : null,
-      request_mbps_per_rps: calibration ? calibration.checked.mbpsPerRps : null,
+      request_cpu_ms: calibration ? calibration.request.cpuMs : null,
+      request_mbps_per_rps: calibration ? calibration.request.mbpsPerRps : null,
+      request_host_ms: calibration ? calibration.request.hostMs : null,
       // the CPU each replica had just before each scale-up: what the traffic reached
       cpu_reached_before_up1_pct: spread[0] ? round(spread[0].oldTotalCpu / spread[0].fromReplicas) : null,
       target_replicas_missed: Math.max(0, 1 + load.levels.length - series.replicas.reduce((m, p) => Math.max(m, p.replicas), 0)),

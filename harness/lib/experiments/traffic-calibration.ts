@@ -10,10 +10,8 @@ import {
   planTraffic,
   requestCost,
   wholeRates,
-  type PlanInput,
+  type MeasuredRequest,
   type StepSample,
-  type WorkCosts,
-  type WorkRequest,
   type TrafficPlan,
   type TrafficTargets,
 } from './traffic-plan.ts';
@@ -23,9 +21,9 @@ export interface Calibration {
   /** The CPU limit of the replica while it was measured. */
   measuredAtCpus: number;
   steps: (StepSample & { name: string; url: string; samples: number })[];
-  costs: WorkCosts;
-  /** The planned request measured on its own, against what the model predicted. */
-  checked: { request: WorkRequest; cpuMs: number; mbpsPerRps: number };
+  /** The request as measured at measuredAtCpus (the plan resizes its answer for another limit). */
+  request: MeasuredRequest;
+  perKibMs: number;
   idleCpuMsPerS: number;
   plan: TrafficPlan;
   durationMs: number;
@@ -103,77 +101,70 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
       if (rise >= 8 || probe.rps < probe.plannedRps * 0.9) break;
       probeRps = Math.min(probeRps * Math.min(8, 20 / Math.max(rise, 1)), 200);
     }
-    // then near the request's CPU of pi_request_cpu_ms (requests small enough not to hold the app's
-    // event loop, and the health check queued behind it, for long; large enough that a generator's
-    // process per request is not most of the host's cost): the line through two measurements gives
-    // the fixed cost of a request and the cost of an iteration
-    const measured: { iterations: number; cpuMs: number; hostMs: number | null }[] = [{ ...requestCost('work (probe)', idle, probe!, opts.limitCpus), iterations: PROBE_ITERATIONS }];
-    let guess = nextIterations(tr.pi_request_cpu_ms, measured);
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const sample = await step(`work-${attempt}`, workUrl(guess.iterations, 0), Math.max(1, (halfBudgetMs - idleCpuMsPerS) / guess.cpuMs));
-      measured.push({ ...requestCost(`work (${guess.iterations} iterations)`, idle, sample, opts.limitCpus), iterations: guess.iterations });
-      if (Math.abs(measured[measured.length - 1].cpuMs - tr.pi_request_cpu_ms) <= tr.pi_request_cpu_ms / 4) break;
-      guess = nextIterations(tr.pi_request_cpu_ms, measured.slice(-2));
-    }
-    const line = fitLine(measured.slice(-2));
-    const cpuOnly = measured[measured.length - 1];
+    const probeCost = requestCost('work (probe)', idle, probe!, opts.limitCpus);
 
-    // answers alone: their network, and what they cost beyond the fixed part
+    // answers alone: their network per KiB, and what they cost beyond a request's CPU work
     const kbProbe = tr.data_kb;
     const halfNetMbps = ((opts.targets.networkPct / 100) * opts.targets.linkMbps) / 2;
     const answers = await step('answers', workUrl(1000, kbProbe), Math.max(1, halfNetMbps / ((kbProbe * 8 * 1024) / 1e6)));
     const answerCost = requestCost(`answers of ${kbProbe} KiB`, idle, answers, opts.limitCpus, 'network');
-    const costs: WorkCosts = {
-      fixedMs: line.fixedMs,
-      perIterationMs: line.perIterationMs,
-      perKibMs: Math.max(0, answerCost.cpuMs - line.fixedMs - line.perIterationMs * 1000) / kbProbe,
-      mbpsPerKibRps: answerCost.mbpsPerRps / kbProbe,
-      hostOverheadMs: cpuOnly.hostMs === null ? null : Math.max(0, cpuOnly.hostMs - cpuOnly.cpuMs),
-      hostPerKibMs: cpuOnly.hostMs === null || answerCost.hostMs === null ? null : Math.max(0, answerCost.hostMs - answerCost.cpuMs - (cpuOnly.hostMs - cpuOnly.cpuMs)) / kbProbe,
-    };
-    const planInput = (c: WorkCosts): PlanInput => ({
-      costs: c,
-      requestCpuMs: tr.pi_request_cpu_ms,
-      idleCpuMsPerS,
-      idleNetMbps: idle.netMbps,
-      idleHostCores: idle.hostBusyCores,
-      otherCoresPerLimitCpu: opts.otherCoresPerLimitCpu ?? 0,
-      maxIdlePct: tr.max_idle_pct,
-      sharedHostCores: shared ? cpus().length : null,
-      hostBudgetPct: tr.host_budget_pct,
-      workerCores: null,
-    });
-    const first = planTraffic(planInput(costs), opts.targets, opts.limits);
+    const mbpsPerKib = answerCost.mbpsPerRps / kbProbe;
+    // the probe's request is mostly a request's fixed cost plus its work: what an answer adds beyond that
+    const perKibMs = Math.max(0, answerCost.cpuMs - probeCost.cpuMs * 0.5) / kbProbe;
+    const hostPerKibMs = answerCost.hostMs === null || probeCost.hostMs === null ? null : Math.max(0, answerCost.hostMs - probeCost.hostMs) / kbProbe;
 
-    // the planned request itself, at half a replica's level: what the model predicts is checked,
-    // and the difference goes into the fixed cost (CPU) and the network per KiB
-    const r = first.request;
-    const check = await step('request', workUrl(r.iterations, r.kb), Math.max(1, (halfBudgetMs - idleCpuMsPerS) / r.cpuMs));
-    const checked = requestCost(`work (${r.iterations} iterations, ${r.kb} KiB)`, idle, check, opts.limitCpus);
-    const corrected: WorkCosts = {
-      ...costs,
-      fixedMs: Math.max(0, costs.fixedMs + checked.cpuMs - (costs.fixedMs + costs.perIterationMs * r.iterations + costs.perKibMs * r.kb)),
-      mbpsPerKibRps: checked.mbpsPerRps > 0 ? checked.mbpsPerRps / r.kb : costs.mbpsPerKibRps,
-      hostOverheadMs: checked.hostMs === null || costs.hostPerKibMs === null ? costs.hostOverheadMs : Math.max(0, checked.hostMs - checked.cpuMs - costs.hostPerKibMs * r.kb),
+    // the request itself: sized for pi_request_cpu_ms at the target (its answer carrying the
+    // network share at that rate), measured at half a replica's level, and resized while it
+    // misses by over a quarter. Requests small enough not to hold the app's event loop (and the
+    // health check queued behind it) for long; large enough that a generator's process per request
+    // is not most of the host's cost.
+    const target = tr.pi_request_cpu_ms;
+    const replicaBudget = (opts.targets.cpuPct / 100) * opts.limitCpus * 1000 - idleCpuMsPerS;
+    const rate = replicaBudget / target;
+    const netMbps = (opts.targets.networkPct / 100) * opts.targets.linkMbps - idle.netMbps;
+    const kb = Math.max(1, Math.round(netMbps / (rate * mbpsPerKib)));
+    const kbMs = perKibMs * kb;
+    let perIteration = probeCost.cpuMs / PROBE_ITERATIONS; // proportional: the fixed cost counts as work for now
+    let request: MeasuredRequest | undefined;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const iterations = Math.min(50_000_000, Math.max(1000, Math.round(Math.max(target - kbMs, target * 0.2) / perIteration / 1000) * 1000));
+      const sample = await step(`request-${attempt}`, workUrl(iterations, kb), Math.max(1, (halfBudgetMs - idleCpuMsPerS) / target));
+      const cost = requestCost(`work (${iterations} iterations, ${kb} KiB)`, idle, sample, opts.limitCpus);
+      request = { iterations, kb, ...cost };
+      if (Math.abs(cost.cpuMs - target) <= target / 4) break;
+      perIteration = Math.max(1e-9, (cost.cpuMs - kbMs) / iterations);
+    }
+    const plan = planTraffic(
+      {
+        request: request!,
+        perKibMs,
+        hostPerKibMs,
+        idleCpuMsPerS,
+        idleNetMbps: idle.netMbps,
+        idleHostCores: idle.hostBusyCores,
+        otherCoresPerLimitCpu: opts.otherCoresPerLimitCpu ?? 0,
+        maxIdlePct: tr.max_idle_pct,
+        sharedHostCores: shared ? cpus().length : null,
+        hostBudgetPct: tr.host_budget_pct,
+        workerCores: null,
+      },
+      opts.targets,
+      opts.limits,
+    );
+    return {
+      measuredAtCpus: opts.limitCpus,
+      steps,
+      request: roundRequest(request!),
+      perKibMs: round4(perKibMs),
+      idleCpuMsPerS: round2(idleCpuMsPerS),
+      plan,
+      durationMs: Date.now() - started,
     };
-    const plan = planTraffic(planInput(corrected), opts.targets, opts.limits);
-    return { measuredAtCpus: opts.limitCpus, steps, costs: corrected, checked: { request: r, cpuMs: round2(checked.cpuMs), mbpsPerRps: round2(checked.mbpsPerRps) }, idleCpuMsPerS: round2(idleCpuMsPerS), plan, durationMs: Date.now() - started };
   } finally {
     await gens.stop();
   }
 }
 
-/** Fixed and per-iteration cost through two measurements; proportional when noise makes the line useless. */
-export function fitLine(points: readonly { iterations: number; cpuMs: number }[]): { fixedMs: number; perIterationMs: number } {
-  const last = points[points.length - 1];
-  const prev = points.length > 1 ? points[points.length - 2] : undefined;
-  if (prev && prev.iterations !== last.iterations) {
-    const slope = (last.cpuMs - prev.cpuMs) / (last.iterations - prev.iterations);
-    const fixed = last.cpuMs - slope * last.iterations;
-    if (slope > 0 && fixed >= 0) return { fixedMs: fixed, perIterationMs: slope };
-  }
-  return { fixedMs: 0, perIterationMs: last.cpuMs / last.iterations };
-}
 
 /**
  * One step: `rps` requests per second to `url` (none for an idle step) from all generators for
@@ -231,30 +222,10 @@ async function fetchMetrics(url: string): Promise<{ cpu: number; net: number } |
   return { cpu: m.cpu_percent, net: m.network_rx_mbps + m.network_tx_mbps };
 }
 
-const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
-/**
- * Iterations whose request should cost `targetMs`, and that predicted cost: proportional from one
- * measurement, from the line through the last two when there are two (a fixed cost per request plus
- * a cost per iteration), proportional again when noise made that line useless.
- */
-export function nextIterations(targetMs: number, measured: readonly { iterations: number; cpuMs: number }[]): { iterations: number; cpuMs: number } {
-  const last = measured[measured.length - 1];
-  const prev = measured.length > 1 ? measured[measured.length - 2] : undefined;
-  let perIteration = last.cpuMs / last.iterations;
-  let fixed = 0;
-  if (prev && prev.iterations !== last.iterations) {
-    const slope = (last.cpuMs - prev.cpuMs) / (last.iterations - prev.iterations);
-    const intercept = last.cpuMs - slope * last.iterations;
-    if (slope > 0 && intercept >= 0 && intercept < targetMs) {
-      perIteration = slope;
-      fixed = intercept;
-    }
-  }
-  const iterations = clamp(Math.round((targetMs - fixed) / perIteration / 1000) * 1000, 100_000, 50_000_000);
-  return { iterations, cpuMs: fixed + perIteration * iterations };
-}
 const round2 = (x: number) => Math.round(x * 100) / 100;
+const round4 = (x: number) => Math.round(x * 10000) / 10000;
+const roundRequest = (r: MeasuredRequest): MeasuredRequest => ({ ...r, cpuMs: round2(r.cpuMs), mbpsPerRps: round2(r.mbpsPerRps), hostMs: r.hostMs === null ? null : round2(r.hostMs) });
 
 /** The shares of lab.yaml's experiments.traffic against the rules the manager runs with. */
 export function trafficTargets(lab: LabConfig, replicas = lab.experiments.traffic.target_replicas): TrafficTargets {

@@ -69,11 +69,12 @@ describe('median of noisy samples', () => {
   it('refuses no samples', () => expect(() => median([])).toThrow(/no samples/));
 });
 
-// 2 ms fixed, 1.5 ms per million iterations, 0.01 ms and 0.0082 Mbps per KiB answered
-const costs = { fixedMs: 2, perIterationMs: 1.5e-6, perKibMs: 0.01, mbpsPerKibRps: 0.0082, hostOverheadMs: 12, hostPerKibMs: 0.02 };
+// a request measured at 0.5 CPU: 20 ms of CPU, 100 KiB answered (0.82 Mbps per request/s), 45 ms of the host
+const request = { iterations: 12_000_000, kb: 100, cpuMs: 20, mbpsPerRps: 0.82, hostMs: 45 };
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
-  costs,
-  requestCpuMs: 20,
+  request,
+  perKibMs: 0.01,
+  hostPerKibMs: 0.02,
   idleCpuMsPerS: 30,
   idleNetMbps: 0,
   idleHostCores: 0.3,
@@ -84,25 +85,27 @@ const input = (over: Partial<PlanInput> = {}): PlanInput => ({
 });
 
 describe('planTraffic', () => {
-  it('sizes one request and each level so every replica sits at both target shares', () => {
-    const p = planTraffic(input({ sharedHostCores: 4 }), targets, [0.5]);
+  it('puts each replica at both target shares with the measured request, one level per scale-up', () => {
+    const p = planTraffic(input({ sharedHostCores: 8 }), targets, [0.5]);
     expect(p.limitCpus).toBe(0.5);
-    // (440 − 30) / 20 = 20.5 rps a replica; 18 Mbps / 20.5 / 0.0082 = 107 KiB
-    expect(p.request.kb).toBe(107);
-    expect(p.request.iterations).toBe(Math.round((20 - 2 - 1.07) / 1.5e-6 / 1000) * 1000);
+    // (440 − 30) / 20 ≈ 20.5 requests/s a replica; 18 Mbps / 20.5 / 0.0082 ≈ 107 KiB
+    expect(p.request.kb).toBeGreaterThanOrEqual(106);
+    expect(p.request.kb).toBeLessThanOrEqual(108);
+    expect(p.request.iterations).toBe(12_000_000);
     expect(p.levels).toHaveLength(2);
-    expect(p.levels[0].rps).toBeCloseTo(20.5, 1);
+    expect(p.levels[0].rps).toBeCloseTo(410 / p.request.cpuMs, 1);
     expect(p.levels[1].rps).toBeCloseTo(2 * p.levels[0].rps, 1);
     expect(p.levels[0].expectedCpuPct).toBeCloseTo(88, 0);
     expect(p.levels[0].expectedNetworkPct).toBeCloseTo(90, 0);
   });
 
-  it('scales the rate with the limit: the cost per request is in ms, not in % of one limit', () => {
-    const quarter = planTraffic(input(), targets, [0.25]);
-    const full = planTraffic(input({ sharedHostCores: 64 }), targets, [1]);
-    expect(full.levels[0].rps).toBeGreaterThan(4 * quarter.levels[0].rps); // the idle cost is fixed
-    // the network share is the same at any limit: more requests, smaller answers
-    expect(full.levels[0].rps * full.request.kb).toBeCloseTo(quarter.levels[0].rps * quarter.request.kb, -2);
+  it('resizes the answer for a smaller limit so the network share stays the same', () => {
+    const half = planTraffic(input({ sharedHostCores: null }), targets, [0.5]);
+    const quarter = planTraffic(input({ sharedHostCores: null }), targets, [0.25]);
+    expect(quarter.levels[0].rps).toBeLessThan(half.levels[0].rps / 2 + 1);
+    expect(quarter.request.kb).toBeGreaterThan(2 * half.request.kb);
+    expect(Math.abs(quarter.levels[0].expectedNetworkPct - 90)).toBeLessThan(2); // whole KiB
+    expect(quarter.levels[0].expectedCpuPct).toBeCloseTo(88, 0);
   });
 
   it('falls back to a smaller limit when the shared host cannot carry the last level, and says why', () => {
@@ -119,16 +122,12 @@ describe('planTraffic', () => {
     expect(p.hostPeakCores).toBeNull();
   });
 
-  it('makes requests heavier when the answer alone would use most of a light one', () => {
-    const p = planTraffic(input({ requestCpuMs: 2, sharedHostCores: null }), targets, [0.5]);
-    expect(p.request.cpuMs).toBeGreaterThan(2);
-    expect(p.levels[0].expectedCpuPct).toBeCloseTo(88, 0);
-    expect(p.levels[0].expectedNetworkPct).toBeCloseTo(90, 0);
+  it('fails at once, naming what bounds it, when the answers alone would cost most of the CPU target', () => {
+    expect(() => planTraffic(input({ perKibMs: 0.5, sharedHostCores: null }), targets, [0.25])).toThrow(/answers alone \(\d+ KiB each\) would cost the replica most of the CPU target/);
   });
 
-  it('fails at once, naming what bounds it, when the network share alone costs more than the target leaves', () => {
-    const heavy = input({ costs: { ...costs, perKibMs: 1 }, sharedHostCores: null });
-    expect(() => planTraffic(heavy, targets, [0.25])).toThrow(/network share costs the replica more CPU than the target leaves/);
+  it('fails when answers add no network', () => {
+    expect(() => planTraffic(input({ request: { ...request, mbpsPerRps: 0 } }), targets, [0.5])).toThrow(/added no network traffic/);
   });
 
   it('fails when no limit fits, listing every limit tried', () => {

@@ -146,24 +146,21 @@ export interface TrafficPlan {
   rejected: { limitCpus: number; why: string }[];
 }
 
-/**
- * What a request costs as a function of its parts, from the calibration: CPU = fixedMs +
- * perIterationMs × iterations + perKibMs × kb; network = mbpsPerKibRps × kb per request/s; the host
- * (on a lab whose generators share it) the request's CPU plus hostOverheadMs + hostPerKibMs × kb.
- */
-export interface WorkCosts {
-  fixedMs: number;
-  perIterationMs: number;
-  perKibMs: number;
-  mbpsPerKibRps: number;
-  hostOverheadMs: number | null;
-  hostPerKibMs: number | null;
+/** A request as measured on the lab: its shape and what it cost the replica (and the host). */
+export interface MeasuredRequest {
+  iterations: number;
+  kb: number;
+  cpuMs: number;
+  mbpsPerRps: number;
+  /** Host CPU per request (app, balancer, the generator's own processes); null when unknown. */
+  hostMs: number | null;
 }
 
 export interface PlanInput {
-  costs: WorkCosts;
-  /** The CPU one request should cost (lab.yaml pi_request_cpu_ms); raised when its answer alone needs more. */
-  requestCpuMs: number;
+  request: MeasuredRequest;
+  /** CPU and host CPU of one more KiB answered: the request's answer is resized for another limit. */
+  perKibMs: number;
+  hostPerKibMs: number | null;
   /** The replica's own CPU with no traffic, ms per second (a per-replica cost). */
   idleCpuMsPerS: number;
   idleNetMbps: number;
@@ -182,15 +179,15 @@ export interface PlanInput {
 }
 
 /**
- * The request and the rate, per level, that put each replica at targets.cpuPct of its limit and
- * targets.networkPct of the link, for the first of `limits` (largest first) that the lab can carry.
- * Throws a CalibrationError naming what was reached and what bounds it when none can.
+ * The rate, per level, that puts each replica at targets.cpuPct of its limit, and the request's
+ * answer resized so that rate carries targets.networkPct of the link, for the first of `limits`
+ * (largest first) that the lab can carry. Throws a CalibrationError naming what was reached and
+ * what bounds it when none can.
  */
 export function planTraffic(input: PlanInput, targets: TrafficTargets, limits: readonly number[]): TrafficPlan {
   const problems = targetProblems(targets);
   if (problems.length > 0) throw new CalibrationError(`experiments.traffic cannot drive 1 → ${targets.replicas} replicas: ${problems.join('; ')}`);
-  if (input.costs.mbpsPerKibRps <= 0) throw new CalibrationError('calibration: answers of /api/work added no network traffic at the replica');
-  if (input.costs.perIterationMs <= 0) throw new CalibrationError('calibration: more iterations of /api/work did not cost the replica more CPU');
+  if (input.request.mbpsPerRps <= 0) throw new CalibrationError(`calibration: answers of ${input.request.kb} KiB added no network traffic at the replica`);
   const rejected: { limitCpus: number; why: string }[] = [];
   for (const limitCpus of limits) {
     const why = fits(input, targets, limitCpus);
@@ -203,56 +200,46 @@ export function planTraffic(input: PlanInput, targets: TrafficTargets, limits: r
   throw new CalibrationError(`no CPU limit lets this lab carry the traffic: ${rejected.map((r) => `at ${r.limitCpus} CPU, ${r.why}`).join('; ')}`);
 }
 
-/** Request of `cpuMs` at `rps` per replica that carries the network target: its size, and what is left for its CPU work. */
-function sizeRequest(input: PlanInput, t: TrafficTargets, budgetMsPerS: number): { rps: number; kb: number; cpuMs: number; iterations: number } | string {
-  const c = input.costs;
-  const netMbps = (t.networkPct / 100) * t.linkMbps - input.idleNetMbps;
-  let cpuMs = input.requestCpuMs;
-  // a larger answer costs CPU too: where the answer alone needs most of a request's CPU, the
-  // requests get heavier (and fewer, and larger) until the work has room
-  for (let i = 0; i < 8; i++) {
-    const rps = (budgetMsPerS - input.idleCpuMsPerS) / cpuMs;
-    const kb = Math.max(1, Math.round(netMbps / (rps * c.mbpsPerKibRps)));
-    const workMs = cpuMs - c.fixedMs - c.perKibMs * kb;
-    if (workMs >= cpuMs * 0.2) return { rps, kb, cpuMs, iterations: Math.max(1000, Math.round(workMs / c.perIterationMs / 1000) * 1000) };
-    cpuMs = (c.fixedMs + c.perKibMs * kb) / 0.75;
-  }
-  return `the network share costs the replica more CPU than the target leaves (${c.perKibMs.toFixed(4)} ms per KiB answered)`;
-}
-
 function fits(input: PlanInput, t: TrafficTargets, limitCpus: number): string | { request: WorkRequest; levels: TrafficLevel[]; hostPeakCores: number | null } {
   if (input.workerCores !== null && limitCpus > input.workerCores) return `the smallest worker has only ${input.workerCores} cores`;
   const idlePct = (input.idleCpuMsPerS / (limitCpus * 1000)) * 100;
   // the idle app's own cost (its sampler, Docker's health check) is fixed in ms: under a small limit
   // it is most of the budget, and each request a large step of the CPU that the agent samples
   if (idlePct > (input.maxIdlePct ?? 30)) return `the idle replica alone uses ${idlePct.toFixed(0)} % of it (max_idle_pct ${input.maxIdlePct ?? 30})`;
-  const budgetMsPerS = (t.cpuPct / 100) * limitCpus * 1000; // one replica at the target share
-  const sized = sizeRequest(input, t, budgetMsPerS);
-  if (typeof sized === 'string') return sized;
-  const c = input.costs;
-  const cpuMs = c.fixedMs + c.perIterationMs * sized.iterations + c.perKibMs * sized.kb;
-  const rps = (budgetMsPerS - input.idleCpuMsPerS) / cpuMs;
+  const m = input.request;
+  const budgetMsPerS = (t.cpuPct / 100) * limitCpus * 1000 - input.idleCpuMsPerS; // one replica's traffic at the target share
+  const netMbps = (t.networkPct / 100) * t.linkMbps - input.idleNetMbps;
+  // the answer resized for this limit's rate (a resize changes the request's CPU a little: twice is enough)
+  let kb = m.kb;
+  let cpuMs = m.cpuMs;
+  for (let i = 0; i < 2; i++) {
+    const rps = budgetMsPerS / cpuMs;
+    kb = Math.max(1, Math.round(netMbps / (rps * (m.mbpsPerRps / m.kb))));
+    cpuMs = m.cpuMs + input.perKibMs * (kb - m.kb);
+  }
+  if (cpuMs <= 0 || (cpuMs - m.cpuMs) / cpuMs > 0.75) return `at its rate, the answers alone (${kb} KiB each) would cost the replica most of the CPU target`;
+  const rps = budgetMsPerS / cpuMs;
   const levels: TrafficLevel[] = [];
   for (let k = 1; k < t.replicas; k++) {
     levels.push({
       replicas: k,
       rps: round2(rps * k),
       expectedCpuPct: round2(((input.idleCpuMsPerS + rps * cpuMs) / (limitCpus * 1000)) * 100),
-      expectedNetworkPct: round2(((input.idleNetMbps + rps * sized.kb * c.mbpsPerKibRps) / t.linkMbps) * 100),
+      expectedNetworkPct: round2(((input.idleNetMbps + rps * kb * (m.mbpsPerRps / m.kb)) / t.linkMbps) * 100),
     });
   }
   let hostPeakCores: number | null = null;
-  if (input.sharedHostCores !== null && input.idleHostCores !== null && c.hostOverheadMs !== null && c.hostPerKibMs !== null) {
+  if (input.sharedHostCores !== null && input.idleHostCores !== null && m.hostMs !== null) {
     const last = levels[levels.length - 1];
+    const hostMs = m.hostMs + (input.hostPerKibMs ?? 0) * (kb - m.kb) + (cpuMs - m.cpuMs);
     // the last level's traffic on t.replicas replicas, each with its own idle cost
-    const hostMs = cpuMs + c.hostOverheadMs + c.hostPerKibMs * sized.kb;
     hostPeakCores = round2(input.idleHostCores + (last.rps * hostMs) / 1000 + ((t.replicas - 1) * input.idleCpuMsPerS) / 1000 + (input.otherCoresPerLimitCpu ?? 0) * limitCpus);
     const budget = (input.hostBudgetPct / 100) * input.sharedHostCores;
     if (hostPeakCores > budget) {
-      return `the last level would keep ${hostPeakCores} of the host's ${input.sharedHostCores} cores busy, above the budget of ${round2(budget)} (host_budget_pct ${input.hostBudgetPct})`;
+      return `the last level (${last.rps} requests/s) would keep ${hostPeakCores} of the host's ${input.sharedHostCores} cores busy, above the budget of ${round2(budget)} (host_budget_pct ${input.hostBudgetPct})`;
     }
   }
-  return { request: { iterations: sized.iterations, kb: sized.kb, cpuMs: round2(cpuMs) }, levels, hostPeakCores };
+  return { request: { iterations: m.iterations, kb, cpuMs: round2(cpuMs) }, levels, hostPeakCores };
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
