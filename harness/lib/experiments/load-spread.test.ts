@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerPoint } from '../types.ts';
-import { spreadAfterScaleUp } from './load-spread.ts';
+import { normalizeSpread, spreadAfterScaleUp } from './load-spread.ts';
 
 const p = (t: number, container: string, cpu: number): ContainerPoint => ({ t, container, cpu, memMb: 50, rxMbps: 0, txMbps: 10 });
 
@@ -21,5 +21,20 @@ describe('spreadAfterScaleUp', () => {
     expect(spreadAfterScaleUp(points, { step: 1, t4: 10_000, t5: 12_000, fromReplicas: 1, toReplicas: 2, cutAt: 18_000 })?.window.after).toEqual([15_000, 18_000]);
     expect(spreadAfterScaleUp(points, { step: 1, t4: 10_000, t5: 12_000, fromReplicas: 1, toReplicas: 2, cutAt: 16_000 })).toBeNull();
     expect(spreadAfterScaleUp(points, { step: 1, t4: 100_000, t5: 101_000, fromReplicas: 1, toReplicas: 2 })).toBeNull();
+  });
+});
+
+describe('normalizeSpread', () => {
+  const step = { step: 1, fromReplicas: 1, toReplicas: 2, oldTotalCpu: 72, expectedPerReplica: 36, perReplica: { a: 47, b: 44 }, newTotalCpu: 91, maxDeviation: 11, window: { before: [0, 1] as [number, number], after: [2, 3] as [number, number] } };
+  it('scales the expected share by the load offered after against before', () => {
+    const n = normalizeSpread(step, { before: 8, after: 10 });
+    expect(n.expectedPerReplica).toBe(45);
+    expect(n.maxDeviation).toBe(2);
+    expect(n.loadRatio).toBe(1.25);
+  });
+  it('leaves the step as it is without offered load on both sides', () => {
+    const n = normalizeSpread(step, { before: 0, after: 10 });
+    expect(n.expectedPerReplica).toBe(36);
+    expect(n.loadRatio).toBeNull();
   });
 });

@@ -68,3 +68,21 @@ export function spreadAfterScaleUp(
     window: { before, after },
   };
 }
+
+/**
+ * The step judged against the load offered after the scale-up: the old total scaled by
+ * offered after / offered before (a request costs the same CPU on either side), so that a scale-up
+ * that came during a ramp, with less traffic before it than after, is not read as an uneven split.
+ */
+export function normalizeSpread(s: SpreadStep, offered: { before: number; after: number }): SpreadStep & { offeredRps: { before: number; after: number }; loadRatio: number | null } {
+  if (!(offered.before > 0 && offered.after > 0)) return { ...s, offeredRps: offered, loadRatio: null };
+  const ratio = offered.after / offered.before;
+  const expected = (s.oldTotalCpu * ratio) / s.toReplicas;
+  return {
+    ...s,
+    expectedPerReplica: round1(expected),
+    maxDeviation: round1(Math.max(...Object.values(s.perReplica).map((v) => Math.abs(v - expected)))),
+    offeredRps: offered,
+    loadRatio: Math.round(ratio * 1000) / 1000,
+  };
+}

@@ -10,7 +10,7 @@ import { parseLoadLog, type LoadLogSummary } from '../load-script.ts';
 import { PHASES, type ClockOffset, type Mark, type TimingEvent } from '../types.ts';
 import { restartManager } from './manager-control.ts';
 import { SeriesRecorder } from './series-recorder.ts';
-import { spreadAfterScaleUp, type SpreadStep } from './load-spread.ts';
+import { normalizeSpread, spreadAfterScaleUp } from './load-spread.ts';
 import { levelChanges, loadFromPlan, scenario2Schedule, scenario2Streams, type LoadTiming, type Scenario2Load } from './scenario2-load.ts';
 import { calibrateTraffic, trafficTargets, type Calibration } from './traffic-calibration.ts';
 import { limitCandidates } from './traffic-plan.ts';
@@ -270,14 +270,14 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   if (failedActions.length > 0) error = [error, ...failedActions].filter(Boolean).join('; ');
 
   const changes = loadStart ? levelChanges(load).map((s) => loadStart! + s * 1000) : [];
-  const spread: (SpreadStep & { offeredRps: { before: number; after: number } })[] = [];
+  const spread: ReturnType<typeof normalizeSpread>[] = [];
   ups.forEach((a, i) => {
     const { T4, T5 } = a.chain.phases;
     if (T4 === undefined || T5 === undefined || a.from === null || a.to === null) return;
     const next = [...changes, ...ups.slice(i + 1).map((u) => u.chain.phases.T4 ?? Infinity)].filter((t) => t > T5);
-    const s = spreadAfterScaleUp(series.containers, { step: i + 1, t4: T4, t5: T5, fromReplicas: a.from, toReplicas: a.to, cutAt: Math.min(...next) });
+    const s = spreadAfterScaleUp(series.containers, { step: i + 1, t4: T4, t5: T5, fromReplicas: a.from, toReplicas: a.to, cutAt: Math.min(...next) }, { settleMs: 4000, afterMs: 8000 });
     // the load offered in each window: the comparison holds only if it is the same
-    if (s) spread.push({ ...s, offeredRps: { before: offeredRps(loadLogs, s.window.before), after: offeredRps(loadLogs, s.window.after) } });
+    if (s) spread.push(normalizeSpread(s, { before: offeredRps(loadLogs, s.window.before), after: offeredRps(loadLogs, s.window.after) }));
   });
   const scaleDowns = downs.map((a) => ({
     from: a.from,
