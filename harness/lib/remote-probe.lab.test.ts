@@ -9,7 +9,7 @@ import { summarizeProbeSources } from './probe-summary.ts';
 import { quantile } from './stats.ts';
 
 const lab = await loadLab();
-const url = `${lab.entrypoint}${lab.app.healthcheck.path}`;
+const url = `${lab.entrypoint}${lab.experiments.probe_path}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function spacings(sentAt: number[]): number[] {

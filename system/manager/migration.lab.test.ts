@@ -93,7 +93,7 @@ describe.sequential('manager on the lab: migration on an alert', () => {
       const before = (await appTasks(docker, service)).filter((t) => t.state === 'running');
       expect(before).toHaveLength(1);
       const old = before[0]!;
-      const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: 100, durationMs: 90_000 });
+      const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: 100, durationMs: 90_000 });
       probe.start();
       try {
         await sleep(500);

@@ -37,7 +37,7 @@ beforeAll(async () => {
   await resetApp(lab, docker);
   await restartManager(ctx); // no cooldowns, nothing scaled yet
   testStart = epochNow();
-  probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.app.healthcheck.path}`, intervalMs: 100, durationMs: 400_000 });
+  probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: 100, durationMs: 400_000 });
   probe.start();
 });
 
