@@ -2,13 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { utils } from 'ssh2';
 import { REMOTE_CLOCK_LOOP, parseRemoteClock, sshClockOffset } from './lab-clocks.ts';
-import { startFakeSshServer, type FakeSshServer } from './remote/fake-ssh-server.ts';
+import { startFakeSshServer, type FakeSshServer, testKeyPair } from './remote/fake-ssh-server.ts';
 
 const SKEW_MS = 5000;
 const dir = mkdtempSync(join(tmpdir(), 'lab-clocks-test-'));
-const user = utils.generateKeyPairSync('ed25519');
+const user = testKeyPair();
 writeFileSync(join(dir, 'id'), user.private);
 let server: FakeSshServer;
 

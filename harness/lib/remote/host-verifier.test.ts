@@ -1,13 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testKeyPair } from './fake-ssh-server.ts';
 import { describe, expect, it } from 'vitest';
-import { utils } from 'ssh2';
 import { fingerprint } from './known-hosts.ts';
 import { HostKeyError, hostVerifier } from './host-verifier.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'host-verifier-test-'));
-const pub = () => utils.generateKeyPairSync('ed25519').public.trim().split(' ').slice(0, 2).join(' ');
+const pub = () => testKeyPair().public.trim().split(' ').slice(0, 2).join(' ');
 const known = pub();
 const other = pub();
 const blob = (line: string) => Buffer.from(line.split(' ')[1], 'base64');

@@ -1,10 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { testKeyPair } from './fake-ssh-server.ts';
 import { describe, expect, it } from 'vitest';
-import { utils } from 'ssh2';
 import { checkHostKey, entryMatches, fingerprint, hostKeyAlgorithms, keyTypeOf, knownHostsName, parseKnownHosts } from './known-hosts.ts';
 
 function publicKey(): { line: string; blob: Buffer } {
-  const line = utils.generateKeyPairSync('ed25519').public.trim();
+  const line = testKeyPair().public.trim();
   return { line: line.split(' ').slice(0, 2).join(' '), blob: Buffer.from(line.split(' ')[1], 'base64') };
 }
 

@@ -3,14 +3,14 @@ import { createServer, type AddressInfo, type Server as NetServer, type Socket }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { utils, type ServerChannel } from 'ssh2';
+import type { ServerChannel } from 'ssh2';
 import { parseLab } from '../lab-config.ts';
-import { startFakeSshServer, type FakeSshServer } from './fake-ssh-server.ts';
+import { startFakeSshServer, type FakeSshServer, testKeyPair } from './fake-ssh-server.ts';
 import { apiAtLeast, checkRemoteLab, RemoteLabError } from './preflight.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'preflight-test-'));
-const user = utils.generateKeyPairSync('ed25519');
-const stranger = utils.generateKeyPairSync('ed25519');
+const user = testKeyPair();
+const stranger = testKeyPair();
 writeFileSync(join(dir, 'id'), user.private);
 writeFileSync(join(dir, 'id_stranger'), stranger.private);
 

@@ -3,18 +3,17 @@ import { createServer, type Server as NetServer, type AddressInfo, type Socket }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { utils } from 'ssh2';
 import type { SshTarget } from './endpoint.ts';
-import { startFakeSshServer, type FakeSshServer } from './fake-ssh-server.ts';
+import { startFakeSshServer, type FakeSshServer, testKeyPair } from './fake-ssh-server.ts';
 import { fingerprint } from './known-hosts.ts';
 import { RemoteHostError } from './remote-host-error.ts';
 import { connectSsh } from './ssh-connect.ts';
 import { sshLineChannel } from './ssh-line-channel.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ssh-connect-test-'));
-const user = utils.generateKeyPairSync('ed25519');
-const stranger = utils.generateKeyPairSync('ed25519');
-const locked = utils.generateKeyPairSync('ed25519', { passphrase: 'pw', cipher: 'aes256-ctr', rounds: 4 });
+const user = testKeyPair();
+const stranger = testKeyPair();
+const locked = testKeyPair({ passphrase: 'pw', cipher: 'aes256-ctr', rounds: 4 });
 writeFileSync(join(dir, 'id'), user.private);
 writeFileSync(join(dir, 'id_stranger'), stranger.private);
 writeFileSync(join(dir, 'id_locked'), locked.private);

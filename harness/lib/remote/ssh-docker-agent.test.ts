@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
-import { utils, type ServerChannel } from 'ssh2';
-import { startFakeSshServer, type FakeSshServer } from './fake-ssh-server.ts';
+import type { ServerChannel } from 'ssh2';
+import { startFakeSshServer, type FakeSshServer, testKeyPair } from './fake-ssh-server.ts';
 import { SshDockerAgent } from './ssh-docker-agent.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ssh-docker-agent-test-'));
-const user = utils.generateKeyPairSync('ed25519');
+const user = testKeyPair();
 writeFileSync(join(dir, 'id'), user.private);
 let server: FakeSshServer;
 

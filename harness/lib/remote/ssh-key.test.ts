@@ -1,15 +1,15 @@
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testKeyPair } from './fake-ssh-server.ts';
 import { describe, expect, it } from 'vitest';
-import { utils } from 'ssh2';
 import { expandHome } from './expand-home.ts';
 import { readSshKey } from './ssh-key.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'ssh-key-test-'));
 mkdirSync(join(home, '.ssh'));
-const plain = utils.generateKeyPairSync('ed25519').private;
-const encrypted = utils.generateKeyPairSync('ed25519', { passphrase: 's3cret', cipher: 'aes256-ctr', rounds: 4 }).private;
+const plain = testKeyPair().private;
+const encrypted = testKeyPair({ passphrase: 's3cret', cipher: 'aes256-ctr', rounds: 4 }).private;
 writeFileSync(join(home, '.ssh', 'id_plain'), plain);
 writeFileSync(join(home, '.ssh', 'id_enc'), encrypted);
 
