@@ -37,4 +37,10 @@ describe('normalizeSpread', () => {
     expect(n.expectedPerReplica).toBe(36);
     expect(n.loadRatio).toBeNull();
   });
+  it("does not share out each replica's idle CPU", () => {
+    // 72 % = 12 % idle + 60 % traffic; after: 60 × 1.25 / 2 + 12 = 49.5 % each
+    const n = normalizeSpread(step, { before: 8, after: 10 }, 12);
+    expect(n.expectedPerReplica).toBe(49.5);
+    expect(n.maxDeviation).toBe(5.5);
+  });
 });

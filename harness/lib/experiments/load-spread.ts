@@ -70,19 +70,25 @@ export function spreadAfterScaleUp(
 }
 
 /**
- * The step judged against the load offered after the scale-up: the old total scaled by
- * offered after / offered before (a request costs the same CPU on either side), so that a scale-up
- * that came during a ramp, with less traffic before it than after, is not read as an uneven split.
+ * The step judged against the load offered after the scale-up: the traffic's part of the old total
+ * scaled by offered after / offered before (a request costs the same CPU on either side, and a
+ * scale-up during a ramp had less traffic before it than after), shared by the new count, plus each
+ * replica's own idle CPU (its sampler, Docker's health check), which no balancer shares out.
  */
-export function normalizeSpread(s: SpreadStep, offered: { before: number; after: number }): SpreadStep & { offeredRps: { before: number; after: number }; loadRatio: number | null } {
-  if (!(offered.before > 0 && offered.after > 0)) return { ...s, offeredRps: offered, loadRatio: null };
-  const ratio = offered.after / offered.before;
-  const expected = (s.oldTotalCpu * ratio) / s.toReplicas;
+export function normalizeSpread(
+  s: SpreadStep,
+  offered: { before: number; after: number },
+  idlePct = 0,
+): SpreadStep & { offeredRps: { before: number; after: number }; loadRatio: number | null; idlePct: number } {
+  const ratio = offered.before > 0 && offered.after > 0 ? offered.after / offered.before : null;
+  const traffic = Math.max(0, s.oldTotalCpu - s.fromReplicas * idlePct) * (ratio ?? 1);
+  const expected = traffic / s.toReplicas + idlePct;
   return {
     ...s,
     expectedPerReplica: round1(expected),
     maxDeviation: round1(Math.max(...Object.values(s.perReplica).map((v) => Math.abs(v - expected)))),
     offeredRps: offered,
-    loadRatio: Math.round(ratio * 1000) / 1000,
+    loadRatio: ratio === null ? null : Math.round(ratio * 1000) / 1000,
+    idlePct: round1(idlePct),
   };
 }

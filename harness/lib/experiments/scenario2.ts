@@ -277,7 +277,9 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
     const next = [...changes, ...ups.slice(i + 1).map((u) => u.chain.phases.T4 ?? Infinity)].filter((t) => t > T5);
     const s = spreadAfterScaleUp(series.containers, { step: i + 1, t4: T4, t5: T5, fromReplicas: a.from, toReplicas: a.to, cutAt: Math.min(...next) }, { settleMs: 4000, afterMs: 8000 });
     // the load offered in each window: the comparison holds only if it is the same
-    if (s) spread.push(normalizeSpread(s, { before: offeredRps(loadLogs, s.window.before), after: offeredRps(loadLogs, s.window.after) }));
+    // the idle replica's own CPU, in % of the limit it ran at, from the calibration (none without one)
+    const idlePct = calibration ? calibration.idleCpuMsPerS / (cpus * 10) : 0;
+    if (s) spread.push(normalizeSpread(s, { before: offeredRps(loadLogs, s.window.before), after: offeredRps(loadLogs, s.window.after) }, idlePct));
   });
   const scaleDowns = downs.map((a) => ({
     from: a.from,
