@@ -25,7 +25,7 @@ const inspect = (ctx: ExperimentContext) => ctx.docker.getService(ctx.lab.app.se
 
 /**
  * Manager restart: CPU stress on the app's task; once the manager has logged T4 and swarm took its
- * exclusion constraint (node.hostname!=<the task's node>), the manager's container is killed (SIGKILL) while the rollout runs
+ * temporary node.hostname constraint, the manager's container is killed (SIGKILL) while the rollout runs
  * (before T6). Swarm restarts it; its start-up reconciliation must hold the service, wait for the
  * rollout and remove the temporary constraint. The alert of the interrupted migration is replayed at
  * the new manager while it reconciles: it must not start a second move. Measured: manager back,
@@ -59,9 +59,9 @@ export async function managerRestartIteration(ctx: ExperimentContext, iteration:
     if (!res.ok) throw new Error(`${stress} answered ${res.status}: ${await res.text()}`);
     const t4 = await waitFor('the manager to log T4 (action_started)', async () =>
       (await managerEvents(lab, toManager(stressAt))).find((e) => e.event === 'action_started' && e.service === service), { timeoutMs: 40_000, intervalMs: 50 });
-    // T4 is logged just before the update call: kill once swarm has the migration's constraint
-    const exclusion = `node.hostname!=${task.node}`;
-    await waitFor(`swarm to take the constraint ${exclusion}`, async () => ((await inspect(ctx)).Spec.TaskTemplate.Placement?.Constraints ?? []).some((c) => c.replace(/\s/g, '') === exclusion), { timeoutMs: 5000, intervalMs: 20 });
+    // T4 is logged just before the update call: kill once swarm has the migration's temporary
+    // constraint (node.hostname!=<from>, or ==<target> when the manager picks the node)
+    await waitFor('swarm to take the migration\'s node.hostname constraint', async () => ((await inspect(ctx)).Spec.TaskTemplate.Placement?.Constraints ?? []).some((c) => c.includes('node.hostname')), { timeoutMs: 5000, intervalMs: 20 });
     const [mgr] = (await managerDocker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${MANAGER_SERVICE}`], status: ['running'] } })) as Array<{ Id: string }>;
     if (!mgr) throw new Error(`no running ${MANAGER_SERVICE} container on ${managerNode}`);
     await managerDocker.getContainer(mgr.Id).kill({ signal: 'SIGKILL' });
