@@ -194,15 +194,14 @@ async function measureStep(gens: LoadGenerators, metricsUrl: string, name: strin
   let achieved = 0;
   if (url !== null) {
     await gens.waitDone(15_000, 500);
-    // whole seconds of the load log inside the sampled window (a sample covers the second before it)
-    const from = Math.ceil((kept[0].t - 1000) / 1000);
-    const to = Math.floor(kept[kept.length - 1].t / 1000) - 1;
+    // requests launched inside the sampled window (a sample covers the second before it), by their logged start
+    const from = kept[0].t - 1000;
+    const to = kept[kept.length - 1].t;
     const logs = (await gens.poll()).filter((l) => l.stream === stream);
-    const perSecond = logs.flatMap((l) => parseLoadLog(l.text).perSecond);
-    const sent = perSecond.filter((p) => p.second >= from && p.second <= to).reduce((n, p) => n + p.sent, 0);
-    const failed = perSecond.reduce((n, p) => n + p.failed, 0);
+    const failed = logs.reduce((n, l) => n + parseLoadLog(l.text).failed, 0);
     if (failed > 0) throw new CalibrationError(`calibration ${name}: ${failed} requests to ${url} failed`);
-    achieved = sent / (to - from + 1);
+    const starts = logs.flatMap((l) => l.text.split('\n').map((line) => Number(line.split(' ')[0])).filter((t) => Number.isFinite(t) && t > 0));
+    achieved = starts.filter((t) => t >= from && t < to).length / ((to - from) / 1000);
   }
   const hosts = kept.map((k) => k.host).filter((h): h is number => h !== null);
   return {

@@ -40,6 +40,10 @@ describe('requestCost', () => {
     expect(c.cpuMs).toBeCloseTo((0.38 * 500) / 9.5, 6);
   });
 
+  it('takes one request a second less at a low rate for noise, not a shortfall', () => {
+    expect(requestCost('pi', step({}), step({ rps: 2.5, plannedRps: 3, cpuPct: 20 }), 0.5).cpuMs).toBeCloseTo((0.14 * 500) / 2.5, 6);
+  });
+
   it('refuses a step the generators could not drive', () => {
     expect(() => requestCost('pi', step({}), step({ rps: 13, plannedRps: 24, cpuPct: 40 }), 0.5)).toThrow(/sent 13.0 of 24.0 requests\/s/);
   });
