@@ -9,6 +9,7 @@ import {
   median,
   planTraffic,
   requestCost,
+  shortOfPlan,
   wholeRates,
   type MeasuredRequest,
   type StepSample,
@@ -98,7 +99,7 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     for (let attempt = 0; attempt < 4; attempt++) {
       probe = await step(`work-probe-${attempt + 1}`, workUrl(PROBE_ITERATIONS, 0), probeRps);
       const rise = probe.cpuPct - idle.cpuPct;
-      if (rise >= 8 || probe.rps < probe.plannedRps * 0.9) break;
+      if (rise >= 8 || shortOfPlan(probe)) break;
       probeRps = Math.min(probeRps * Math.min(8, 20 / Math.max(rise, 1)), 200);
     }
     const probeCost = requestCost('work (probe)', idle, probe!, opts.limitCpus);

@@ -52,15 +52,21 @@ export const MIN_RISE_PCT = 4;
 export const MIN_RISE_MBPS = 0.5;
 
 /**
+ * Whether the generators fell short of a step's rate: by a share and by a whole request a second
+ * (at a few requests a second, one request more or less in the sampled window is not a shortfall).
+ */
+export function shortOfPlan(step: StepSample): boolean {
+  return step.rps < step.plannedRps * MIN_ACHIEVED_SHARE && step.plannedRps - step.rps > 1;
+}
+
+/**
  * What one request of a stream costs, from an idle step and a loaded step measured under
  * `limitCpus`. A stream is sized by CPU (pi) or by network (data): the rise of that one must stand
  * clear of noise; the other may be small, and then is. Throws when the generators fell short of the
  * step's rate or the rise that matters is lost in noise.
  */
 export function requestCost(name: string, idle: StepSample, step: StepSample, limitCpus: number, sizedBy: 'cpu' | 'network' = 'cpu'): RequestCost {
-  // short by a share and by a whole request a second: at a few requests a second, one request more
-  // or less in the sampled window is not a shortfall
-  if (step.rps < step.plannedRps * MIN_ACHIEVED_SHARE && step.plannedRps - step.rps > 1) {
+  if (shortOfPlan(step)) {
     throw new CalibrationError(
       `calibration of ${name}: the load generators sent ${step.rps.toFixed(1)} of ${step.plannedRps.toFixed(1)} requests/s ` +
         `(< ${MIN_ACHIEVED_SHARE * 100} %): they, not the service, are the bottleneck`,
