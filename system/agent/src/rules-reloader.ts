@@ -1,5 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { FileWatch } from '../../shared/file-watch.ts';
 import type { RulesConfig } from '../../shared/rules-schema.ts';
 
 export interface RulesReloadListener {
@@ -16,8 +15,7 @@ export interface RulesReloadListener {
  * naming the bad key; a rejected file leaves the rules in force unchanged.
  */
 export class RulesReloader {
-  private watcher?: FSWatcher;
-  private timer?: ReturnType<typeof setTimeout>;
+  private readonly fileWatch = new FileWatch();
 
   constructor(
     private readonly file: string,
@@ -44,24 +42,12 @@ export class RulesReloader {
     return true;
   }
 
-  /**
-   * Watches the file's directory, not the file: editors and config tools replace a file by rename,
-   * which a watch on the file itself would lose. Reloads after `debounceMs` of quiet.
-   */
+  /** Reloads after `debounceMs` of quiet following a change of the file (FileWatch). */
   watch(listener: RulesReloadListener, debounceMs = 200): void {
-    if (this.watcher) return;
-    const path = resolve(this.file);
-    const name = basename(path);
-    this.watcher = watch(dirname(path), (_event, changed) => {
-      if (changed !== null && changed !== name) return;
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.reload(listener), debounceMs);
-    });
+    this.fileWatch.start(this.file, () => this.reload(listener), debounceMs);
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.fileWatch.stop();
   }
 }

@@ -1,5 +1,5 @@
-import { watch, readFileSync, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { FileWatch } from '../../shared/file-watch.ts';
 import { parseConfig, type ConfigOverrides, type ManagerConfig } from './config.ts';
 
 export interface ConfigReloadListener {
@@ -12,8 +12,7 @@ export interface ConfigReloadListener {
  * file replaces it, an invalid one is reported and the old configuration stays in force.
  */
 export class ConfigStore {
-  private watcher?: FSWatcher;
-  private timer?: ReturnType<typeof setTimeout>;
+  private readonly fileWatch = new FileWatch();
 
   constructor(
     private config: ManagerConfig,
@@ -39,25 +38,13 @@ export class ConfigStore {
     }
   }
 
-  /**
-   * Watches the file's directory (editors and `kubectl`-style tools replace files by rename, which
-   * a watch on the file itself would lose) and reloads after `debounceMs` of quiet.
-   */
+  /** Reloads after `debounceMs` of quiet following a change of the file (FileWatch). */
   watch(listener: ConfigReloadListener, debounceMs = 200): void {
     const file = this.overrides.file;
-    if (!file || this.watcher) return;
-    const path = resolve(file);
-    const name = basename(path);
-    this.watcher = watch(dirname(path), (_event, changed) => {
-      if (changed !== null && changed !== name) return;
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.reload(listener), debounceMs);
-    });
+    if (file) this.fileWatch.start(file, () => this.reload(listener), debounceMs);
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.fileWatch.stop();
   }
 }
