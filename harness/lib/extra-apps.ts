@@ -10,8 +10,8 @@ export interface ExtraApp {
 }
 
 /**
- * Copies of web-stress for experiments that need several managed services at once (issue 7 §2,
- * experiments/concurrent). Each is published in host mode on its own port; the local lab's HAProxy
+ * Copies of web-stress for experiments that need several managed services at once
+ * (experiments/concurrent). Each is published in host mode on its own port; the local lab's HAProxy
  * has a frontend on that port of the entrypoint's host (harness/lab/lab-services.ts), whether the
  * copy runs or not (its backend is then simply down).
  */

@@ -1,5 +1,5 @@
 /**
- * The agent on the real local lab (issue 4, "What it must show"): a global service with one task per
+ * The agent on the real local lab: a global service with one task per
  * node; a web-stress task under CPU stress (limit 0.5 CPU, target 85 %) makes the agent on that
  * task's node log T0 (breach_detected) and T1 (alert_sent) with the agent's own reaction time
  * T1 − confirmedAt < 50 ms, and its metrics reach the lab's time-series store (VictoriaMetrics,

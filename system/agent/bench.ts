@@ -1,5 +1,5 @@
 /**
- * Benchmark of the agent on the local lab (issue 4), for each stats source (cgroup files, Docker
+ * Benchmark of the agent on the local lab, for each stats source (cgroup files, Docker
  * API): with 1, 20 and 50 idle containers on one worker, the agent's own cycle duration (median,
  * p95: from its `cycle_stats` log lines, every 10 cycles) and its container's CPU % and RSS (cgroup
  * v1 counters and /proc, read from the host).
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
     table.push([r.source, r.containers, r.sampled, r.cycles, `${fmt(r.median)} ms`, `${fmt(r.p95)} ms`, `${fmt(r.max)} ms`, `${fmt(r.cpuPercent, 2)} %`, `${fmt(r.rssMb)} MB`, `${fmt(r.cgroupRssMb)} / ${fmt(r.workingSetMb)} MB`]);
   }
   console.log(table.toString());
-  console.log('targets (issue 4): 50-container cycle < 250 ms; at 20 containers < 2 % of one core and < 80 MB RSS');
+  console.log('targets: 50-container cycle < 250 ms; at 20 containers < 2 % of one core and < 80 MB RSS');
   console.log(`bench done in ${fmt((performance.now() - started) / 1000, 0)} s`);
 }
 

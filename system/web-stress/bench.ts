@@ -1,5 +1,5 @@
 /**
- * Benchmark of web-stress on the local lab (issue 3): a service of its own (ws-bench: 0.5 CPU,
+ * Benchmark of web-stress on the local lab: a service of its own (ws-bench: 0.5 CPU,
  * 512 MB, pinned to the worker without the app's task, host-mode port 18081, the lab's UDP sink),
  * measured with the container's own counters read from the host (cgroup v1 cpuacct.usage,
  * memory usage − total_inactive_file and total_rss, /proc/<pid>/net/dev), never the app's /metrics.
@@ -89,7 +89,7 @@ async function bench(lab: LabConfig): Promise<void> {
   const mem = p.counters.memory();
   const idleMb = await meanWorkingSetMb(p);
 
-  const footprint = new Table({ head: ['measure', 'value', 'target (issue 3)'] });
+  const footprint = new Table({ head: ['measure', 'value', 'target'] });
   const col = (k: keyof (typeof starts)[number]) => starts.map((s) => s[k]).filter((v): v is number => v !== null);
   footprint.push(
     [`service create → container started (median of ${START_RUNS})`, `${fmt(median(col('createToStart')), 0)} ms  [${col('createToStart').map((v) => fmt(v, 0)).join(', ')}]`, '–'],
@@ -152,7 +152,7 @@ async function stressRows(p: Probe): Promise<void> {
     rows.push([`network ${target} Mbps`, `${fmt(r.txMbps, 2)} Mbps`, signed(r.txMbps - target, 2), target === 20 ? '± 3' : '–', `tx on the container's interfaces (/proc/<pid>/net/dev), ${fmt(r.seconds)} s; CPU meanwhile ${fmt(r.cpuPercent)} %`, `${fmt(b, 0)} %`]);
     await sleep(1000);
   }
-  const table = new Table({ head: ['target', 'achieved', 'error', 'tolerance (issue 3)', 'how', 'host busy (2 cores)'] });
+  const table = new Table({ head: ['target', 'achieved', 'error', 'tolerance', 'how', 'host busy (2 cores)'] });
   table.push(...rows);
   console.log(table.toString());
 }

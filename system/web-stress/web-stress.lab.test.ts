@@ -1,5 +1,5 @@
 /**
- * web-stress on the real local lab (issue 3, "What it must show"): a service of its own
+ * web-stress on the real local lab: a service of its own
  * (ws-lab-test: 0.5 CPU, 512 MB, pinned to one worker, host-mode port 18080, the lab's UDP sink),
  * checked with the container's OWN counters read from the host — cgroup v1 cpuacct.usage, memory
  * usage − total_inactive_file, /proc/<pid>/net/dev of its network namespace — never with the app's

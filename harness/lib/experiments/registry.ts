@@ -31,7 +31,7 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
     { experiment: 'scenario1', label: 'memory stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'memory', o) },
   ],
   scenario2: [{ experiment: 'scenario2', label: 'load-generator traffic', run: (ctx, i, o) => scenario2Iteration(ctx, i, o) }],
-  // reliability (issue 7); tsdb-down stops the local lab's own VictoriaMetrics
+  // reliability; tsdb-down stops the local lab's own VictoriaMetrics
   'bad-input': [{ experiment: 'bad-input', label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml' }) }],
   'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: (lab) => lab.kind === 'local' }],
   // node-failure stops a local lab node's dockerd

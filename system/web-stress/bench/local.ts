@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     const idleCpu = (await cpuPercent(pid, 5000)).ours;
     const idleRss = rssMb(pid);
 
-    const footprint = new Table({ head: ['measure', 'value', 'target (issue 3)'] });
+    const footprint = new Table({ head: ['measure', 'value', 'target'] });
     footprint.push(
       ['start to healthy', `${fmt(startMs, 0)} ms`, '< 1000 ms'],
       ['idle CPU (5 s, % of one core)', `${fmt(idleCpu * HOST_CORES, 2)} %`, '< 2 %'],

@@ -14,7 +14,7 @@ import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeO
 import { restartManager } from '../manager-control.ts';
 
 const ACTION_LIMIT_MS = 90_000;
-/** "Alerts resume within 3 poll intervals" (issue 7 §4). */
+/** "Alerts resume within 3 poll intervals". */
 export const ALERT_RESUME_POLLS = 3;
 
 /** Docker's RFC 3339 times carry nanoseconds; Date.parse is only sure of milliseconds. */
@@ -30,7 +30,7 @@ async function containerEvents(docker: import('dockerode'), id: string): Promise
 }
 
 /**
- * Agent restart (issue 7 §4): the agent container on the app task's node is killed with SIGKILL and
+ * Agent restart: the agent container on the app task's node is killed with SIGKILL and
  * the task is CPU-stressed at once. Swarm restarts the agent; measured from the kill to the new
  * agent's `agent_started` line, and from that line to the manager's first report and first alert
  * (T2) from the node. The alert must arrive within 3 poll intervals and lead to a migration.

@@ -13,7 +13,7 @@ import { swarmChanges, swarmSnapshot, waitSwarmSettled } from './swarm-snapshot.
 import { badQueries, sendBadQueries } from './web-stress-bad-input.ts';
 
 export interface BadInputOptions {
-  /** Random manager payloads (issue 7 §6 asks for 10,000 in total over a run). */
+  /** Random manager payloads (10,000 in total over a run). */
   payloads: number;
   /** Random web-stress queries and lab.yaml mutations. */
   queries: number;
@@ -33,7 +33,7 @@ async function healthy(url: string): Promise<boolean> {
 }
 
 /**
- * Bad input on the real system (issue 7 §6): the manager gets the hand-written cases and
+ * Bad input on the real system: the manager gets the hand-written cases and
  * `payloads` random ones, web-stress random bad queries, the lab.yaml loader random mutations.
  * Every answer must keep the contract, the manager must stay up and the swarm must not change.
  */

@@ -38,7 +38,7 @@ function ended(events: readonly TimingEvent[], r: Role): boolean {
 }
 
 /**
- * Concurrent faults (issue 7 §2): three copies of web-stress (A, B, C), each on its own worker,
+ * Concurrent faults: three copies of web-stress (A, B, C), each on its own worker,
  * each probed through its own frontend; at the same moment CPU stress on A, load-generator traffic
  * on B, memory stress on C. Expected: A and C migrate, B scales up, every probe request succeeds,
  * no action touches another service, nothing fails, every `update out of sequence` is retried.

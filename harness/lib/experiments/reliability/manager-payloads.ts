@@ -40,7 +40,7 @@ export function alertBody(id: string, fields: { node: string; service: string; c
   return { id, t0: t1 - 1000, t1, scenario: 'scenario1_migration', m: metricsOk, ...fields };
 }
 
-/** The fixed cases of issue 7 §6: authentication, syntax, types, size, unknown names, stale alerts. */
+/** The fixed cases: authentication, syntax, types, size, unknown names, stale alerts. */
 export function handWrittenRequests(t: PayloadTarget): BadRequest[] {
   const auth = { ...JSON_TYPE, authorization: `Bearer ${t.token}` };
   const stale = alertBody('bad-input:stale-node', { node: t.otherNode, service: t.service, container: t.task.containerId.slice(0, 12), task: t.task.id });

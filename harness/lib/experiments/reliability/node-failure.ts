@@ -31,7 +31,7 @@ async function agentRunningOn(ctx: ExperimentContext, hostname: string): Promise
 }
 
 /**
- * Node failure (issue 7 §1): under steady probing, one worker's dockerd is stopped as the local lab
+ * Node failure: under steady probing, one worker's dockerd is stopped as the local lab
  * stops it (its containers with it): the app task's node, or another worker. Measured: swarm's Down
  * detection, the manager's `node_state_changed`/`agent_reports_stopped` lines, the service's
  * recovery when swarm reschedules (stop → first probe answered by a new container) and failed probes.

@@ -62,7 +62,7 @@ describe('reliability building blocks', () => {
     }
   });
 
-  it('hand-written cases cover every category of issue 7 §6', () => {
+  it('hand-written cases cover every category of bad input', () => {
     const labels = new Set(handWrittenRequests({ ...target, oldTask: { id: 'old', node: 'worker-3', containerId: 'ff'.repeat(32) } }).map((r) => r.label));
     for (const l of ['unauthenticated', 'wrong-token', 'malformed-json', 'wrong-types', 'oversized', 'unknown-service', 'unknown-node', 'stale-alert']) expect(labels).toContain(l);
   });

@@ -15,7 +15,7 @@ async function tasksCreatedSince(ctx: ExperimentContext, service: string, since:
 }
 
 /**
- * Time-series store down (issue 7 §5): the local lab's VictoriaMetrics is stopped (SIGTERM) for a
+ * Time-series store down: the local lab's VictoriaMetrics is stopped (SIGTERM) for a
  * whole scenario-1 CPU iteration and always started again afterwards. The migration must complete
  * as in a normal run; agents and manager must not restart (the manager's one restart is the one
  * every scenario-1 iteration does at its start).
