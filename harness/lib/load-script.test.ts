@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseLoadLog, planRates, rateSchedule, renderLoadScript, shQuote, stepSchedule } from './load-script.ts';
+import { parseLoadLog, planRates, rateSchedule, renderLoadScript, shQuote } from './load-script.ts';
 
 const run = promisify(execFile);
 
@@ -26,18 +26,8 @@ describe('rateSchedule', () => {
   });
 });
 
-describe('stepSchedule', () => {
-  it('ramps from each level to the next, holds, and ramps the last level down', () => {
-    expect(stepSchedule([{ rps: 4, rampS: 2, holdS: 2 }, { rps: 8, rampS: 2, holdS: 1 }], 2)).toEqual([1, 3, 4, 4, 5, 7, 8, 6, 2]);
-    expect(stepSchedule([{ rps: 0, rampS: 0, holdS: 3 }, { rps: 5, rampS: 0, holdS: 2 }], 0)).toEqual([0, 0, 0, 5, 5]); // a delayed start
-  });
-
-  it('rejects bad steps with the step named', () => {
-    expect(() => stepSchedule([], 1)).toThrow(/at least one step/);
-    expect(() => stepSchedule([{ rps: 5, rampS: 1, holdS: 1 }, { rps: 2.5, rampS: 1, holdS: 1 }], 1)).toThrow(/steps\[1\]\.rps .* got 2.5/);
-  });
-
-  it('is accepted as an explicit schedule by planRates and the script', () => {
+describe('planRates', () => {
+  it('takes an explicit schedule, as the script does', () => {
     expect(planRates({ rates: [0, 2, 3] })).toEqual([0, 2, 3]);
     expect(() => planRates({ rates: [1, -1] })).toThrow(/rates\[1\] must be an integer in 0..2000, got -1/);
     const script = renderLoadScript({ rates: [0, 2, 4], url: 'http://127.0.0.1:9/x', maxDurationS: 10, logFile: '/tmp/l', pidFile: '/tmp/p' });

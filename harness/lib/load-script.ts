@@ -5,14 +5,7 @@ export interface RampPlan {
   rampDownS: number;
 }
 
-/** One step of a staircase: ramp linearly from the previous level to rps over rampS, then hold it holdS. */
-export interface LoadStep {
-  rps: number;
-  rampS: number;
-  holdS: number;
-}
-
-/** Either a single ramp (up, hold, down) or an explicit per-second schedule (e.g. from stepSchedule). */
+/** Either a single ramp (up, hold, down) or an explicit per-second schedule (e.g. scenario 2's levels). */
 export type LoadShape = RampPlan | { rates: readonly number[] };
 
 export type LoadPlan = LoadShape & {
@@ -51,29 +44,6 @@ export function rateSchedule(plan: RampPlan): number[] {
   const hold = Array.from({ length: plan.holdS }, () => plan.peakRps);
   const down = Array.from({ length: plan.rampDownS }, (_, s) => Math.round((plan.peakRps * (plan.rampDownS - s - 0.5)) / plan.rampDownS));
   return [...up, ...hold, ...down];
-}
-
-/**
- * Requests per second of a staircase: each step ramps linearly from the level before it (0 for the
- * first) to its rps, then holds; the last level ramps down to 0 over rampDownS. Lets a load grow in
- * stages, e.g. one stage per replica the load should need.
- */
-export function stepSchedule(steps: readonly LoadStep[], rampDownS: number): number[] {
-  if (steps.length === 0) throw new Error('stepSchedule: give at least one step');
-  checkInt('rampDownS', rampDownS, 0, MAX_SECONDS);
-  const rates: number[] = [];
-  let from = 0;
-  steps.forEach((step, i) => {
-    checkInt(`steps[${i}].rps`, step.rps, 0, MAX_RPS);
-    checkInt(`steps[${i}].rampS`, step.rampS, 0, MAX_SECONDS);
-    checkInt(`steps[${i}].holdS`, step.holdS, 0, MAX_SECONDS);
-    for (let s = 0; s < step.rampS; s++) rates.push(Math.round(from + ((step.rps - from) * (s + 0.5)) / step.rampS));
-    for (let s = 0; s < step.holdS; s++) rates.push(step.rps);
-    from = step.rps;
-  });
-  for (let s = 0; s < rampDownS; s++) rates.push(Math.round((from * (rampDownS - s - 0.5)) / rampDownS));
-  if (rates.length > MAX_SECONDS) throw new Error(`stepSchedule: ${rates.length} s is longer than ${MAX_SECONDS} s`);
-  return rates;
 }
 
 /** The per-second rates of a plan, whichever shape it has. */

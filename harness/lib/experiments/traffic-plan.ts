@@ -1,3 +1,5 @@
+import { quantile } from '../stats.ts';
+
 /**
  * Traffic sized to the service under test, from what a request costs on this lab (pure: the
  * measuring lives in traffic-calibration.ts). Two streams: /compute/pi makes a replica CPU-busy,
@@ -38,10 +40,9 @@ export class CalibrationError extends Error {
 
 /** Median of a non-empty list; the calibration's answer to a noisy sample. */
 export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new CalibrationError('median of no samples');
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  const m = quantile([...values].sort((a, b) => a - b), 0.5);
+  if (m === null) throw new CalibrationError('median of no samples');
+  return m;
 }
 
 /** The generators must have sent what the step asked for, or the step measured the generators. */
