@@ -96,6 +96,7 @@ function sshKeyFor(lab: LabConfig, g: LoadGeneratorSpec): string | undefined {
 export class LoadGenerators implements AsyncDisposable {
   private readonly started: Started[] = [];
   private stopped = false;
+  private listening = false;
   private readonly onSignal = (signal: NodeJS.Signals) => {
     // stop what runs on the generators, then let the signal do what it would have done
     const timer = setTimeout(() => process.kill(process.pid, signal), 5000);
@@ -169,7 +170,9 @@ export class LoadGenerators implements AsyncDisposable {
   async start(streams: readonly (LoadStream | ScriptStream)[]): Promise<void> {
     if (this.stopped) throw new Error('load generators already stopped');
     for (const s of streams) if (!NAME.test(s.name)) throw new Error(`stream name must match ${NAME}, got ${s.name}`);
-    if (this.stopOnSignal) {
+    if (this.stopOnSignal && !this.listening) {
+      // once per object, however many starts (a calibration starts a stream per step)
+      this.listening = true;
       process.once('SIGINT', this.onSignal);
       process.once('SIGTERM', this.onSignal);
     }

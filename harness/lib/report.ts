@@ -101,12 +101,18 @@ function goneBeforeReplacement(it: IterationRecord): boolean {
     || it.events.some((e) => e.event === 'old_task_removed' && e.beforeReplacement === true);
 }
 
+/** What the figures of an iteration were measured under and a reader must weigh (e.g. a host run past its budget). */
+function caveats(it: IterationRecord): string {
+  const c = it.params.caveats;
+  return Array.isArray(c) && c.length > 0 ? ` (measured under: ${c.map(String).join('; ')})` : '';
+}
+
 function iterationsSection(j: JournalData, experiment: string): string {
   const its = of(j, experiment);
   const metrics = orderMetrics(its.flatMap((i) => Object.keys(i.measurements)));
   const rows = its.map((it) => [
     String(it.iteration),
-    it.outcome + (it.error ? `: ${it.error}` : '') + (goneBeforeReplacement(it) ? ' (old task gone before the replacement was ready)' : ''),
+    it.outcome + (it.error ? `: ${it.error}` : '') + (goneBeforeReplacement(it) ? ' (old task gone before the replacement was ready)' : '') + caveats(it),
     formatMs(it.endedAt - it.startedAt),
     ...metrics.map((k) => formatMetric(k, it.measurements[k])),
   ]);

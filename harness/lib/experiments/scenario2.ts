@@ -195,6 +195,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
     load = loadFromPlan(calibration.plan, opts.timing);
     cpus = calibration.plan.limitCpus;
     for (const r of calibration.plan.rejected) ctx.log(`${tag}: not at ${r.limitCpus} CPU: ${r.why}`);
+    if (calibration.plan.overHostBudget) ctx.log(`${tag}: at ${cpus} CPU, closest to the host budget: ${calibration.plan.overHostBudget}`);
     if (cpus !== appCpus) [task] = await resetApp(lab, docker, 90_000, cpus);
     ctx.log(
       `${tag}: a request of ${calibration.request.iterations} iterations and ${calibration.request.kb} KiB cost the replica ${calibration.request.cpuMs} ms of CPU ` +
@@ -304,6 +305,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       from: task.node,
       cpus,
       calibration: calibration ?? 'none: a fixed load was given',
+      caveats: calibration?.plan.overHostBudget ? [`host past its budget: ${calibration.plan.overHostBudget}`] : [],
       load: { ...load, generators: gens?.generators ?? [] },
       probeIntervalMs: lab.experiments.probe_interval_ms,
       probeTimeoutMs: lab.experiments.probe_timeout_ms,

@@ -127,11 +127,15 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     const kbMs = perKibMs * kb;
     let perIteration = probeCost.cpuMs / PROBE_ITERATIONS; // proportional: the fixed cost counts as work for now
     let request: MeasuredRequest | undefined;
+    // the host's cost of a request (generator, balancer, kernel) is the noisiest figure here: every
+    // request step measures it, and the plan takes their median
+    const hostCosts: number[] = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
       const iterations = Math.min(50_000_000, Math.max(1000, Math.round(Math.max(target - kbMs, target * 0.2) / perIteration / 1000) * 1000));
       const sample = await step(`request-${attempt}`, workUrl(iterations, kb), Math.max(1, (halfBudgetMs - idleCpuMsPerS) / target));
       const cost = requestCost(`work (${iterations} iterations, ${kb} KiB)`, idle, sample, opts.limitCpus);
-      request = { iterations, kb, ...cost };
+      if (cost.hostMs !== null) hostCosts.push(cost.hostMs);
+      request = { iterations, kb, ...cost, hostMs: hostCosts.length > 0 ? median(hostCosts) : null };
       if (Math.abs(cost.cpuMs - target) <= target / 4) break;
       perIteration = Math.max(1e-9, (cost.cpuMs - kbMs) / iterations);
     }

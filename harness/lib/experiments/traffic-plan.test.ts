@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  HOST_HARD_SHARE,
   CalibrationError,
   levelSchedule,
   limitCandidates,
@@ -118,6 +119,17 @@ describe('planTraffic', () => {
     expect(p.rejected[0].limitCpus).toBe(1);
     expect(p.rejected[0].why).toMatch(/of the host's 2 cores busy, above the budget of 1.6/);
     expect(p.hostPeakCores!).toBeLessThanOrEqual(1.6);
+    expect(p.overHostBudget).toBeNull();
+  });
+
+  it('takes the limit closest to the host budget when none keeps within it, and says so', () => {
+    // 0.25 CPU, last level on 2 replicas: 2 × (220 − 30) / ~20 ≈ 19 requests/s × 45 ms + 0.3 idle + 0.06 ≈ 1.2 cores
+    const p = planTraffic(input({ sharedHostCores: 1.5, hostBudgetPct: 60 }), targets, [0.5, 0.25]);
+    expect(p.limitCpus).toBe(0.25);
+    expect(p.hostPeakCores!).toBeGreaterThan(0.9);
+    expect(p.hostPeakCores!).toBeLessThanOrEqual(1.5 * HOST_HARD_SHARE);
+    expect(p.overHostBudget).toMatch(/above the budget of 0.9 \(host_budget_pct 60\)/);
+    expect(p.rejected.map((r) => r.limitCpus)).toEqual([0.5]);
   });
 
   it('ignores the host on a lab whose generators do not share it', () => {

@@ -92,6 +92,7 @@ export async function concurrentRecord(ctx: ExperimentContext, iteration: number
       copy_cpus: o.copyCpus,
       load: o.load ?? null,
       calibration: o.calibration ?? null,
+      caveats: o.calibration?.plan.overHostBudget ? [`host past its budget: ${o.calibration.plan.overHostBudget}`] : [],
       actions: verdict.actions,
       ignoredAlerts: verdict.ignoredAlerts,
       probeSources: Object.keys(all.summary.sources),

@@ -88,6 +88,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
       log: (l) => ctx.log(`${tag}: B ${l}`),
     });
     for (const r of calibration.plan.rejected) ctx.log(`${tag}: copies not at ${r.limitCpus} CPU: ${r.why}`);
+    if (calibration.plan.overHostBudget) ctx.log(`${tag}: copies at ${calibration.plan.limitCpus} CPU, closest to the host budget: ${calibration.plan.overHostBudget}`);
     if (calibration.plan.limitCpus !== copyCpus) {
       copyCpus = calibration.plan.limitCpus;
       await removeExtraApps(docker, ctx.nodes);
