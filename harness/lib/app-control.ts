@@ -11,6 +11,8 @@ export interface AppTask {
   desired: string;
   /** The CPU limit the task was created with (NanoCPUs / 1e9); null when it has none. */
   cpus: number | null;
+  /** When the task reached its current state (running: when it started), epoch ms by swarm's clock; null if unknown. */
+  since: number | null;
 }
 
 interface RawTask {
@@ -49,6 +51,7 @@ export async function appTasks(docker: Docker, service: string): Promise<AppTask
     state: t.Status.State,
     desired: t.DesiredState,
     cpus: t.Spec?.Resources?.Limits?.NanoCPUs ? t.Spec.Resources.Limits.NanoCPUs / 1e9 : null,
+    since: t.Status.Timestamp && Number.isFinite(Date.parse(t.Status.Timestamp)) ? Date.parse(t.Status.Timestamp) : null,
   }));
 }
 
@@ -119,7 +122,9 @@ export async function stopAllStress(lab: LabConfig): Promise<void> {
 
 /**
  * Brings the application back to its starting shape between iterations: the configured replicas,
- * only its base placement constraint, stress stopped, every task running and the entrypoint serving.
+ * only its base placement constraint, stress stopped, every task running and the entrypoint serving,
+ * and every task past the manager's startup grace (scenario1_migration.startup_grace_s), so that an
+ * experiment's fault is never ignored as a task still starting.
  */
 export async function resetApp(lab: LabConfig, docker: Docker, timeoutMs = 90_000, cpus = lab.app.limits.cpus): Promise<AppTask[]> {
   const service = lab.app.service;
@@ -137,7 +142,16 @@ export async function resetApp(lab: LabConfig, docker: Docker, timeoutMs = 90_00
       return (await servedOnlyBy(lab, running.map((t) => t.containerId))) ? running : undefined;
     },
     { timeoutMs, intervalMs: 500 },
-  );
+  ).then((running) => pastStartupGrace(lab, running));
+}
+
+/** Waits until each task has been running for startup_grace_s (by swarm's clock, the lab's own here). */
+export async function pastStartupGrace(lab: LabConfig, tasks: AppTask[]): Promise<AppTask[]> {
+  const graceMs = lab.swarmguard.config.scenarios.scenario1_migration.startup_grace_s * 1000;
+  const youngest = Math.max(...tasks.map((t) => t.since ?? 0));
+  const wait = youngest + graceMs - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, graceMs) + 100));
+  return tasks;
 }
 
 /**

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLab } from '../../harness/lib/lab-config.ts';
 import { deploySystem, resolveToken } from '../../harness/lib/deploy.ts';
 import { dockerClient } from '../../harness/lib/docker-clients.ts';
-import { appTasks, resetApp, stopAllStress } from '../../harness/lib/app-control.ts';
+import { appTasks, pastStartupGrace, resetApp, stopAllStress } from '../../harness/lib/app-control.ts';
 import { AvailabilityProbe } from '../../harness/lib/probe.ts';
 import { summarizeDowntime } from '../../harness/lib/downtime.ts';
 import { makeContext } from '../../harness/lib/experiments/context.ts';
@@ -92,6 +92,7 @@ describe.sequential('manager on the lab: migration on an alert', () => {
 
       const before = (await appTasks(docker, service)).filter((t) => t.state === 'running');
       expect(before).toHaveLength(1);
+      await pastStartupGrace(lab, before); // the previous run's replacement may be younger than the manager's startup grace
       const old = before[0]!;
       const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: 100, durationMs: 90_000 });
       probe.start();

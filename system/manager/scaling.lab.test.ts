@@ -1,8 +1,11 @@
 /**
- * Issue 5 (b) on the real local lab: scale-up 1 → 2 → 3 on scenario-2 alerts, each new replica
- * serving traffic through the HAProxy entrypoint; then, with no load, the manager's own background
- * loop scales back to 1 from the agents' real reports (scale_down_cooldown 30 s per step). A probe
- * every 100 ms through the entrypoint must see no failure during any of it.
+ * On the real local lab, with the manager managing every service (MANAGED_SERVICES unset, so
+ * nothing but its own state tells it which services it scaled up): scale-up 1 → 2 → 3 on
+ * scenario-2 alerts, each new replica serving traffic through the HAProxy entrypoint. At 2
+ * replicas, a migration alert for one of them moves that replica only. After the scale-up to 3
+ * the manager is SIGKILLed; with no load, the restarted manager's background loop still scales
+ * back to 1 from the agents' real reports (scale_down_cooldown per step). A probe every 100 ms
+ * through the entrypoint must see no failure during any of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLab } from '../../harness/lib/lab-config.ts';
@@ -11,7 +14,7 @@ import { appTasks, resetApp, type AppTask } from '../../harness/lib/app-control.
 import { AvailabilityProbe } from '../../harness/lib/probe.ts';
 import { samplesBetween, summarizeDowntime } from '../../harness/lib/downtime.ts';
 import { makeContext } from '../../harness/lib/experiments/context.ts';
-import { restartManager } from '../../harness/lib/experiments/manager-control.ts';
+import { killManager, setManagerEnv } from '../../harness/lib/experiments/manager-control.ts';
 import { managerEvents } from '../../harness/lib/manager-api.ts';
 import type { TimingEvent } from '../../harness/lib/types.ts';
 import { waitFor } from '../../harness/lib/wait-for.ts';
@@ -27,7 +30,12 @@ let token = '';
 let probe: AvailabilityProbe;
 let testStart = 0;
 let lastScaleUpEnd = 0;
+/** The replica the last scale-up added: within the manager's startup grace, no migration alert for it is acted on. */
+let newestTask = '';
 const figures: Record<string, unknown>[] = [];
+const BASE_CONSTRAINTS = ['node.role==worker'];
+let managedBefore: string | undefined;
+let managedChanged = false;
 
 const running = async (): Promise<AppTask[]> => (await appTasks(docker, service)).filter((t) => t.state === 'running');
 
@@ -35,7 +43,9 @@ beforeAll(async () => {
   await deploySystem(lab);
   token = await resolveToken(lab);
   await resetApp(lab, docker);
-  await restartManager(ctx); // no cooldowns, nothing scaled yet
+  // also a fresh manager: no cooldowns, nothing scaled yet
+  managedBefore = await setManagerEnv(ctx, 'MANAGED_SERVICES', undefined);
+  managedChanged = true;
   testStart = epochNow();
   probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: 100, durationMs: 400_000 });
   probe.start();
@@ -43,16 +53,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await probe?.stop();
+  if (managedChanged) await setManagerEnv(ctx, 'MANAGED_SERVICES', managedBefore);
   await resetApp(lab, docker);
   console.table(figures);
 });
 
 describe.sequential('manager on the lab: scale-up on alerts, scale-down when idle', () => {
-  for (const to of [2, 3]) {
+  const scaleUp = (to: number) => {
     it(`scales ${to - 1} → ${to} on a scenario-2 alert; the new replica serves traffic; 0 failed probes`, async () => {
       // the previous scale-up's cooldown (scale_up_cooldown) must be over, or the alert is rightly ignored
-      await waitFor('no scale_up cooldown on the manager', async () => !(await managerStateView(lab)).cooldowns.some((c) => c.service === service), {
-        timeoutMs: 30_000,
+      await waitFor('no scale_up cooldown on the manager', async () => !(await managerStateView(lab)).cooldowns.some((c) => c.service === service && c.action === 'scale_up'), {
+        timeoutMs: 60_000,
         intervalMs: 250,
       });
       const before = await running();
@@ -80,11 +91,52 @@ describe.sequential('manager on the lab: scale-up on alerts, scale-down when idl
         { timeoutMs: 20_000, intervalMs: 200 },
       );
       lastScaleUpEnd = eventOf(events, 'action_completed').t;
+      newestTask = fresh!.id;
       const failed = summarizeDowntime(probe.snapshot()).failed;
       figures.push({ step: `up ${to - 1}→${to}`, t5_t4_ms: Math.round(ready.t - t4), firstServed_after_T5_ms: Math.round(served.sentAt - ready.t), node: fresh!.node, failedSoFar: failed });
       expect(failed).toBe(0);
     });
-  }
+  };
+
+  scaleUp(2);
+
+  it('at 2 replicas, a migration alert for one moves that replica only: the other keeps its container, no constraint is left, 0 failed probes', async () => {
+    const before = await running();
+    expect(before).toHaveLength(2);
+    // the replica the scale-up did not add: the new one is within the startup grace
+    const subject = before.find((t) => t.id !== newestTask)!;
+    const other = before.find((t) => t.id === newestTask)!;
+    expect(other, `the scale-up's replica ${newestTask} among ${before.map((t) => t.id).join(', ')}`).toBeDefined();
+    const since = epochNow() - 1;
+    const answer = await postAlert(lab, token, forgeAlert(service, { node: subject.node, containerId: subject.containerId, taskId: subject.id }, 'scenario1_migration'));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    expect(answer.body).toMatchObject({ accepted: true, decision: 'migrate' });
+    const events = await waitActionEvents(lab, since, String(answer.body.actionId), 90_000);
+    const done = events.find((e) => e.event === 'action_completed');
+    expect(done, `action failed: ${JSON.stringify(events.find((e) => e.event === 'action_failed'))}`).toBeDefined();
+    const ready = eventOf(events, 'replacement_ready');
+    await waitFor('the update no longer in progress', async () => (await serviceView(docker, service)).updateState !== 'updating', { timeoutMs: 30_000, intervalMs: 250 });
+    const after = await running();
+    expect(after.map((t) => t.containerId).sort()).toEqual([other.containerId, after.find((t) => t.id === ready.newTaskId)?.containerId].sort());
+    const moved = after.find((t) => t.id === ready.newTaskId)!;
+    expect([subject.node, other.node]).not.toContain(moved.node);
+    const view = await serviceView(docker, service);
+    expect(view.replicas).toBe(2);
+    expect(view.constraints).toEqual(BASE_CONSTRAINTS);
+    expect(view.labels['swarmguard.temporary-constraints']).toBeUndefined();
+    const failed = summarizeDowntime(probe.snapshot()).failed;
+    figures.push({ step: 'migrate 1 of 2', from: subject.node, to: moved.node, untouched: `${other.node} ${other.containerId.slice(0, 12)}`, t5_t4_ms: Math.round(ready.t - eventOf(events, 'action_started').t), failedSoFar: failed });
+    expect(failed).toBe(0);
+  });
+
+  scaleUp(3);
+
+  it('the manager SIGKILLed after the scale-up to 3 comes back knowing what it scaled up', async () => {
+    const killedAt = await killManager(ctx);
+    const started = await waitFor('manager_started after the kill', async () => (await managerEvents(lab, killedAt)).find((e) => e.event === 'manager_started'), { timeoutMs: 30_000, intervalMs: 250 });
+    figures.push({ step: 'manager SIGKILL', back_after_ms: Math.round(started.t - killedAt) });
+    expect((await serviceView(docker, service)).replicas).toBe(3);
+  });
 
   it('scales back 3 → 2 → 1 by itself when idle (real agent reports), one step per scale_down_cooldown, 0 failed probes', async () => {
     const start = lastScaleUpEnd || epochNow() - 1;

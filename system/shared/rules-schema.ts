@@ -10,6 +10,9 @@ export const scenario1Schema = z
     network_threshold_max: pct.default(35),
     consecutive_breaches: z.number().int().min(1).max(100).default(2),
     cooldown_period: seconds.default(30),
+    // A task's first seconds (process start, the balancer's checks taking it in, counters with no
+    // rate yet) read as high CPU with little network: scenario 1's signature, not a sick container.
+    startup_grace_s: seconds.default(10),
   })
   .strict();
 

@@ -6,6 +6,8 @@ export interface Scenario1Rules {
   network_threshold_max: number;
   consecutive_breaches: number;
   cooldown_period: number;
+  /** Seconds after a task starts running during which no migration alert for it is acted on. */
+  startup_grace_s: number;
 }
 
 export interface Scenario2Rules {

@@ -62,3 +62,27 @@ export async function setManagerEnv(
   });
   return previous;
 }
+
+/**
+ * SIGKILLs the manager's container (no shutdown code runs: whatever it held only in memory is
+ * lost) and waits until swarm's replacement task answers. Returns when it was killed, epoch ms.
+ */
+export async function killManager(ctx: ExperimentContext): Promise<number> {
+  const node = ctx.nodes.get(ctx.lab.swarm.manager.name);
+  if (!node) throw new Error(`no Docker client for the manager node ${ctx.lab.swarm.manager.name}`);
+  const before = new Set(await runningTaskIds(ctx));
+  const [mgr] = (await node.listContainers({ filters: { label: [`com.docker.swarm.service.name=${MANAGER_SERVICE}`], status: ['running'] } })) as { Id: string }[];
+  if (!mgr) throw new Error(`no running ${MANAGER_SERVICE} container on ${ctx.lab.swarm.manager.name}`);
+  await node.getContainer(mgr.Id).kill({ signal: 'SIGKILL' });
+  const killedAt = Date.now();
+  await waitFor(
+    'manager restarted by swarm after SIGKILL and healthy',
+    async () => {
+      const ids = await runningTaskIds(ctx);
+      if (ids.length !== 1 || before.has(ids[0])) return false;
+      return (await fetch(`${ctx.lab.manager_api}/health`, { signal: AbortSignal.timeout(1000) })).ok;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  return killedAt;
+}

@@ -100,9 +100,13 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
       probe = await step(`work-probe-${attempt + 1}`, workUrl(PROBE_ITERATIONS, 0), probeRps);
       const rise = probe.cpuPct - idle.cpuPct;
       if (rise >= 8 || shortOfPlan(probe)) break;
-      probeRps = Math.min(probeRps * Math.min(8, 20 / Math.max(rise, 1)), 200);
+      // at most ×4 a step: ×8 once took a probe from 3 to 24 requests/s, past what the generators
+      // sharing a 2-core host could send
+      probeRps = Math.min(probeRps * Math.min(4, 20 / Math.max(rise, 1)), 200);
     }
-    const probeCost = requestCost('work (probe)', idle, probe!, opts.limitCpus);
+    // the probe's rate is only a means: its cost is per request actually sent, so a generator that
+    // fell short of it measured less load, not a wrong cost
+    const probeCost = requestCost('work (probe)', idle, probe!, opts.limitCpus, 'cpu', false);
 
     // answers alone: their network per KiB, and what they cost beyond a request's CPU work
     const kbProbe = tr.data_kb;

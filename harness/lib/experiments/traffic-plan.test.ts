@@ -49,6 +49,13 @@ describe('requestCost', () => {
     expect(() => requestCost('pi', step({}), step({ rps: 13, plannedRps: 24, cpuPct: 40 }), 0.5)).toThrow(/sent 13.0 of 24.0 requests\/s/);
   });
 
+  it('takes a probe short of its rate at the rate actually sent, but not one that sent nothing', () => {
+    // 20.6 of 24 requests/s (seen on the lab): a rise of 19 points at 0.5 CPU is 95 ms/s over 20.6 requests
+    const c = requestCost('probe', step({ cpuPct: 10 }), step({ rps: 20.6, plannedRps: 24, cpuPct: 29 }), 0.5, 'cpu', false);
+    expect(c.cpuMs).toBeCloseTo(95 / 20.6, 2);
+    expect(() => requestCost('probe', step({}), step({ rps: 0, plannedRps: 24, cpuPct: 29 }), 0.5, 'cpu', false)).toThrow(/sent no request/);
+  });
+
   it('refuses a rise lost in noise', () => {
     expect(() => requestCost('pi', step({ cpuPct: 9.5 }), step({ rps: 3, plannedRps: 3, cpuPct: 9.7 }), 0.5)).toThrow(CalibrationError);
   });

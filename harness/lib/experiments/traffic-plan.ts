@@ -64,10 +64,12 @@ export function shortOfPlan(step: StepSample): boolean {
  * What one request of a stream costs, from an idle step and a loaded step measured under
  * `limitCpus`. A stream is sized by CPU (pi) or by network (data): the rise of that one must stand
  * clear of noise; the other may be small, and then is. Throws when the generators fell short of the
- * step's rate or the rise that matters is lost in noise.
+ * step's rate (unless `requireRate` is false: a probe whose rate is only a means to a cost, which is
+ * per request actually sent) or the rise that matters is lost in noise.
  */
-export function requestCost(name: string, idle: StepSample, step: StepSample, limitCpus: number, sizedBy: 'cpu' | 'network' = 'cpu'): RequestCost {
-  if (shortOfPlan(step)) {
+export function requestCost(name: string, idle: StepSample, step: StepSample, limitCpus: number, sizedBy: 'cpu' | 'network' = 'cpu', requireRate = true): RequestCost {
+  if (step.rps <= 0) throw new CalibrationError(`calibration of ${name}: the load generators sent no request in the sampled window`);
+  if (requireRate && shortOfPlan(step)) {
     throw new CalibrationError(
       `calibration of ${name}: the load generators sent ${step.rps.toFixed(1)} of ${step.plannedRps.toFixed(1)} requests/s ` +
         `(< ${MIN_ACHIEVED_SHARE * 100} %): they, not the service, are the bottleneck`,

@@ -66,6 +66,8 @@ export interface ConfigOverrides {
   port?: number;
   host?: string;
   services?: string[];
+  /** manager.docker_call_timeout_ms: a shorter deadline for one run (a test that freezes dockerd). */
+  dockerCallTimeoutMs?: number;
 }
 
 function toPort(raw: string, origin: string): number {
@@ -93,6 +95,10 @@ export function overridesFrom(env: NodeJS.ProcessEnv, argv: string[]): ConfigOve
   if (host) o.host = host;
   const services = values.services ?? env.MANAGED_SERVICES;
   if (services !== undefined) o.services = toList(services);
+  if (env.DOCKER_CALL_TIMEOUT_MS) {
+    if (!/^\d+$/.test(env.DOCKER_CALL_TIMEOUT_MS)) throw new ConfigError(`DOCKER_CALL_TIMEOUT_MS: got ${JSON.stringify(env.DOCKER_CALL_TIMEOUT_MS)}, expected milliseconds`);
+    o.dockerCallTimeoutMs = Number(env.DOCKER_CALL_TIMEOUT_MS);
+  }
   return o;
 }
 
@@ -114,6 +120,7 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}, o
   if (overrides.port !== undefined) manager.port = overrides.port;
   if (overrides.host !== undefined) manager.host = overrides.host;
   if (overrides.services !== undefined) manager.services = overrides.services;
+  if (overrides.dockerCallTimeoutMs !== undefined) manager.docker_call_timeout_ms = overrides.dockerCallTimeoutMs;
   doc.manager = manager;
   const result = managerConfigSchema.safeParse(doc);
   if (!result.success) throw new ConfigError(`${origin}: invalid configuration\n${formatZodError(result.error, doc)}`);

@@ -61,6 +61,10 @@ export function decide(rules: Rules, alert: Alert, state: DecisionState, now: nu
     if (t.state !== 'running' || t.desiredState !== 'running') {
       return ignore('stale', `task is ${t.state} (desired ${t.desiredState}), not running`);
     }
+    const grace = rules.scenario1_migration.startup_grace_s * 1000;
+    if (kind === 'migrate' && t.since !== undefined && now - t.since < grace) {
+      return ignore('warming_up', `task started running ${Math.round(now - t.since)} ms ago, within startup_grace_s ${rules.scenario1_migration.startup_grace_s}`);
+    }
   }
 
   return { kind, reason: describeMatch(rules, alert) };

@@ -14,7 +14,7 @@ interface RawTask {
   NodeID?: string;
   Slot?: number;
   DesiredState?: string;
-  Status?: { State?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
+  Status?: { State?: string; Timestamp?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
 }
 interface RawNode {
   ID: string;
@@ -34,6 +34,11 @@ function toService(raw: RawService): ServiceInfo {
   };
 }
 
+function sinceOf(timestamp: string | undefined): number | undefined {
+  const t = timestamp === undefined ? Number.NaN : Date.parse(timestamp);
+  return Number.isFinite(t) && t > 0 ? t : undefined;
+}
+
 function toTask(raw: RawTask): TaskInfo {
   return {
     id: raw.ID,
@@ -43,6 +48,7 @@ function toTask(raw: RawTask): TaskInfo {
     state: raw.Status?.State ?? 'unknown',
     desiredState: raw.DesiredState ?? 'unknown',
     containerId: raw.Status?.ContainerStatus?.ContainerID,
+    since: sinceOf(raw.Status?.Timestamp),
     message: raw.Status?.Message,
     error: raw.Status?.Err,
   };

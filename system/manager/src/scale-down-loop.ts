@@ -23,6 +23,8 @@ export interface ScaleDownStatus {
 export class ScaleDownLoop {
   /** When the service's idle period began, and at how many replicas (another count: a new period). */
   private readonly idleSince = new Map<string, { since: number; replicas: number }>();
+  /** Busy ticks in a row inside an idle period: fewer than consecutive_breaches are a blip. */
+  private readonly busyTicks = new Map<string, number>();
   private readonly status = new Map<string, ScaleDownStatus>();
   private timer?: ReturnType<typeof setTimeout>;
   private stopped = true;
@@ -77,6 +79,7 @@ export class ScaleDownLoop {
       const replicas = svc ? replicasOf(svc) : null;
       const skip = (state: string, extra: Partial<ScaleDownStatus> = {}) => {
         this.idleSince.delete(name);
+        this.busyTicks.delete(name);
         this.note({ service: name, replicas, state, ...extra });
       };
       if (!svc || replicas === null) { skip(svc ? 'not_replicated' : 'no_such_service'); continue; }
@@ -90,7 +93,22 @@ export class ScaleDownLoop {
         reports: entries.length,
       };
       if (entries.length < replicas) { skip('incomplete_reports', { totals }); continue; }
-      if (!fitsInFewerReplicas(rules, totals, replicas)) { skip('busy', { totals }); continue; }
+      if (!fitsInFewerReplicas(rules, totals, replicas)) {
+        // As a scale-up needs consecutive breaches, so ending an idle period does: one busy tick is a
+        // sample that caught a garbage collection or a health check on a small CPU limit (seen on
+        // the lab at 0.25 CPU: two idle replicas summed 75–86 % once every 20–25 s, which kept a
+        // 30 s scale_down_cooldown from ever completing for minutes).
+        const prev = this.idleSince.get(name);
+        const busy = (this.busyTicks.get(name) ?? 0) + 1;
+        if (prev && prev.replicas === replicas && busy < rules.consecutive_breaches) {
+          this.busyTicks.set(name, busy);
+          this.note({ service: name, replicas, state: 'idle', idleForMs: now - prev.since, totals });
+          continue;
+        }
+        skip('busy', { totals });
+        continue;
+      }
+      this.busyTicks.delete(name);
       // A scale-up can fall between two ticks (it takes ~2 s, a tick is every check_interval s):
       // idle time counted at fewer replicas must not count for the new replica.
       const prev = this.idleSince.get(name);

@@ -29,7 +29,7 @@ export class SwarmController {
     const tasks = await this.port.listTasks(service);
     const task = tasks.find((t) => (taskId ? t.id === taskId : t.containerId?.startsWith(container)));
     if (!task) return { found: false };
-    return { found: true, node: await this.inventory.hostnameOf(task.nodeId), state: task.state, desiredState: task.desiredState };
+    return { found: true, node: await this.inventory.hostnameOf(task.nodeId), state: task.state, desiredState: task.desiredState, since: task.since };
   }
 
   private update(ctx: ActionContext, mutate: (spec: ServiceSpec) => ServiceSpec | null, beforeFirstCall?: () => void) {

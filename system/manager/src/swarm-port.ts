@@ -53,6 +53,8 @@ export interface TaskInfo {
   state: string;
   desiredState: string;
   containerId?: string;
+  /** Epoch ms of `Status.Timestamp`: when the task reached its current state. */
+  since?: number;
   message?: string;
   error?: string;
 }

@@ -15,6 +15,7 @@ export type IgnoreReason =
   | 'duplicate'
   | 'no_target'
   | 'stale'
+  | 'warming_up'
   | 'swarm_error';
 
 export type Decision =
@@ -28,6 +29,8 @@ export interface TaskLookup {
   node?: string;
   state?: string;
   desiredState?: string;
+  /** Epoch ms since when the task has been in its current state (running: since it started). */
+  since?: number;
 }
 
 /** Everything `decide` needs to know about the world, gathered by the caller. */

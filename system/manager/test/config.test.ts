@@ -18,7 +18,7 @@ afterEach(() => {
 describe('config', () => {
   it('defaults are DESIGN.md §3 plus the manager section', () => {
     const c = parseConfig('');
-    expect(c.scenarios.scenario1_migration).toEqual({ cpu_threshold: 75, memory_threshold: 80, network_threshold_max: 35, consecutive_breaches: 2, cooldown_period: 30 });
+    expect(c.scenarios.scenario1_migration).toEqual({ cpu_threshold: 75, memory_threshold: 80, network_threshold_max: 35, consecutive_breaches: 2, cooldown_period: 30, startup_grace_s: 10 });
     expect(c.scenarios.scenario2_scaling.max_replicas).toBe(10);
     expect(c.monitoring).toEqual({ poll_interval: 1, link_mbps: 100 });
     expect(c.manager).toMatchObject({ port: 5000, host: '0.0.0.0', body_limit: 16384, alert_breach_credit: 'agent' });
@@ -44,6 +44,9 @@ describe('config', () => {
     expect(parseConfig(file, overridesFrom({ PORT: '7000' }, ['--port', '8000'])).manager.port).toBe(8000);
     expect(parseConfig(file, overridesFrom({ MANAGED_SERVICES: 'web-stress, api' }, [])).manager.services).toEqual(['web-stress', 'api']);
     expect(() => overridesFrom({ PORT: 'http' }, [])).toThrow(/PORT: got "http", expected a port number/);
+    expect(parseConfig(file, overridesFrom({ DOCKER_CALL_TIMEOUT_MS: '2000' }, [])).manager.docker_call_timeout_ms).toBe(2000);
+    expect(() => overridesFrom({ DOCKER_CALL_TIMEOUT_MS: '2s' }, [])).toThrow(/DOCKER_CALL_TIMEOUT_MS: got "2s", expected milliseconds/);
+    expect(() => parseConfig(file, overridesFrom({ DOCKER_CALL_TIMEOUT_MS: '5' }, []))).toThrow(/docker_call_timeout_ms/);
     expect(() => overridesFrom({}, ['--bogus'])).toThrow();
   });
 

@@ -64,6 +64,16 @@ describe('decide', () => {
     expect(decide(rules, alert('scenario2_scaling'), state({ cooldownUntil: { scale_up: now + 0.5 } }), now)).toMatchObject({ reason: 'cooldown' });
   });
 
+  it('does not migrate a task within startup_grace_s of its start, and scales up regardless', () => {
+    const grace = rules.scenario1_migration.startup_grace_s * 1000;
+    const young = { ...running, since: now - grace + 1 };
+    expect(decide(rules, alert('scenario1_migration'), state({ task: young }), now)).toMatchObject({ kind: 'ignore', reason: 'warming_up' });
+    expect(decide(rules, alert('scenario1_migration'), state({ task: { ...running, since: now - grace } }), now).kind).toBe('migrate');
+    expect(decide(rules, alert('scenario2_scaling'), state({ task: young }), now).kind).toBe('scale_up');
+    const noGrace = { ...rules, scenario1_migration: { ...rules.scenario1_migration, startup_grace_s: 0 } };
+    expect(decide(noGrace, alert('scenario1_migration'), state({ task: { ...running, since: now } }), now).kind).toBe('migrate');
+  });
+
   it('stale branch is only taken once the task was looked up', () => {
     expect(decide(rules, alert('scenario1_migration'), state({ task: undefined }), now).kind).toBe('migrate');
   });

@@ -61,14 +61,26 @@ describe('scale-down loop', () => {
     expect(h.named('action_started')).toHaveLength(0);
   });
 
-  it('a busy sample restarts the idle timer', async () => {
+  it('consecutive_breaches busy ticks restart the idle timer; a single one is a blip', async () => {
     const h = setup({ on: ['worker-1', 'worker-2'], yaml: YAML });
     await runFor(h, 8, () => m(10, 10));
-    await runFor(h, 1, () => m(60, 10)); // total 120 ≥ 75
+    await runFor(h, 2, () => m(60, 10)); // total 120 ≥ 75, two ticks in a row (consecutive_breaches 2)
     await runFor(h, 8, () => m(10, 10));
     expect(h.named('action_started')).toHaveLength(0);
     await runFor(h, 3, () => m(10, 10));
     expect(h.named('action_started')).toHaveLength(1);
+
+    const blip = setup({ on: ['worker-1', 'worker-2'], yaml: YAML });
+    await runFor(blip, 5, () => m(10, 10));
+    await runFor(blip, 1, () => m(60, 10)); // one busy tick: the idle period goes on
+    expect(blip.scaleDown.statuses()[0]).toMatchObject({ state: 'idle', idleForMs: 5000 });
+    await runFor(blip, 5, () => m(10, 10));
+    expect(blip.named('action_started')).toHaveLength(1);
+    // but a busy tick never scales down, even past the cooldown
+    const late = setup({ on: ['worker-1', 'worker-2'], yaml: YAML });
+    await runFor(late, 10, () => m(10, 10));
+    await runFor(late, 1, () => m(60, 10));
+    expect(late.named('action_started')).toHaveLength(0);
   });
 
   it('a scale-up between two ticks restarts the idle timer: the new replica gets a full period', async () => {
