@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'lab',
-          include: ['harness/**/*.lab.test.ts', 'system/**/*.lab.test.ts'],
+          include: ['harness/**/*.lab.test.ts'],
           globalSetup: ['harness/lab/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 300_000,

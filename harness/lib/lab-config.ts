@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatZodError } from '../../system/shared/zod-errors.ts';
 import { rulesConfigSchema } from '../../system/shared/rules-schema.ts';
+import { managerSchema } from '../../system/manager/src/config.ts';
 
 /** Where the local lab keeps its state: one fixed place per machine, shared by every clone. */
 export const DEFAULT_LAB_DIR = process.env.SWARMGUARD_LAB_DIR ?? '/var/lib/swarmguard-lab';
@@ -186,6 +187,13 @@ const experiments = z
   })
   .strict();
 
+/**
+ * The configuration file agent and manager read (one Docker config for both): the rules of
+ * DESIGN.md §3 and, optionally, the manager's own section (system/manager/README.md), e.g. its
+ * migration's failure_action or timeout; absent, the manager's defaults apply.
+ */
+const swarmguardConfig = rulesConfigSchema.extend({ manager: managerSchema.optional() }).strict();
+
 export const labSchema = z
   .object({
     kind: z.enum(['local', 'remote']),
@@ -209,10 +217,10 @@ export const labSchema = z
       .object({
         /** Name of the variable holding the agent→manager token; the local lab makes one if unset. */
         token_env: envName.default('SWARMGUARD_TOKEN'),
-        config: rulesConfigSchema.default(() => rulesConfigSchema.parse({})),
+        config: swarmguardConfig.default(() => swarmguardConfig.parse({})),
       })
       .strict()
-      .default(() => ({ token_env: 'SWARMGUARD_TOKEN', config: rulesConfigSchema.parse({}) })),
+      .default(() => ({ token_env: 'SWARMGUARD_TOKEN', config: swarmguardConfig.parse({}) })),
     experiments: experiments.default(() => experiments.parse({})),
     /** Image builds of a remote lab: the base image the Dockerfiles start FROM (a mirror's, for an air-gapped lab). */
     build: z.object({ base_image: z.string().min(1).optional() }).strict().optional(),

@@ -44,3 +44,14 @@ describe('web-stress shutdown in the service spec', () => {
     );
   });
 });
+
+describe("the manager's own section in lab.yaml's swarmguard.config", () => {
+  it('is optional, carries the manager settings through to the deployed config, and names a bad key', async () => {
+    const text = await readFile('lab.yaml', 'utf8');
+    expect((await shipped()).swarmguard.config.manager).toBeUndefined();
+    const withManager = text.replace(/^(\s+)monitoring: \{/m, '$1manager: { migration: { failure_action: pause, timeout: 3 } }\n$1monitoring: {');
+    const lab = parseLab(withManager);
+    expect(lab.swarmguard.config.manager?.migration).toMatchObject({ failure_action: 'pause', timeout: 3 });
+    expect(() => parseLab(withManager.replace('failure_action: pause', 'failure_action: shrug'))).toThrow(/swarmguard\.config\.manager\.migration\.failure_action/);
+  });
+});

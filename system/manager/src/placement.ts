@@ -7,6 +7,17 @@ import type { NodeInfo, ServiceSpec } from './swarm-port.ts';
  */
 export const TEMP_CONSTRAINTS_LABEL = 'swarmguard.temporary-constraints';
 
+/**
+ * The migration in flight, written with its constraint and removed with it: a manager that died in
+ * between knows, on its next start, which action it cut short (`<actionId>`), and logs it.
+ */
+export const ACTION_LABEL = 'swarmguard.action-in-flight';
+
+export function actionInFlight(spec: ServiceSpec): string | undefined {
+  const raw = spec.Labels?.[ACTION_LABEL];
+  return raw && /^[\w.:-]{1,128}$/.test(raw) ? raw : undefined;
+}
+
 export function temporaryConstraints(spec: ServiceSpec): string[] {
   const raw = spec.Labels?.[TEMP_CONSTRAINTS_LABEL];
   if (!raw) return [];
@@ -32,12 +43,17 @@ function normalize(constraint: string): string {
   return constraint.replace(/\s+/g, '');
 }
 
-/** A copy of `spec` whose placement is the base constraints plus `added`, recorded in the label. */
-export function withTemporaryConstraints(spec: ServiceSpec, added: string[]): ServiceSpec {
+/**
+ * A copy of `spec` whose placement is the base constraints plus `added`, recorded in the label, with
+ * the action that added them; no constraints added: both labels removed.
+ */
+export function withTemporaryConstraints(spec: ServiceSpec, added: string[], actionId?: string): ServiceSpec {
   const base = baseConstraints(spec);
   const labels = { ...(spec.Labels ?? {}) };
   if (added.length > 0) labels[TEMP_CONSTRAINTS_LABEL] = JSON.stringify(added);
   else delete labels[TEMP_CONSTRAINTS_LABEL];
+  if (added.length > 0 && actionId !== undefined) labels[ACTION_LABEL] = actionId;
+  else delete labels[ACTION_LABEL];
   const template = spec.TaskTemplate ?? {};
   return {
     ...spec,

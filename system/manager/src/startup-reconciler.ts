@@ -1,6 +1,6 @@
 import type { Clock } from './clock.ts';
 import { removeTemporaryConstraints } from './constraint-cleanup.ts';
-import { temporaryConstraints } from './placement.ts';
+import { actionInFlight, temporaryConstraints } from './placement.ts';
 import { controllerOptions, type RecoveryManager } from './recovery-manager.ts';
 import { ActionFailure } from './swarm-controller.ts';
 import { scaledUpFrom } from './swarm-labels.ts';
@@ -43,7 +43,9 @@ export function removeLeftoverConstraints(manager: RecoveryManager, port: SwarmP
   const jobs = leftovers.map((svc) => {
     const action = manager.ledger.reserve(svc.name, 'migrate', clock.now());
     if (!action) return Promise.resolve();
-    const ids = { actionId: action.actionId, service: svc.name };
+    // the migration a dead manager cut short, by its own id: its events end here
+    const interrupted = actionInFlight(svc.spec) ?? null;
+    const ids = { actionId: action.actionId, service: svc.name, interruptedActionId: interrupted };
     manager.events.event('reconcile_started', { ...ids, constraints: temporaryConstraints(svc.spec), updateState: svc.updateState ?? null });
     return manager.runAction(action, async () => {
       const o = controllerOptions(manager.config());

@@ -61,7 +61,7 @@ export class SwarmController {
         req,
         (spec) => {
           if (!spec.Mode?.Replicated) throw new ActionFailure(`${req.service} is not a replicated service: its task on ${req.fromNode} cannot move`);
-          const next = withTemporaryConstraints(spec, added);
+          const next = withTemporaryConstraints(spec, added, req.actionId);
           next.UpdateConfig = {
             ...(next.UpdateConfig ?? {}),
             Parallelism: 1,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TEMP_CONSTRAINTS_LABEL, withTemporaryConstraints } from '../src/placement.ts';
+import { ACTION_LABEL, TEMP_CONSTRAINTS_LABEL, withTemporaryConstraints } from '../src/placement.ts';
 import { EventLogger } from '../../shared/event-logger.ts';
 import { RecoveryManager } from '../src/recovery-manager.ts';
 import { ScaleDownLoop } from '../src/scale-down-loop.ts';
@@ -10,7 +10,7 @@ import { alertFor, setup, silent, testConfig } from './helpers.ts';
 /** What a manager killed right after T4 leaves behind: the migration's update, with its temporary constraint. */
 async function crashedMigration(h: ReturnType<typeof setup>, to: string) {
   const svc = await h.swarm.inspectService('web-stress');
-  await h.swarm.updateService(svc.id, svc.version, withTemporaryConstraints(svc.spec, [`node.hostname==${to}`]));
+  await h.swarm.updateService(svc.id, svc.version, withTemporaryConstraints(svc.spec, [`node.hostname==${to}`], 'migrate-killed-1'));
 }
 
 describe('start-up reconciliation after a manager died mid-migration', () => {
@@ -31,9 +31,11 @@ describe('start-up reconciliation after a manager died mid-migration', () => {
     expect(relax.TaskTemplate?.ForceUpdate).toBe(0); // relaxing forces nothing
     expect(relax.TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker']);
     expect(relax.Labels?.[TEMP_CONSTRAINTS_LABEL]).toBeUndefined();
+    expect(relax.Labels?.[ACTION_LABEL]).toBeUndefined();
     const live = h.swarm.liveTasks('web-stress');
     expect(live.map((t) => h.swarm.hostOf(t))).toEqual(['worker-1']);
-    expect(h.named('reconcile_started')[0]).toMatchObject({ service: 'web-stress', constraints: ['node.hostname==worker-1'], updateState: 'updating' });
+    // the interrupted migration is named by its own id, read back from the service
+    expect(h.named('reconcile_started')[0]).toMatchObject({ service: 'web-stress', interruptedActionId: 'migrate-killed-1', constraints: ['node.hostname==worker-1'], updateState: 'updating' });
     expect(h.named('reconcile_completed')[0]).toMatchObject({ service: 'web-stress', removed: ['node.hostname==worker-1'], updateState: 'completed' });
     expect(h.named('reconcile_completed')[0]!.waitedMs).toBeGreaterThanOrEqual(h.swarm.startMs);
     expect(h.named('action_failed')).toHaveLength(0);

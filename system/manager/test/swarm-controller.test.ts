@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LeftoverSweep } from '../src/leftover-sweep.ts';
-import { TEMP_CONSTRAINTS_LABEL, temporaryConstraints } from '../src/placement.ts';
+import { ACTION_LABEL, TEMP_CONSTRAINTS_LABEL, temporaryConstraints } from '../src/placement.ts';
 import { alertFor, alertOn, setup } from './helpers.ts';
 
 /** Sends one migration alert through the manager and waits for the action to finish. */
@@ -22,10 +22,13 @@ describe('migration', () => {
     expect(first!.spec.UpdateConfig).toMatchObject({ Parallelism: 1, Delay: 0, Order: 'start-first', FailureAction: 'rollback' });
     expect(first!.spec.TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker', 'node.hostname!=worker-3']);
     expect(first!.version).toBe(10);
+    // the action in flight is on the service with its constraint, for a manager that dies before the clean-up
+    expect(first!.spec.Labels?.[ACTION_LABEL]).toBe(outcome.actionId);
     // the relaxing update does not bump ForceUpdate either: it must not restart the new task
     expect(relax!.spec.TaskTemplate?.ForceUpdate).toBe(0);
     expect(relax!.spec.TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker']);
     expect(relax!.spec.Labels?.[TEMP_CONSTRAINTS_LABEL]).toBeUndefined();
+    expect(relax!.spec.Labels?.[ACTION_LABEL]).toBeUndefined();
 
     const live = h.swarm.liveTasks('web-stress');
     expect(live).toHaveLength(1);

@@ -100,7 +100,10 @@ export async function managerRestartIteration(ctx: ExperimentContext, iteration:
     if (reconciled.event === 'action_failed') errors.push(`reconciliation failed: ${String(reconciled.reason)}`);
     m.reconcile_ms = onControl(managerNode, reconciled.t) - killedAt;
     m.reconcile_wait_ms = typeof reconciled.waitedMs === 'number' ? reconciled.waitedMs : null;
-    params.reconciled = { removed: reconciled.removed, updateState: reconciled.updateState };
+    // the restarted manager names the migration it cut short, read back from the service's label
+    const started = (await managerEvents(lab, toManager(killedAt))).find((e) => e.event === 'reconcile_started' && e.service === service);
+    params.reconciled = { removed: reconciled.removed, updateState: reconciled.updateState, interruptedActionId: started?.interruptedActionId ?? null };
+    if (started?.interruptedActionId !== t4.actionId) errors.push(`reconciliation named ${String(started?.interruptedActionId)} as the interrupted action, not ${String(t4.actionId)}`);
     marks.push({ label: 'reconciled', t: onControl(managerNode, reconciled.t) });
     await sleep(WATCH_MS);
 

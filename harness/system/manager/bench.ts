@@ -7,10 +7,10 @@
  *   npm run bench:manager -- --in-process [alerts]      (no lab: fake swarm, app.inject)
  */
 import { parseArgs } from 'node:util';
-import { loadLab, stateDir } from '../../harness/lib/lab-config.ts';
-import { acquireLabLock } from '../../harness/lab/lab-lock.ts';
-import { deploySystem } from '../../harness/lib/deploy.ts';
-import { runLabBench } from './bench/lab-bench.ts';
+import { loadLab, stateDir } from '../../lib/lab-config.ts';
+import { acquireLabLock } from '../../lab/lab-lock.ts';
+import { deploySystem } from '../../lib/deploy.ts';
+import { runLabBench } from './lab-bench.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +30,7 @@ function whole(name: string, raw: string, max: number): number {
 }
 
 if (values['in-process']) {
-  await import('./bench/in-process.ts');
+  await import('../../../system/manager/bench/in-process.ts');
 } else {
   const options = {
     sequential: whole('alerts', values.alerts, 20_000),

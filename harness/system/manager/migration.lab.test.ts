@@ -6,18 +6,18 @@
  * migration triggered for real by CPU stress (agent → alert → manager), for T6 − T0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab } from '../../harness/lib/lab-config.ts';
-import { deploySystem, resolveToken } from '../../harness/lib/deploy.ts';
-import { dockerClient } from '../../harness/lib/docker-clients.ts';
-import { appTasks, pastStartupGrace, resetApp, stopAllStress } from '../../harness/lib/app-control.ts';
-import { AvailabilityProbe } from '../../harness/lib/probe.ts';
-import { summarizeDowntime } from '../../harness/lib/downtime.ts';
-import { makeContext } from '../../harness/lib/experiments/context.ts';
-import { restartManager } from '../../harness/lib/experiments/manager-control.ts';
-import { scenario1Iteration } from '../../harness/lib/experiments/scenario1.ts';
-import { measureClockOffsets } from '../../harness/lib/lab-clocks.ts';
-import { waitFor } from '../../harness/lib/wait-for.ts';
-import { managerEvents } from '../../harness/lib/manager-api.ts';
+import { loadLab } from '../../lib/lab-config.ts';
+import { deploySystem, resolveToken } from '../../lib/deploy.ts';
+import { dockerClient } from '../../lib/docker-clients.ts';
+import { appTasks, pastStartupGrace, resetApp, stopAllStress } from '../../lib/app-control.ts';
+import { AvailabilityProbe } from '../../lib/probe.ts';
+import { summarizeDowntime } from '../../lib/downtime.ts';
+import { makeContext } from '../../lib/experiments/context.ts';
+import { restartManager } from '../../lib/experiments/manager-control.ts';
+import { scenario1Iteration } from '../../lib/experiments/scenario1.ts';
+import { measureClockOffsets } from '../../lib/lab-clocks.ts';
+import { waitFor } from '../../lib/wait-for.ts';
+import { managerEvents } from '../../lib/manager-api.ts';
 import {
   epochNow,
   eventOf,
@@ -28,7 +28,7 @@ import {
   sleep,
   waitActionEvents,
   waitReportsFromWorkers,
-} from './bench/lab-alerts.ts';
+} from './lab-alerts.ts';
 
 const lab = await loadLab();
 const ctx = makeContext(lab);

@@ -13,13 +13,13 @@
  * whole host was doing during each window.
  */
 import Table from 'cli-table3';
-import { loadLab, stateDir, type LabConfig } from '../../harness/lib/lab-config.ts';
-import { acquireLabLock } from '../../harness/lab/lab-lock.ts';
-import { LocalLab } from '../../harness/lab/local-lab.ts';
-import { deploySystem } from '../../harness/lib/deploy.ts';
-import { nodeDockers } from '../../harness/lib/docker-clients.ts';
-import { deployProbe, getJson, quietWorker, removeProbe, webStressImage, type Probe } from './bench/probe-service.ts';
-import { hostBusy, measureRates, MiB, sleep } from './bench/host-counters.ts';
+import { loadLab, stateDir, type LabConfig } from '../../lib/lab-config.ts';
+import { acquireLabLock } from '../../lab/lab-lock.ts';
+import { LocalLab } from '../../lab/local-lab.ts';
+import { deploySystem } from '../../lib/deploy.ts';
+import { nodeDockers } from '../../lib/docker-clients.ts';
+import { deployProbe, getJson, quietWorker, removeProbe, webStressImage, type Probe } from './probe-service.ts';
+import { hostBusy, measureRates, MiB, sleep } from '../host-counters.ts';
 
 const NAME = 'ws-bench';
 const PORT = 18081;
@@ -159,7 +159,7 @@ async function stressRows(p: Probe): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--local')) {
-    await import('./bench/local.ts');
+    await import('../../../system/web-stress/bench/local.ts');
     return;
   }
   const started = performance.now();

@@ -7,14 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
-import { loadLab, swarmNodes, type LabConfig } from '../../harness/lib/lab-config.ts';
-import { managerDocker, nodeDockers } from '../../harness/lib/docker-clients.ts';
-import { deploySystem } from '../../harness/lib/deploy.ts';
-import { resetApp, stopAllStress, nodeNames, type AppTask } from '../../harness/lib/app-control.ts';
-import { scrapeEvents } from '../../harness/lib/log-scraper.ts';
-import { AGENT_SERVICE } from '../../harness/lib/system-specs.ts';
-import { waitFor } from '../../harness/lib/wait-for.ts';
-import type { TimingEvent } from '../../harness/lib/types.ts';
+import { loadLab, swarmNodes, type LabConfig } from '../../lib/lab-config.ts';
+import { managerDocker, nodeDockers } from '../../lib/docker-clients.ts';
+import { deploySystem } from '../../lib/deploy.ts';
+import { resetApp, stopAllStress, nodeNames, type AppTask } from '../../lib/app-control.ts';
+import { scrapeEvents } from '../../lib/log-scraper.ts';
+import { AGENT_SERVICE } from '../../lib/system-specs.ts';
+import { waitFor } from '../../lib/wait-for.ts';
+import type { TimingEvent } from '../../lib/types.ts';
 
 let lab: LabConfig;
 let docker: Docker;

@@ -18,16 +18,16 @@
 import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import type Docker from 'dockerode';
-import { loadLab, stateDir, type LabConfig } from '../../harness/lib/lab-config.ts';
-import { acquireLabLock } from '../../harness/lab/lab-lock.ts';
-import { LocalLab } from '../../harness/lab/local-lab.ts';
-import { baseImageRef } from '../../harness/lab/base-image.ts';
-import { deploySystem } from '../../harness/lib/deploy.ts';
-import { managerDocker, nodeDockers } from '../../harness/lib/docker-clients.ts';
-import { HostCounters, MiB, sleep } from '../web-stress/bench/host-counters.ts';
-import { quietWorker } from '../web-stress/bench/probe-service.ts';
-import { quantile } from './src/agent.ts';
-import { awaitAgent, containerEvents, setAgentSource, type BenchSource } from './bench/agent-source.ts';
+import { loadLab, stateDir, type LabConfig } from '../../lib/lab-config.ts';
+import { acquireLabLock } from '../../lab/lab-lock.ts';
+import { LocalLab } from '../../lab/local-lab.ts';
+import { baseImageRef } from '../../lab/base-image.ts';
+import { deploySystem } from '../../lib/deploy.ts';
+import { managerDocker, nodeDockers } from '../../lib/docker-clients.ts';
+import { HostCounters, MiB, sleep } from '../host-counters.ts';
+import { quietWorker } from '../web-stress/probe-service.ts';
+import { quantile } from '../../../system/agent/src/agent.ts';
+import { awaitAgent, containerEvents, setAgentSource, type BenchSource } from './agent-source.ts';
 
 const BENCH_LABEL = 'swarmguard.bench';
 const COUNTS = [1, 20, 50];
@@ -178,7 +178,7 @@ function sourcesFromArgs(argv: readonly string[]): BenchSource[] {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--local')) {
-    await import('./bench/local.ts');
+    await import('../../../system/agent/bench/local.ts');
     return;
   }
   const sources = sourcesFromArgs(process.argv.slice(2));

@@ -9,18 +9,18 @@
  * throughout: the workers' tasks keep serving while their manager is frozen.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab, stateDir } from '../../harness/lib/lab-config.ts';
-import { deploySystem, resolveToken } from '../../harness/lib/deploy.ts';
-import { appTasks, pastStartupGrace, resetApp } from '../../harness/lib/app-control.ts';
-import { AvailabilityProbe } from '../../harness/lib/probe.ts';
-import { summarizeDowntime } from '../../harness/lib/downtime.ts';
-import { makeContext } from '../../harness/lib/experiments/context.ts';
-import { setManagerEnv } from '../../harness/lib/experiments/manager-control.ts';
-import { managerEvents } from '../../harness/lib/manager-api.ts';
-import { waitFor } from '../../harness/lib/wait-for.ts';
-import { LabPaths } from '../../harness/lab/lab-paths.ts';
-import { readPid } from '../../harness/lab/processes.ts';
-import { epochNow, eventOf, forgeAlert, managerStateView, postAlert, serviceView, sleep, waitActionEvents, waitReportsFromWorkers } from './bench/lab-alerts.ts';
+import { loadLab, stateDir } from '../../lib/lab-config.ts';
+import { deploySystem, resolveToken } from '../../lib/deploy.ts';
+import { appTasks, pastStartupGrace, resetApp } from '../../lib/app-control.ts';
+import { AvailabilityProbe } from '../../lib/probe.ts';
+import { summarizeDowntime } from '../../lib/downtime.ts';
+import { makeContext } from '../../lib/experiments/context.ts';
+import { setManagerEnv } from '../../lib/experiments/manager-control.ts';
+import { managerEvents } from '../../lib/manager-api.ts';
+import { waitFor } from '../../lib/wait-for.ts';
+import { LabPaths } from '../../lab/lab-paths.ts';
+import { readPid } from '../../lab/processes.ts';
+import { epochNow, eventOf, forgeAlert, managerStateView, postAlert, serviceView, sleep, waitActionEvents, waitReportsFromWorkers } from './lab-alerts.ts';
 
 const lab = await loadLab();
 const ctx = makeContext(lab);

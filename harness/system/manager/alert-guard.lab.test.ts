@@ -6,13 +6,13 @@
  * only the request's own fault stands between it and a migration.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab } from '../../harness/lib/lab-config.ts';
-import { deploySystem, resolveToken } from '../../harness/lib/deploy.ts';
-import { appTasks, resetApp, type AppTask } from '../../harness/lib/app-control.ts';
-import { makeContext } from '../../harness/lib/experiments/context.ts';
-import { restartManager } from '../../harness/lib/experiments/manager-control.ts';
-import { managerEvents } from '../../harness/lib/manager-api.ts';
-import { epochNow, forgeAlert, managerStateView, postAlert, serviceView, sleep, type ServiceView } from './bench/lab-alerts.ts';
+import { loadLab } from '../../lib/lab-config.ts';
+import { deploySystem, resolveToken } from '../../lib/deploy.ts';
+import { appTasks, resetApp, type AppTask } from '../../lib/app-control.ts';
+import { makeContext } from '../../lib/experiments/context.ts';
+import { restartManager } from '../../lib/experiments/manager-control.ts';
+import { managerEvents } from '../../lib/manager-api.ts';
+import { epochNow, forgeAlert, managerStateView, postAlert, serviceView, sleep, type ServiceView } from './lab-alerts.ts';
 
 const lab = await loadLab();
 const ctx = makeContext(lab);

@@ -3,11 +3,11 @@
  * (DESIGN.md §2.4), posted to the real manager over HTTP.
  */
 import type Docker from 'dockerode';
-import type { Alert } from '../../shared/alert-schema.ts';
-import type { LabConfig } from '../../../harness/lib/lab-config.ts';
-import { managerEvents } from '../../../harness/lib/manager-api.ts';
-import type { TimingEvent } from '../../../harness/lib/types.ts';
-import { waitFor } from '../../../harness/lib/wait-for.ts';
+import type { Alert } from '../../../system/shared/alert-schema.ts';
+import type { LabConfig } from '../../lib/lab-config.ts';
+import { managerEvents } from '../../lib/manager-api.ts';
+import type { TimingEvent } from '../../lib/types.ts';
+import { waitFor } from '../../lib/wait-for.ts';
 
 export const epochNow = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

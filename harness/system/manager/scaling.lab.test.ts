@@ -8,17 +8,17 @@
  * through the entrypoint must see no failure during any of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab } from '../../harness/lib/lab-config.ts';
-import { deploySystem, resolveToken } from '../../harness/lib/deploy.ts';
-import { appTasks, resetApp, type AppTask } from '../../harness/lib/app-control.ts';
-import { AvailabilityProbe } from '../../harness/lib/probe.ts';
-import { samplesBetween, summarizeDowntime } from '../../harness/lib/downtime.ts';
-import { makeContext } from '../../harness/lib/experiments/context.ts';
-import { killManager, setManagerEnv } from '../../harness/lib/experiments/manager-control.ts';
-import { managerEvents } from '../../harness/lib/manager-api.ts';
-import type { TimingEvent } from '../../harness/lib/types.ts';
-import { waitFor } from '../../harness/lib/wait-for.ts';
-import { epochNow, eventOf, forgeAlert, managerStateView, postAlert, serviceView, waitActionEvents } from './bench/lab-alerts.ts';
+import { loadLab } from '../../lib/lab-config.ts';
+import { deploySystem, resolveToken } from '../../lib/deploy.ts';
+import { appTasks, resetApp, type AppTask } from '../../lib/app-control.ts';
+import { AvailabilityProbe } from '../../lib/probe.ts';
+import { samplesBetween, summarizeDowntime } from '../../lib/downtime.ts';
+import { makeContext } from '../../lib/experiments/context.ts';
+import { killManager, setManagerEnv } from '../../lib/experiments/manager-control.ts';
+import { managerEvents } from '../../lib/manager-api.ts';
+import type { TimingEvent } from '../../lib/types.ts';
+import { waitFor } from '../../lib/wait-for.ts';
+import { epochNow, eventOf, forgeAlert, managerStateView, postAlert, serviceView, waitActionEvents } from './lab-alerts.ts';
 
 const lab = await loadLab();
 const ctx = makeContext(lab);

@@ -6,10 +6,10 @@
  * idea of itself. Windows are several seconds long: the machine has 2 shared cores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab, type LabConfig } from '../../harness/lib/lab-config.ts';
-import { deploySystem } from '../../harness/lib/deploy.ts';
-import { deployProbe, getJson, quietWorker, removeProbe, type Probe } from './bench/probe-service.ts';
-import { hostBusy, measureRates, MiB, sleep } from './bench/host-counters.ts';
+import { loadLab, type LabConfig } from '../../lib/lab-config.ts';
+import { deploySystem } from '../../lib/deploy.ts';
+import { deployProbe, getJson, quietWorker, removeProbe, type Probe } from './probe-service.ts';
+import { hostBusy, measureRates, MiB, sleep } from '../host-counters.ts';
 
 const NAME = 'ws-lab-test';
 const PORT = 18080;

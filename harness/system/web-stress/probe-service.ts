@@ -1,11 +1,11 @@
 import type Docker from 'dockerode';
-import type { LabConfig } from '../../../harness/lib/lab-config.ts';
-import { imageRef } from '../../../harness/lib/lab-config.ts';
-import { managerDocker, nodeDockers } from '../../../harness/lib/docker-clients.ts';
-import { appTasks } from '../../../harness/lib/app-control.ts';
-import { appHealthCheck } from '../../../harness/lib/system-specs.ts';
-import { waitFor } from '../../../harness/lib/wait-for.ts';
-import { HostCounters, MiB } from './host-counters.ts';
+import type { LabConfig } from '../../lib/lab-config.ts';
+import { imageRef } from '../../lib/lab-config.ts';
+import { managerDocker, nodeDockers } from '../../lib/docker-clients.ts';
+import { appTasks } from '../../lib/app-control.ts';
+import { appHealthCheck } from '../../lib/system-specs.ts';
+import { waitFor } from '../../lib/wait-for.ts';
+import { HostCounters, MiB } from '../host-counters.ts';
 
 /** Label on the services the web-stress lab test and bench create, so leftovers can be found. */
 export const PROBE_LABEL = 'swarmguard.test';
