@@ -1,5 +1,5 @@
 /**
- * On the real local lab: a migration that cannot succeed leaves the service as it was. Three failure
+ * On the real local lab: a migration that cannot succeed leaves the service served and clean. Three failure
  * paths, each with the manager configured for it:
  * - swarm's update rolls back (failure_action rollback, the default) and
  * - swarm pauses it (failure_action pause): the app's published port is taken on every worker but
@@ -7,11 +7,12 @@
  *   manager sends it, and swarm's update fails at once;
  * - the manager's own timeout fires first (migration.timeout 3 s, then it asks swarm for the
  *   rollback): the other workers' dockerd is frozen (SIGSTOP) for the timeout and 2 s more, so the
- *   replacement is assigned and never started (well inside swarm's heartbeat grace of about 15 s,
- *   so no node is marked down).
- * After each: action_failed naming the path, no temporary constraint on the service, the original
- * task still running, and no failed probe through the entrypoint (start-first: the old task serves
- * throughout).
+ *   replacement is assigned and not started in time (well inside swarm's heartbeat grace of about
+ *   15 s, so no node is marked down). Whether swarm then rolls back or, the node resumed, completes
+ *   the move after all is a race; both were seen.
+ * After each: action_failed naming the path, no temporary constraint on the service, one task
+ * running (the original one where swarm failed the update), and no failed probe through the
+ * entrypoint (start-first: the old task serves until a replacement does).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
@@ -111,7 +112,7 @@ function freeze(workers: string[]): void {
 
 describe.sequential('manager on the lab: a migration that cannot succeed', () => {
   for (const path of paths) {
-    it(`${path.name}: action_failed, no constraint left, the original task still serving, 0 failed probes`, async () => {
+    it(`${path.name}: action_failed, no constraint left, one task serving (the original where swarm failed the update), 0 failed probes`, async () => {
       await deploySystem(withMigration(lab, path.migration));
       await restartManager(ctx); // no cooldown from the previous path
       const [task] = await pastStartupGrace(lab, await resetApp(lab, docker));
@@ -141,11 +142,16 @@ describe.sequential('manager on the lab: a migration that cannot succeed', () =>
           },
           { timeoutMs: 45_000, intervalMs: 500, lastSeen: () => `constraints ${JSON.stringify(view.constraints)}, update ${view.updateState}` },
         );
-        const running = (await appTasks(docker, service)).filter((t) => t.state === 'running');
-        expect(running.map((t) => t.id)).toEqual([task!.id]);
+        let running = await appTasks(docker, service);
+        await waitFor('one running task', async () => (running = (await appTasks(docker, service)).filter((t) => t.state === 'running')).length === 1, { timeoutMs: 60_000, intervalMs: 500 });
+        // Where swarm itself failed the update (rollback, pause), the original task never stopped.
+        // After the manager's timeout, its rollback request races the frozen node's resumption:
+        // seen on the lab, the replacement started once its dockerd resumed and the move completed
+        // after all. Either way one task serves and no constraint is left.
+        if (path.fault === 'port') expect(running.map((t) => t.id)).toEqual([task!.id]);
         await new Promise((r) => setTimeout(r, 2000)); // the probe sees the settled service too
         const down = summarizeDowntime((await probe.stop()).samples);
-        figures.push({ path: path.name, reason: String(failed!.reason).slice(0, 120), failedAfterMs: Math.round(Number(failed!.elapsedMs)), updateState: view.updateState, probes: down.samples, failed: down.failed });
+        figures.push({ path: path.name, reason: String(failed!.reason).slice(0, 160), failedAfterMs: Math.round(Number(failed!.elapsedMs)), updateState: view.updateState, original: running[0]!.id === task!.id ? 'kept' : `replaced on ${running[0]!.node}`, probes: down.samples, failed: down.failed });
         expect(down.failed).toBe(0);
       } finally {
         thaw();
