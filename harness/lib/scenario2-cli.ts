@@ -75,13 +75,13 @@ export async function runScenario2Cli(argv: string[]): Promise<number> {
     const ctx = makeContext(lab, (l) => console.log(l));
     const offsets = await measureClockOffsets(lab);
     const { record } = await scenario2Iteration(ctx, 1, offsets, { cpus, timing, scaleDownTimeoutMs, progressEveryS: 2 }).finally(() => resetApp(lab, ctx.docker));
-    const p = record.params as { scaleUps: Record<string, unknown>[]; spread: SpreadStep[]; scaleDowns: { from: number; to: number; afterTrafficMs: number | null }[] };
+    const p = record.params as { scaleUps: Record<string, unknown>[]; spread: (SpreadStep & { expectedFromBefore?: number })[]; scaleDowns: { from: number; to: number; afterTrafficMs: number | null }[] };
 
     const ups = new Table({ head: ['scale-up', 'replicas', 'T1−T0', 'T2−T1', 'T3−T2', 'T4−T3', 'T5−T4', 'T5−T0 (MTTR)'] });
     for (const u of p.scaleUps) ups.push([String(u.step), `${u.from} → ${u.to}`, ms(u.t1_t0_ms), ms(u.t2_t1_ms), ms(u.t3_t2_ms), ms(u.t4_t3_ms), ms(u.t5_t4_ms), ms(u.mttrMs)]);
     console.log(ups.toString());
-    const spread = new Table({ head: ['after scale-up', 'old total CPU', 'expected / replica', 'measured / replica', 'max deviation'] });
-    for (const s of p.spread) spread.push([`${s.step} (${s.fromReplicas} → ${s.toReplicas})`, `${s.oldTotalCpu} %`, `${s.expectedPerReplica} %`, Object.entries(s.perReplica).map(([c, v]) => `${c.slice(0, 8)} ${v} %`).join(', '), `${s.maxDeviation} pts`]);
+    const spread = new Table({ head: ['after scale-up', 'old total CPU', 'predicted by the window before', 'measured / replica', 'their mean (total / n)', 'max deviation'] });
+    for (const s of p.spread) spread.push([`${s.step} (${s.fromReplicas} → ${s.toReplicas})`, `${s.oldTotalCpu} %`, s.expectedFromBefore === undefined ? '—' : `${s.expectedFromBefore} %`, Object.entries(s.perReplica).map(([c, v]) => `${c.slice(0, 8)} ${v} %`).join(', '), `${s.expectedPerReplica} %`, `${s.maxDeviation} pts`]);
     console.log(spread.toString());
     const downs = new Table({ head: ['scale-down', 'replicas', 'done after the traffic'] });
     p.scaleDowns.forEach((s, i) => downs.push([i + 1, `${s.from} → ${s.to}`, s.afterTrafficMs === null ? '-' : `${(s.afterTrafficMs / 1000).toFixed(1)} s`]));

@@ -58,7 +58,7 @@ export const SLOS: readonly Threshold[] = [
   { name: 's2-scale-up-under-5s', experiment: 'scenario2', metric: 'scale_up_max_ms', op: '<', limit: 5_000, description: 'Scenario 2: every scale-up T5 − T4 < 5 s' },
   { name: 's2-no-failed-requests', experiment: 'scenario2', metric: 'failed_requests', op: '==', limit: 0, description: 'Scenario 2: no failed requests during scale-up and scale-down' },
   { name: 's2-reached-target-replicas', experiment: 'scenario2', metric: 'target_replicas_missed', op: '==', limit: 0, description: 'Scenario 2: traffic alone drove the service to experiments.traffic.target_replicas, one replica at a time' },
-  { name: 's2-load-split', experiment: 'scenario2', metric: 'spread_max_deviation_pct', op: '<=', limit: 15, description: 'Scenario 2: after each scale-up every replica is within ±15 CPU points of total / n' },
+  { name: 's2-load-split', experiment: 'scenario2', metric: 'spread_max_deviation_pct', op: '<=', limit: 15, description: 'Scenario 2: after each scale-up every replica is within ±15 CPU points of total / n (the replicas\' mean)' },
   { name: 's2-scale-down-stepwise', experiment: 'scenario2', metric: 'scale_down_non_unit_steps', op: '==', limit: 0, description: 'Scenario 2: every scale-down removed exactly one replica' },
   ...['scenario1', 'scenario2'].flatMap((experiment): Threshold[] => [
     { name: `${experiment === 'scenario1' ? 's1' : 's2'}-alert-latency`, experiment, metric: 'alert_latency_max_ms', op: '<', limit: 1_000, description: 'Alert latency T2 − T1 < 1 s' },

@@ -26,21 +26,22 @@ describe('spreadAfterScaleUp', () => {
 
 describe('normalizeSpread', () => {
   const step = { step: 1, fromReplicas: 1, toReplicas: 2, oldTotalCpu: 72, expectedPerReplica: 36, perReplica: { a: 47, b: 44 }, newTotalCpu: 91, maxDeviation: 11, window: { before: [0, 1] as [number, number], after: [2, 3] as [number, number] } };
-  it('scales the expected share by the load offered after against before', () => {
+  it("judges each replica against the replicas' mean after the scale-up", () => {
     const n = normalizeSpread(step, { before: 8, after: 10 });
-    expect(n.expectedPerReplica).toBe(45);
-    expect(n.maxDeviation).toBe(2);
-    expect(n.loadRatio).toBe(1.25);
+    expect(n.expectedPerReplica).toBe(45.5);
+    expect(n.maxDeviation).toBe(1.5);
   });
-  it('leaves the step as it is without offered load on both sides', () => {
-    const n = normalizeSpread(step, { before: 0, after: 10 });
-    expect(n.expectedPerReplica).toBe(36);
-    expect(n.loadRatio).toBeNull();
+  it('fails a split that leaves the new replica idle', () => {
+    const n = normalizeSpread({ ...step, perReplica: { old: 88, fresh: 12 } }, { before: 8, after: 8 });
+    expect(n.maxDeviation).toBe(38);
   });
-  it("does not share out each replica's idle CPU", () => {
+  it('keeps what the window before predicts, scaled by the load offered after against before', () => {
+    expect(normalizeSpread(step, { before: 8, after: 10 }).expectedFromBefore).toBe(45);
+    expect(normalizeSpread(step, { before: 8, after: 10 }).loadRatio).toBe(1.25);
+    expect(normalizeSpread(step, { before: 0, after: 10 })).toMatchObject({ expectedFromBefore: 36, loadRatio: null });
+  });
+  it("does not share out each replica's idle CPU in that prediction", () => {
     // 72 % = 12 % idle + 60 % traffic; after: 60 × 1.25 / 2 + 12 = 49.5 % each
-    const n = normalizeSpread(step, { before: 8, after: 10 }, 12);
-    expect(n.expectedPerReplica).toBe(49.5);
-    expect(n.maxDeviation).toBe(5.5);
+    expect(normalizeSpread(step, { before: 8, after: 10 }, 12).expectedFromBefore).toBe(49.5);
   });
 });

@@ -359,7 +359,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       `${record.measurements.scale_down_to_min_ms !== null ? `${(record.measurements.scale_down_to_min_ms / 1000).toFixed(1)} s after the traffic` : ''}; ` +
       `failed probes ${Object.entries(summary.sources).map(([k, v]) => `${k} ${v.failed}/${v.samples}`).join(', ')}, ${loadFailed} load requests of ${loadSent}` +
       (balancer.noServerAvailable > 0 ? ` (HAProxy: ${balancer.downOnCheckTimeout} server(s) DOWN on a health-check timeout, ${balancer.noServerAvailable}× no server available)` : '') +
-      spread.map((s) => `; after up${s.step}: ${Object.values(s.perReplica).join('/')} % vs ${s.expectedPerReplica} % expected (${s.offeredRps.before} → ${s.offeredRps.after} rps offered)`).join('') +
+      spread.map((s) => `; after up${s.step}: ${Object.values(s.perReplica).join('/')} % vs their mean ${s.expectedPerReplica} % (the window before predicted ${s.expectedFromBefore} %; ${s.offeredRps.before} → ${s.offeredRps.after} rps offered)`).join('') +
       `${error ? `; ERROR ${error}` : ''}`,
   );
   if (cpus !== lab.app.limits.cpus) {

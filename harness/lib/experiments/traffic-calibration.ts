@@ -10,7 +10,9 @@ import {
   planTraffic,
   requestCost,
   shortOfPlan,
+  stepSeconds,
   wholeRates,
+  windowMean,
   type MeasuredRequest,
   type StepSample,
   type TrafficPlan,
@@ -83,7 +85,7 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
   const gens = await LoadGenerators.connect(lab, { runId: opts.runId, log: () => {} });
   try {
     const step = async (name: string, url: string | null, rps: number): Promise<StepSample> => {
-      const s = await measureStep(gens, opts.metricsUrl, name, url, rps, url === null ? 4 : tr.calibration_step_s, shared);
+      const s = await measureStep(gens, opts.metricsUrl, name, url, rps, url === null ? tr.calibration_step_s : stepSeconds(rps, tr.calibration_step_s), shared);
       steps.push({ ...s, name, url: url ?? '', samples: s.samples });
       opts.log(`calibration ${name}: ${s.rps.toFixed(1)}/${rps.toFixed(1)} rps → cpu ${s.cpuPct.toFixed(1)} %, ${s.netMbps.toFixed(2)} Mbps${s.hostBusyCores !== null ? `, host ${s.hostBusyCores.toFixed(2)} cores` : ''}`);
       return s;
@@ -179,7 +181,7 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
  * One step: `rps` requests per second to `url` (none for an idle step) from all generators for
  * `seconds`, the replica's /metrics sampled every second. The first two samples (the ramp in, and
  * the interval before the traffic) and the last (the traffic ending) are left out; what remains is
- * summarised by medians, so a single noisy sample does not move the result.
+ * averaged (windowMean: the extremes left out once there are enough).
  */
 async function measureStep(gens: LoadGenerators, metricsUrl: string, name: string, url: string | null, rps: number, seconds: number, shared: boolean): Promise<StepSample & { samples: number }> {
   const stream = `cal-${name}`;
@@ -216,9 +218,9 @@ async function measureStep(gens: LoadGenerators, metricsUrl: string, name: strin
   return {
     rps: achieved,
     plannedRps: rps,
-    cpuPct: median(kept.map((k) => k.cpu)),
-    netMbps: median(kept.map((k) => k.net)),
-    hostBusyCores: hosts.length > 0 ? median(hosts) : null,
+    cpuPct: windowMean(kept.map((k) => k.cpu)),
+    netMbps: windowMean(kept.map((k) => k.net)),
+    hostBusyCores: hosts.length > 0 ? windowMean(hosts) : null,
     samples: kept.length,
   };
 }

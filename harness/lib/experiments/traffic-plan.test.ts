@@ -7,8 +7,10 @@ import {
   median,
   planTraffic,
   requestCost,
+  stepSeconds,
   targetProblems,
   wholeRates,
+  windowMean,
   type PlanInput,
   type StepSample,
   type TrafficTargets,
@@ -198,5 +200,19 @@ describe('schedules', () => {
   it('tries the app limit first, then the fallbacks or halves of it', () => {
     expect(limitCandidates(1)).toEqual([1, 0.5, 0.25, 0.125]);
     expect(limitCandidates(0.5, [0.3, 0.75, 0.2])).toEqual([0.5, 0.3, 0.2]);
+  });
+});
+
+describe('calibration windows', () => {
+  it('averages a window, leaving out its extremes once there are 6 samples or more', () => {
+    expect(windowMean([10, 30])).toBe(20);
+    expect(windowMean([0, 16, 16, 32, 16, 99])).toBe(20);
+    expect(() => windowMean([])).toThrow(/no samples/);
+  });
+  it('lengthens a step at a low rate so its window holds enough requests, within bounds', () => {
+    expect(stepSeconds(20, 6)).toBe(6);
+    expect(stepSeconds(2, 6)).toBe(15); // 24 requests in the 12 s left after the edges
+    expect(stepSeconds(0.5, 6)).toBe(24);
+    expect(stepSeconds(0, 6)).toBe(6);
   });
 });
