@@ -50,8 +50,13 @@ export interface CalibrationOptions {
 /** Start of the pi probe: small enough for any replica, and raised until its cost shows above noise. */
 const PROBE_ITERATIONS = 1_000_000;
 const PROBE_RPS = 3;
-/** Calibration steps aim the replica at this share of its limit: well clear of every rule. */
-const STEP_CPU_PCT = 45;
+/**
+ * The request steps run at this share of a replica's planned rate. Their network is then this
+ * share of the network target, between the two network thresholds (35 and 65 % by default), where
+ * no rule matches whatever the CPU; their CPU rise stands well above the idle replica's noise even
+ * where that idle is a quarter of a small limit (0.25 CPU: 9-27 % between runs).
+ */
+const REQUEST_STEP_SHARE = 0.6;
 
 interface Sampled {
   t: number;
@@ -74,8 +79,9 @@ async function hostJiffies(): Promise<{ busy: number; total: number } | null> {
  * Measures what a request of /api/work costs the replica behind `opts.url` (per iteration of its
  * CPU work, per KiB of its answer, and fixed), plans the traffic, and checks the plan's request
  * with one more step. Every step is bounded (its scripts end by themselves) and stays clear of the
- * rules: CPU-only steps at about 45 % CPU with little network, steps with answers at about half the
- * network target, which lies between the two network thresholds where no rule matches.
+ * rules: CPU-only steps well below the CPU threshold with little network, steps with answers at
+ * about half (answers alone) or 60 % (the request) of the network target, which lies between the
+ * two network thresholds where no rule matches.
  */
 export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions): Promise<Calibration> {
   const started = Date.now();
@@ -85,13 +91,13 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
   const gens = await LoadGenerators.connect(lab, { runId: opts.runId, log: () => {} });
   try {
     const step = async (name: string, url: string | null, rps: number): Promise<StepSample> => {
-      const s = await measureStep(gens, opts.metricsUrl, name, url, rps, url === null ? tr.calibration_step_s : stepSeconds(rps, tr.calibration_step_s), shared);
+      // the idle step twice as long: every cost is a rise above it
+      const s = await measureStep(gens, opts.metricsUrl, name, url, rps, url === null ? 2 * tr.calibration_step_s : stepSeconds(rps, tr.calibration_step_s), shared);
       steps.push({ ...s, name, url: url ?? '', samples: s.samples });
       opts.log(`calibration ${name}: ${s.rps.toFixed(1)}/${rps.toFixed(1)} rps → cpu ${s.cpuPct.toFixed(1)} %, ${s.netMbps.toFixed(2)} Mbps${s.hostBusyCores !== null ? `, host ${s.hostBusyCores.toFixed(2)} cores` : ''}`);
       return s;
     };
     const workUrl = (iterations: number, kb: number) => `${opts.url}/api/work?iterations=${iterations}&kb=${kb}`;
-    const halfBudgetMs = (((STEP_CPU_PCT - 0) / 100) * opts.limitCpus * 1000);
     const idle = await step('idle', null, 0);
     const idleCpuMsPerS = (idle.cpuPct / 100) * opts.limitCpus * 1000;
 
@@ -121,7 +127,7 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     const hostPerKibMs = answerCost.hostMs === null || probeCost.hostMs === null ? null : Math.max(0, answerCost.hostMs - probeCost.hostMs) / kbProbe;
 
     // the request itself: sized for pi_request_cpu_ms at the target (its answer carrying the
-    // network share at that rate), measured at half a replica's level, and resized while it
+    // network share at that rate), measured at REQUEST_STEP_SHARE of a replica's rate, and resized while it
     // misses by over a quarter. Requests small enough not to hold the app's event loop (and the
     // health check queued behind it) for long; large enough that a generator's process per request
     // is not most of the host's cost.
@@ -138,7 +144,7 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     const hostCosts: number[] = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
       const iterations = Math.min(50_000_000, Math.max(1000, Math.round(Math.max(target - kbMs, target * 0.2) / perIteration / 1000) * 1000));
-      const sample = await step(`request-${attempt}`, workUrl(iterations, kb), Math.max(1, (halfBudgetMs - idleCpuMsPerS) / target));
+      const sample = await step(`request-${attempt}`, workUrl(iterations, kb), Math.max(1, (REQUEST_STEP_SHARE * replicaBudget) / target));
       const cost = requestCost(`work (${iterations} iterations, ${kb} KiB)`, idle, sample, opts.limitCpus);
       if (cost.hostMs !== null) hostCosts.push(cost.hostMs);
       request = { iterations, kb, ...cost, hostMs: hostCosts.length > 0 ? median(hostCosts) : null };
