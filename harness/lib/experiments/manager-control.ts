@@ -23,8 +23,13 @@ async function updateManager(ctx: ExperimentContext, change: (spec: ManagerSpec)
   const spec = structuredClone(s.Spec);
   change(spec);
   await svc.update({ ...spec, version: s.Version.Index });
+  await newManagerTask(ctx, before, 'manager restarted and healthy');
+}
+
+/** Waits until one manager task runs that is none of `before`, and answers its health check. */
+async function newManagerTask(ctx: ExperimentContext, before: ReadonlySet<string>, what: string): Promise<void> {
   await waitFor(
-    'manager restarted and healthy',
+    what,
     async () => {
       const ids = await runningTaskIds(ctx);
       if (ids.length !== 1 || before.has(ids[0])) return false;
@@ -75,14 +80,6 @@ export async function killManager(ctx: ExperimentContext): Promise<number> {
   if (!mgr) throw new Error(`no running ${MANAGER_SERVICE} container on ${ctx.lab.swarm.manager.name}`);
   await node.getContainer(mgr.Id).kill({ signal: 'SIGKILL' });
   const killedAt = Date.now();
-  await waitFor(
-    'manager restarted by swarm after SIGKILL and healthy',
-    async () => {
-      const ids = await runningTaskIds(ctx);
-      if (ids.length !== 1 || before.has(ids[0])) return false;
-      return (await fetch(`${ctx.lab.manager_api}/health`, { signal: AbortSignal.timeout(1000) })).ok;
-    },
-    { timeoutMs: 60_000, intervalMs: 250 },
-  );
+  await newManagerTask(ctx, before, 'manager restarted by swarm after SIGKILL and healthy');
   return killedAt;
 }
