@@ -46,17 +46,21 @@ function withMigration(base: LabConfig, migration: Record<string, unknown>): Lab
   return next;
 }
 
-/** A plain container on `worker` that holds the app's published port, so no app task can start there. */
+/**
+ * A plain container on `worker` whose process listens on the app's published port in the node's
+ * own network, so no app task can start there. Host networking, not a port binding: a binding goes
+ * through docker-proxy, and a force-removed container's proxy was seen to outlive it and keep the
+ * port for the rest of a CI run.
+ */
 async function blockPort(worker: string): Promise<Docker.Container> {
   const node = lab.swarm.workers.find((w) => w.name === worker)!;
   const d = dockerClient(lab, node);
   const c = await d.createContainer({
     Image: appImage,
-    Entrypoint: ['sleep'],
-    Cmd: ['300'], // bounded: gone by itself if the test dies before removing it
+    // bounded: it exits by itself after 300 s if the test dies before removing it
+    Entrypoint: ['node', '-e', `require('net').createServer().listen(${port}); setTimeout(() => process.exit(0), 300000)`],
     Labels: { [BLOCKER_LABEL]: 'true' },
-    ExposedPorts: { [`${port}/tcp`]: {} },
-    HostConfig: { PortBindings: { [`${port}/tcp`]: [{ HostPort: String(port) }] }, AutoRemove: true },
+    HostConfig: { NetworkMode: 'host' },
   });
   await c.start();
   return c;
@@ -68,6 +72,9 @@ async function removeBlockers(): Promise<void> {
       const d = dockerClient(lab, w);
       const found = (await d.listContainers({ all: true, filters: { label: [BLOCKER_LABEL] } })) as { Id: string }[];
       await Promise.all(found.map((c) => d.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      // and nothing holds the port any more: the next experiment places the app there
+      const left = (await d.listContainers({ all: true, filters: { label: [BLOCKER_LABEL] } })) as unknown[];
+      if (left.length > 0) throw new Error(`${w.name}: ${left.length} port blocker(s) still there`);
     }),
   );
 }
