@@ -1,5 +1,5 @@
 /**
- * Issue 5 (c) on the real local lab: the manager holds the swarm's Docker socket, so forged alerts
+ * On the real local lab: the manager holds the swarm's Docker socket, so forged alerts
  * (no token, wrong token) and malformed ones (bad JSON, wrong types, unknown keys, oversized) must be
  * refused with 401/400/413/415 and change nothing on the swarm. The alerts target the live task with
  * metrics that match the migration rule, and the manager has no cooldown and no action in flight:

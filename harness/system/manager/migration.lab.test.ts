@@ -1,5 +1,5 @@
 /**
- * Issue 5 (a) on the real local lab: an alert for web-stress's node moves it to another worker by a
+ * On the real local lab: an alert for web-stress's node moves it to another worker by a
  * start-first update with no failed probe through the HAProxy entrypoint; the temporary constraint
  * is gone afterwards and the task stays where it went. Five times in a row, each from wherever the
  * task is; the 30 s migration cooldown is cleared between runs by restarting the manager. Then one
