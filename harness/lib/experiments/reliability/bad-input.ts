@@ -3,8 +3,9 @@ import { appTasks, resetApp, stopAllStress } from '../../app-control.ts';
 import { corrections } from '../../clock-offset.ts';
 import { resolveToken } from '../../deploy.ts';
 import { MANAGER_SERVICE } from '../../system-specs.ts';
-import type { ClockOffset } from '../../types.ts';
+import type { ClockOffset, TimingEvent } from '../../types.ts';
 import { epochNow, type ExperimentContext, type IterationResult } from '../context.ts';
+import { managerEvents } from '../../manager-api.ts';
 import { restartManager } from '../manager-control.ts';
 import { fuzzLabYaml } from './lab-yaml-fuzz.ts';
 import { mergeTallies, sendBadRequests } from './manager-bad-input.ts';
@@ -30,6 +31,28 @@ const BODY_LIMIT = 16_384;
 
 async function healthy(url: string): Promise<boolean> {
   return fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+}
+
+/**
+ * The share of time the bad web-stress queries may keep the app busy: a fifth of its CPU limit, so
+ * the agent sees at most ~20 % of the limit, far below any sensible threshold.
+ */
+export function queryDuty(cpus: number): number {
+  return Math.min(1, Math.max(0.01, 0.2 * cpus));
+}
+
+/** Every decision to act that the manager logged since `since` (its clock), with the alert it came from. */
+async function managerActions(ctx: ExperimentContext, since: number): Promise<string[]> {
+  const events = await managerEvents(ctx.lab, since).catch((err: Error) => [{ event: 'unreadable', reason: err.message } as TimingEvent]);
+  if (events[0]?.event === 'unreadable') return [`manager events unreadable: ${events[0].reason}`];
+  const alerts = new Map(events.filter((e) => e.event === 'alert_received').map((e) => [e.alertId, e]));
+  return events
+    .filter((e) => e.event === 'decision_made' && e.decision !== 'ignore')
+    .map((e) => {
+      const a = alerts.get(e.alertId);
+      const from = a ? `from ${String(a.alertNode)} for container ${String(a.container)}, ${String(a.scenario)}, m ${JSON.stringify(a.m)}` : 'alert not in the manager\'s recent events';
+      return `manager decided ${String(e.decision)} (${e.reason ?? ''}) on alert ${e.alertId ?? '?'} ${from}`;
+    });
 }
 
 /**
@@ -74,11 +97,16 @@ export async function badInputIteration(ctx: ExperimentContext, iteration: numbe
       await sendBadRequests(lab.manager_api, random, { concurrency: o.concurrency, managerClockShift: shift, deadlineMs: LIMIT_MS }),
     );
     const managerMs = epochNow() - sendStart;
-    const web = await sendBadQueries(lab.entrypoint, queries, Math.min(8, o.concurrency));
+    const webStart = epochNow();
+    const duty = queryDuty(lab.app.limits.cpus);
+    const web = await sendBadQueries(lab.entrypoint, queries, duty, LIMIT_MS);
+    const webMs = epochNow() - webStart;
     const labYaml = fuzzLabYaml(await readFile(o.labFile, 'utf8'), seed, o.labMutations);
 
     const after = await swarmSnapshot(docker);
     const changes = swarmChanges(before, after);
+    // a change names the action that made it, and the alert behind it: forged, or the agent's own
+    const acted = changes.length ? await managerActions(ctx, sendStart + shift) : [];
     const managerUp = await healthy(`${lab.manager_api}/health`);
     const appUp = await healthy(`${lab.entrypoint}${lab.app.healthcheck.path}`);
     const metrics = (await (await fetch(`${lab.entrypoint}/metrics`, { signal: AbortSignal.timeout(2000) })).json()) as { active_stress: unknown[] };
@@ -91,6 +119,7 @@ export async function badInputIteration(ctx: ExperimentContext, iteration: numbe
       ...webUnexpected.slice(0, 5).map((a) => `web-stress ${a.query.path}: ${a.problem}`),
       ...labYaml.unexpected.slice(0, 5).map((u) => `lab.yaml (${u.mutation}): ${u.error}`),
       ...changes.map((c) => `swarm changed: ${c}`),
+      ...acted,
       ...(managerRestarts ? [`manager task ${managerTaskBefore} replaced by ${after.tasks[MANAGER_SERVICE]?.join(',')}`] : []),
       ...(managerUp ? [] : ['manager /health not 200 afterwards']),
       ...(appUp ? [] : ['web-stress /health through the entrypoint not 200 afterwards']),
@@ -119,10 +148,11 @@ export async function badInputIteration(ctx: ExperimentContext, iteration: numbe
         swarm_changes: changes.length,
         manager_restarts: managerRestarts,
         manager_send_ms: managerMs,
+        web_send_ms: webMs,
       },
       slo: [],
     };
-    ctx.log(`bad-input #${iteration}: ${record.measurements.bad_inputs_tried} tried in ${(managerMs / 1000).toFixed(1)} s (manager), ${unexpected} unexpected, ${changes.length} swarm changes, ${managerRestarts} manager restarts`);
+    ctx.log(`bad-input #${iteration}: ${record.measurements.bad_inputs_tried} tried in ${(managerMs / 1000).toFixed(1)} s (manager) + ${(webMs / 1000).toFixed(1)} s (web-stress, paced to ${Math.round(duty * 100)} % busy), ${unexpected} unexpected, ${changes.length} swarm changes, ${managerRestarts} manager restarts`);
     return { record, probes: [] };
   } finally {
     await stopAllStress(lab);

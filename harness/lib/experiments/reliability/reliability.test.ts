@@ -7,7 +7,8 @@ import { fuzzLabYaml } from './lab-yaml-fuzz.ts';
 import { handWrittenRequests, randomRequests, type PayloadTarget } from './manager-payloads.ts';
 import { mapLimit, Prng } from './prng.ts';
 import { swarmChanges } from './swarm-snapshot.ts';
-import { badQueries } from './web-stress-bad-input.ts';
+import { badQueries, pauseAfter } from './web-stress-bad-input.ts';
+import { queryDuty } from './bad-input.ts';
 import { dockerTime } from './agent-restart.ts';
 
 const target: PayloadTarget = {
@@ -71,6 +72,16 @@ describe('reliability building blocks', () => {
     const qs = badQueries(3, 200);
     expect(qs).toHaveLength(200);
     for (const q of qs) expect(q.parameter.length).toBeGreaterThan(0);
+  });
+
+  it('bad queries are paced so the app is busy at most a fifth of its CPU limit', () => {
+    // busy 2 ms, then idle 18 ms: 10 % of one core, 20 % of a 0.5-CPU limit
+    expect(queryDuty(0.5)).toBeCloseTo(0.1);
+    expect(pauseAfter(2, queryDuty(0.5))).toBeCloseTo(18);
+    expect(queryDuty(0.25)).toBeCloseTo(0.05);
+    expect(queryDuty(8)).toBe(1);
+    expect(pauseAfter(-1, 0.5)).toBe(0);
+    expect(() => pauseAfter(1, 0)).toThrow(/duty/);
   });
 
   it('random lab.yaml mutations either parse or fail with a LabConfigError that says where', () => {

@@ -1,5 +1,5 @@
 import { CPU_TARGET, DURATION, ITERATIONS, KB, NETWORK_TARGET, RAMP, type Bound } from '../../../../system/web-stress/src/params.ts';
-import { mapLimit, Prng } from './prng.ts';
+import { Prng } from './prng.ts';
 
 /** One bad query and the parameter the 400 answer must name. */
 export interface BadQuery {
@@ -74,19 +74,46 @@ export function badQueries(seed: number, count: number): BadQuery[] {
   return out;
 }
 
-/** Sends the queries (bounded concurrency); each must be a 400 naming its parameter. */
-export async function sendBadQueries(baseUrl: string, queries: BadQuery[], concurrency: number): Promise<QueryAnswer[]> {
-  return mapLimit(queries, concurrency, async (query) => {
-    try {
-      const res = await fetch(`${baseUrl}${query.path}`, { signal: AbortSignal.timeout(5000) });
-      const body = (await res.json().catch(() => null)) as { parameter?: string } | null;
-      const problem =
-        res.status !== 400 ? `expected 400, got ${res.status} ${JSON.stringify(body).slice(0, 160)}`
-        : body?.parameter !== query.parameter ? `400 names ${JSON.stringify(body?.parameter)}, expected ${JSON.stringify(query.parameter)}`
-        : undefined;
-      return { query, status: res.status, ...(problem ? { problem } : {}) };
-    } catch (err) {
-      return { query, status: 0, problem: `no answer: ${(err as Error).message}` };
+/**
+ * The pause after an answer that took `latencyMs`, so that the app is busy at most `duty` of the
+ * time. A query is sent only when the previous one is answered, so the app's CPU time for it lies
+ * within its latency.
+ */
+export function pauseAfter(latencyMs: number, duty: number): number {
+  if (!(duty > 0 && duty <= 1)) throw new Error(`duty must be in (0, 1], got ${duty}`);
+  return Math.max(0, latencyMs) * (1 / duty - 1);
+}
+
+/**
+ * Sends the queries one at a time, paced to `duty`: the experiment tests how each query is answered,
+ * and must not load the app, or the agent alerts on real CPU and the manager rightly moves it.
+ */
+export async function sendBadQueries(baseUrl: string, queries: BadQuery[], duty: number, deadlineMs: number): Promise<QueryAnswer[]> {
+  const out: QueryAnswer[] = [];
+  const end = performance.now() + deadlineMs;
+  for (const query of queries) {
+    if (performance.now() > end) {
+      out.push({ query, status: 0, problem: `not sent: the ${deadlineMs} ms for all queries ran out` });
+      continue;
     }
-  });
+    const started = performance.now();
+    out.push(await sendBadQuery(baseUrl, query));
+    const pause = Math.min(pauseAfter(performance.now() - started, duty), end - performance.now());
+    if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+  }
+  return out;
+}
+
+async function sendBadQuery(baseUrl: string, query: BadQuery): Promise<QueryAnswer> {
+  try {
+    const res = await fetch(`${baseUrl}${query.path}`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json().catch(() => null)) as { parameter?: string } | null;
+    const problem =
+      res.status !== 400 ? `expected 400, got ${res.status} ${JSON.stringify(body).slice(0, 160)}`
+      : body?.parameter !== query.parameter ? `400 names ${JSON.stringify(body?.parameter)}, expected ${JSON.stringify(query.parameter)}`
+      : undefined;
+    return { query, status: res.status, ...(problem ? { problem } : {}) };
+  } catch (err) {
+    return { query, status: 0, problem: `no answer: ${(err as Error).message}` };
+  }
 }
