@@ -9,6 +9,8 @@ export interface ControllerOptions {
   updateAttempts: number;
   failureAction: 'rollback' | 'pause';
   monitorMs: number;
+  /** After a failed migration: how long swarm may take to withdraw an unstarted replacement. */
+  withdrawTimeoutMs: number;
 }
 
 export interface ActionContext {
@@ -31,7 +33,18 @@ export interface MigrationRequest extends ActionContext {
 
 export const isLive = (t: TaskInfo) => t.state === 'running' && t.desiredState === 'running';
 
-export class ActionFailure extends Error {}
+/** An action that failed; `details` go into its `action_failed` event as they are. */
+export class ActionFailure extends Error {
+  constructor(
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options);
+    this.details = options?.details;
+  }
+
+  readonly details?: Record<string, unknown>;
+}
 
 export function isAlertTask(t: TaskInfo, req: MigrationRequest): boolean {
   return req.taskId ? t.id === req.taskId : t.containerId?.startsWith(req.container) === true;

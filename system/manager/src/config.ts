@@ -18,6 +18,11 @@ export const migrationSchema = z
     failure_action: z.enum(['rollback', 'pause']).default('rollback'),
     /** UpdateConfig.Monitor: how long swarm watches a new task for failure. */
     monitor: seconds(600).default(5),
+    /**
+     * After a failed migration: how long to wait for swarm to withdraw a replacement that has not
+     * started before the placement is restored (see README, "the timeout path").
+     */
+    withdraw_timeout: seconds(600).default(10),
   })
   .strict();
 

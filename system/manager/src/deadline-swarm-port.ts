@@ -66,10 +66,6 @@ export class DeadlineSwarmPort implements SwarmPort {
     return this.within(`updateService(${spec.Name ?? id}, version ${version})`, () => this.inner.updateService(id, version, spec));
   }
 
-  rollbackService(id: string, version: number, spec: ServiceSpec): Promise<void> {
-    return this.within(`rollbackService(${spec.Name ?? id}, version ${version})`, () => this.inner.rollbackService(id, version, spec));
-  }
-
   listTasks(service: string): Promise<TaskInfo[]> {
     return this.within(`listTasks(${service})`, () => this.inner.listTasks(service));
   }

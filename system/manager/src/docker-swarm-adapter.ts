@@ -91,10 +91,6 @@ export class DockerSwarmAdapter implements SwarmPort {
     await this.docker.getService(id).update({ _query: { version }, _body: spec } as never);
   }
 
-  async rollbackService(id: string, version: number, spec: ServiceSpec): Promise<void> {
-    await this.docker.getService(id).update({ _query: { version, rollback: 'previous' }, _body: spec } as never);
-  }
-
   async listTasks(service: string): Promise<TaskInfo[]> {
     const raw = (await this.docker.listTasks({ filters: { service: [service] } })) as unknown as RawTask[];
     return raw.map(toTask);

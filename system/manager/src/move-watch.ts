@@ -19,11 +19,13 @@ export interface MoveWatchDeps {
   clock: Clock;
   events: ClockedEvents;
   options: ControllerOptions;
-  /** Asked for on timeout; says what came of it. */
-  rollback: () => Promise<string>;
 }
 
-/** T5: a new task of the alerting task's slot healthy on another node; T6: the old task shut down. */
+/**
+ * T5: a new task of the alerting task's slot healthy on another node; T6: the old task shut down.
+ * Past the deadline it only throws: what to do about a replacement still on its way is the
+ * clean-up's to decide (placement-restore.ts), since a rollback here could stop the original.
+ */
 export async function awaitMove(
   deps: MoveWatchDeps,
   req: MigrationRequest,
@@ -70,10 +72,9 @@ export async function awaitMove(
     }
     const now = deps.clock.now();
     if (now >= deadline) {
-      const rollback = await deps.rollback();
       throw new ActionFailure(
         `timeout: ${t5 === undefined ? 'no healthy task on another node' : `old task not shut down on ${req.fromNode}`} ` +
-          `after ${Math.round(now - t4)} ms (limit ${o.migrationTimeoutMs} ms); rollback ${rollback}`,
+          `after ${Math.round(now - t4)} ms (limit ${o.migrationTimeoutMs} ms), update ${svc.updateState ?? 'status unknown'}`,
       );
     }
     await deps.clock.sleep(o.pollMs);

@@ -11,7 +11,7 @@ import { decide } from './decide.ts';
 import { MetricsCache } from './metrics-cache.ts';
 import { baseConstraints, chooseTarget, possibleTargets } from './placement.ts';
 import { RecentIds } from './recent-ids.ts';
-import { SwarmController, type ControllerOptions } from './swarm-controller.ts';
+import { ActionFailure, SwarmController, type ControllerOptions } from './swarm-controller.ts';
 import { SwarmInventory, replicasOf } from './swarm-inventory.ts';
 import { scaledUpFrom } from './swarm-labels.ts';
 import type { SwarmPort } from './swarm-port.ts';
@@ -41,6 +41,7 @@ export function controllerOptions(cfg: ManagerConfig): ControllerOptions {
     updateAttempts: m.migration.update_attempts,
     failureAction: m.migration.failure_action,
     monitorMs: m.migration.monitor * 1000,
+    withdrawTimeoutMs: m.migration.withdraw_timeout * 1000,
   };
 }
 
@@ -201,6 +202,7 @@ export class RecoveryManager {
         reason: (error as Error).message,
         elapsedMs: Math.round(this.clock.now() - action.startedAt),
         ...(deadline ? { call: deadline.call, waitedMs: deadline.waitedMs, limitMs: deadline.limitMs } : {}),
+        ...(error instanceof ActionFailure ? error.details : {}),
       });
     } finally {
       const s = this.config().scenarios;

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.ts';
-import { removeTemporaryConstraints } from './constraint-cleanup.ts';
 import { actionInFlight, temporaryConstraints } from './placement.ts';
+import { restorePlacement } from './placement-restore.ts';
 import { controllerOptions, type RecoveryManager } from './recovery-manager.ts';
 import { ActionFailure } from './swarm-controller.ts';
 import { scaledUpFrom } from './swarm-labels.ts';
@@ -18,7 +18,8 @@ const ROLLING = new Set(['updating', 'rollback_started']);
  *   ledger (so alerts, also re-alerts about the same stress, are `locked`), wait for the rollout to
  *   end, remove the constraint without ForceUpdate (relaxing the placement restarts no task), then
  *   let the migration cooldown run as after any migration. The constraint is removed also when the
- *   wait times out or fails: left behind, it would keep excluding (or pinning to) one node for good.
+ *   wait times out or fails (left behind, it would keep excluding, or pinning to, one node for good),
+ *   after withdrawing a replacement that has not started (placement-restore.ts).
  * - Services it scaled up (`swarmguard.scaled-up`): the scale-down loop watches them by that label,
  *   so their scale-down resumes; logged here as `scale_down_resumed`.
  *
@@ -66,20 +67,22 @@ export function removeLeftoverConstraints(manager: RecoveryManager, port: SwarmP
       } catch (error) {
         waitProblem = error as Error;
       }
-      let removed: string[];
-      try {
-        removed = await removeTemporaryConstraints(port, clock, svc.name, {
-          attempts: o.updateAttempts,
-          onRetry: (attempt, error) => manager.events.event('update_retry', { ...ids, attempt, error: error.message }),
-        });
-      } catch (error) {
-        const before = waitProblem ? `${waitProblem.message}; ` : 'reconcile: ';
-        throw new ActionFailure(`${before}temporary constraint left behind: ${(error as Error).message}`, { cause: waitProblem ?? error });
+      // a rollout cut short by the timeout may still be starting a replacement: restore without stopping the task beside it
+      const restored = await restorePlacement(port, clock, svc.name, {
+        attempts: o.updateAttempts,
+        pollMs: o.pollMs,
+        withdrawTimeoutMs: o.withdrawTimeoutMs,
+        actionId: action.actionId,
+        onRetry: (attempt, error) => manager.events.event('update_retry', { ...ids, attempt, error: error.message }),
+      });
+      if (waitProblem || !restored.ok) {
+        const text = waitProblem ? `${waitProblem.message}; ${restored.text}` : `reconcile: ${restored.text}`;
+        throw new ActionFailure(text, { cause: waitProblem, details: { cleanup: restored.details } });
       }
-      if (waitProblem) throw new ActionFailure(`${waitProblem.message}; temporary constraint ${removed.length > 0 ? 'removed' : 'already gone'}`, { cause: waitProblem });
       manager.events.event('reconcile_completed', {
         ...ids,
-        removed,
+        removed: restored.details.removed,
+        withdrawn: restored.details.withdrawn,
         updateState: updateState ?? null,
         waitedMs: Math.round(clock.now() - start),
       });

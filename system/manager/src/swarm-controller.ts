@@ -1,9 +1,9 @@
 import { ActionFailure, ids, isAlertTask, isLive, round, type ActionContext, type ControllerOptions, type MigrationRequest } from './action-context.ts';
 import type { Clock } from './clock.ts';
 import type { ClockedEvents } from './clocked-events.ts';
-import { removeTemporaryConstraints } from './constraint-cleanup.ts';
 import { withTemporaryConstraints } from './placement.ts';
 import { awaitMove, type Moved } from './move-watch.ts';
+import { restorePlacement, type RestoreOutcome } from './placement-restore.ts';
 import { updateWithRetry } from './service-updater.ts';
 import { labelsAfterScale } from './swarm-labels.ts';
 import type { SwarmInventory } from './swarm-inventory.ts';
@@ -46,7 +46,9 @@ export class SwarmController {
    * violates, without ForceUpdate. Swarm then replaces only the tasks on nodes that violate the new
    * placement — here the one task on `fromNode`, in the same slot, start-first — and the others keep
    * running (a ForceUpdate would roll every replica). Whatever happens once the update was sent,
-   * the temporary constraint is removed before this returns or throws.
+   * the temporary constraint is removed before this returns or throws — after withdrawing a
+   * replacement that has not started, if there is one — or, when even that fails, left for the
+   * leftover sweep and said so.
    */
   async migrate(req: MigrationRequest): Promise<ActionResult> {
     const o = this.options();
@@ -80,7 +82,7 @@ export class SwarmController {
       if (!outcome) throw new ActionFailure('nothing to update');
       attempts = outcome.attempts;
       moved = await awaitMove(
-        { port: this.port, inventory: this.inventory, clock: this.clock, events: this.events, options: o, rollback: () => this.requestRollback(req) },
+        { port: this.port, inventory: this.inventory, clock: this.clock, events: this.events, options: o },
         req,
         old,
         new Set(before.map((t) => t.id)),
@@ -90,7 +92,7 @@ export class SwarmController {
       // The update may have been applied (even one whose call failed or timed out): clean up anyway.
       if (t4 === undefined) throw error;
       const cleanup = await this.cleanup(req);
-      throw new ActionFailure(`${(error as Error).message}; temporary constraint ${cleanup.text}`, { cause: error });
+      throw new ActionFailure(`${(error as Error).message}; ${cleanup.text}`, { cause: error, details: { cleanup: cleanup.details } });
     }
     const cleanup = await this.cleanup(req);
     const start = t4 ?? moved.t5;
@@ -107,30 +109,23 @@ export class SwarmController {
     return { ok: true, toNode: moved.toNode };
   }
 
-  /** Removes the migration's temporary constraint; a failure is logged and left to the next start's reconciliation. */
-  private async cleanup(ctx: ActionContext): Promise<{ ok: boolean; text: string }> {
-    try {
-      const removed = await removeTemporaryConstraints(this.port, this.clock, ctx.service, {
-        attempts: this.options().updateAttempts,
-        onRetry: (attempt, error) => this.events.event('update_retry', { ...ids(ctx), attempt, error: error.message }),
-      });
-      return { ok: true, text: removed.length > 0 ? 'removed' : 'already gone (swarm restored the previous spec)' };
-    } catch (error) {
-      this.events.event('constraint_cleanup_failed', { ...ids(ctx), error: (error as Error).message });
-      return { ok: false, text: `left behind: ${(error as Error).message}` };
-    }
-  }
-
-  /** After a timeout: ask swarm to go back to the previous spec; the old task is still running (start-first). */
-  private async requestRollback(ctx: ActionContext): Promise<string> {
-    try {
-      const svc = await this.port.inspectService(ctx.service);
-      if (svc.updateState !== 'updating') return `not needed (update ${svc.updateState ?? 'status unknown'})`;
-      await this.port.rollbackService(svc.id, svc.version, svc.spec);
-      return 'requested';
-    } catch (error) {
-      return `failed: ${(error as Error).message}`;
-    }
+  /**
+   * Removes the migration's temporary constraint on every path, without stopping a task that runs
+   * (placement-restore.ts): no rollback, since on a timeout the replacement may still be starting
+   * and swarm could keep it instead of the original. What could not be removed is logged and left
+   * to the leftover sweep.
+   */
+  private async cleanup(ctx: ActionContext): Promise<RestoreOutcome> {
+    const o = this.options();
+    const outcome = await restorePlacement(this.port, this.clock, ctx.service, {
+      attempts: o.updateAttempts,
+      pollMs: o.pollMs,
+      withdrawTimeoutMs: o.withdrawTimeoutMs,
+      actionId: ctx.actionId,
+      onRetry: (attempt, error) => this.events.event('update_retry', { ...ids(ctx), attempt, error: error.message }),
+    });
+    if (!outcome.ok) this.events.event('constraint_cleanup_failed', { ...ids(ctx), error: outcome.details.error, cleanup: outcome.details });
+    return outcome;
   }
 
   async scaleUp(ctx: ActionContext, maxReplicas: number): Promise<ActionResult> {

@@ -73,14 +73,16 @@ export interface NodeInfo {
   arch?: string;
 }
 
+/**
+ * There is no `rollback=previous` here on purpose: while a start-first replacement has not started,
+ * a rollback may keep it and stop the running original (withdrawal-plan.ts).
+ */
 export interface SwarmPort {
   listServices(): Promise<ServiceInfo[]>;
   /** By id or name; rejects when the service does not exist. */
   inspectService(idOrName: string): Promise<ServiceInfo>;
   /** `POST /services/{id}/update?version=…` with the whole spec. Rejects with the daemon's message. */
   updateService(id: string, version: number, spec: ServiceSpec): Promise<void>;
-  /** `POST /services/{id}/update?version=…&rollback=previous`: swarm restores the previous spec. */
-  rollbackService(id: string, version: number, spec: ServiceSpec): Promise<void>;
   /** All tasks of a service (by id or name), any state. */
   listTasks(service: string): Promise<TaskInfo[]>;
   listNodes(): Promise<NodeInfo[]>;

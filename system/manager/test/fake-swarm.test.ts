@@ -38,13 +38,13 @@ describe('FakeSwarm models which tasks an update replaces (Docker 20.10)', () =>
     expect(swarm.liveTasks('web-stress')).toHaveLength(3);
   });
 
-  it('rollback=previous restores the previous spec and keeps the old tasks; FailureAction pause keeps the new spec', async () => {
+  it('a rollback restores the previous spec; FailureAction pause keeps the new spec; FailureAction rollback restores the old one', async () => {
     const { swarm, clock, update } = swarmOf3();
     swarm.startMs = 600_000;
+    swarm.slotOrder = 'oldest-first';
     await update((spec) => spec.TaskTemplate!.Placement!.Constraints!.push('node.hostname!=worker-2'));
-    const svc = await swarm.inspectService('web-stress');
-    expect(svc.updateState).toBe('updating');
-    await swarm.rollbackService(svc.id, svc.version, svc.spec);
+    expect((await swarm.inspectService('web-stress')).updateState).toBe('updating');
+    swarm.rollback('web-stress');
     expect(swarm.spec('web-stress').TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker']);
     clock.t += 1_000_000;
     expect(swarm.liveTasks('web-stress').map((t) => swarm.hostOf(t)).sort()).toEqual(['worker-1', 'worker-2', 'worker-3']);
@@ -67,5 +67,51 @@ describe('FakeSwarm models which tasks an update replaces (Docker 20.10)', () =>
     });
     expect((await rolled.swarm.inspectService('web-stress')).updateState).toBe('rollback_completed');
     expect(rolled.swarm.spec('web-stress').TaskTemplate?.Placement?.Constraints).toEqual(['node.role==worker']);
+    expect(rolled.placed()).toEqual(['1@worker-1', '2@worker-2', '3@worker-3']);
+  });
+});
+
+describe('FakeSwarm: an update while a start-first replacement has not started (the race seen on the lab)', () => {
+  /** Slot 2 moves off worker-2 (its replacement on worker-4 stays `starting`); returns the slot's two tasks. */
+  async function replacementStarting(order: 'newest-first' | 'oldest-first') {
+    const s = swarmOf3();
+    s.swarm.slotOrder = order;
+    s.swarm.startMs = 600_000;
+    const original = s.swarm.liveTasks('web-stress').find((t) => s.swarm.hostOf(t) === 'worker-2')!;
+    await s.update((spec) => spec.TaskTemplate!.Placement!.Constraints!.push('node.hostname!=worker-2'));
+    const replacement = s.swarm.tasks('web-stress').find((t) => t.slot === original.slot && t.id !== original.id)!;
+    expect(replacement).toMatchObject({ state: 'starting', desiredState: 'running' });
+    return { ...s, original, replacement };
+  }
+
+  it.each(['rollback', 'relax'] as const)('a %s can keep the replacement and stop the running original at once (both fit the old placement)', async (how) => {
+    const { swarm, clock, update, original, replacement } = await replacementStarting('newest-first');
+    if (how === 'rollback') swarm.rollback('web-stress');
+    else await update((spec) => (spec.TaskTemplate!.Placement!.Constraints = ['node.role==worker']));
+    expect(swarm.shutdownOrders).toEqual([{ taskId: original.id, at: expect.any(Number), by: 'slot_resolved' }]);
+    clock.t += 1_000_000; // the replacement's node comes back, and it starts
+    expect(swarm.liveTasks('web-stress').find((t) => t.slot === original.slot)!.id).toBe(replacement.id);
+  });
+
+  it('excluding the replacement\'s node makes it the dirty one: swarm keeps the original, whatever the order', async () => {
+    for (const order of ['newest-first', 'oldest-first'] as const) {
+      const { swarm, clock, update, original, replacement } = await replacementStarting(order);
+      await update((spec) => (spec.TaskTemplate!.Placement!.Constraints = ['node.role==worker', 'node.id!=id-worker-4']));
+      await update((spec) => (spec.TaskTemplate!.Placement!.Constraints = ['node.role==worker']));
+      clock.t += 1_000_000;
+      expect(swarm.shutdownOrders).toEqual([{ taskId: replacement.id, at: expect.any(Number), by: 'slot_resolved' }]);
+      expect(swarm.liveTasks('web-stress').find((t) => t.slot === original.slot)!.id).toBe(original.id);
+    }
+  });
+
+  it('a replacement without a node is dirty under any changed placement: the original stays', async () => {
+    const s = swarmOf3();
+    const original = s.swarm.liveTasks('web-stress').find((t) => s.swarm.hostOf(t) === 'worker-2')!;
+    s.swarm.nodes = s.swarm.nodes.filter((n) => n.hostname !== 'worker-4'); // no node left for it
+    await s.update((spec) => spec.TaskTemplate!.Placement!.Constraints!.push('node.hostname!=worker-2'));
+    expect(s.swarm.tasks('web-stress').find((t) => t.slot === original.slot && t.id !== original.id)).toMatchObject({ state: 'pending', nodeId: '' });
+    await s.update((spec) => (spec.TaskTemplate!.Placement!.Constraints = ['node.role==worker']));
+    expect(s.swarm.shutdownOrders.map((o) => o.taskId)).not.toContain(original.id);
+    expect(s.placed()).toEqual(['1@worker-1', '2@worker-2', '3@worker-3']);
   });
 });

@@ -1,6 +1,6 @@
 import type { Clock } from '../src/clock.ts';
 import { nodeSatisfiesAll } from '../src/placement.ts';
-import type { NodeInfo, ServiceInfo, ServiceSpec, SwarmPort, TaskInfo } from '../src/swarm-port.ts';
+import type { NodeInfo, ServiceInfo, ServiceSpec, SwarmPort, TaskInfo, TaskTemplateSpec } from '../src/swarm-port.ts';
 
 /** Virtual time: sleeping advances it at once. */
 export class FakeClock implements Clock {
@@ -15,24 +15,34 @@ export class FakeClock implements Clock {
 }
 
 interface FakeTask extends TaskInfo {
+  /** The task template it was made from: swarm compares it with the service's to tell a dirty task. */
+  template: TaskTemplateSpec;
   runningAt?: number;
   stopAt?: number;
   /** start-first: the old task's desired state turns to shutdown when its replacement runs. */
   retireAt?: number;
   failAt?: number;
-  /** The task this one replaces in a rolling update (its slot's previous task). */
-  replaces?: string;
+  /** The tasks of its slot it retires once it runs (start-first). */
+  replaces?: string[];
 }
 
 interface FakeService {
   id: string;
   version: number;
   spec: ServiceSpec;
-  /** What `rollback=previous` (and swarm's own rollback) restores: the spec before the last update. */
+  /** What a rollback (swarm's own, or `docker service rollback`) restores: the spec before the last update. */
   previousSpec?: ServiceSpec;
   updateState?: string;
   updateMessage?: string;
   tasks: FakeTask[];
+}
+
+/** A task whose desired state swarm turned to shutdown: which, when, and why. */
+export interface ShutdownOrder {
+  taskId: string;
+  at: number;
+  /** retired: its start-first replacement runs; slot_resolved: an update kept another task of its slot; scaled_down; failed. */
+  by: 'retired' | 'slot_resolved' | 'scaled_down' | 'failed';
 }
 
 export function node(hostname: string, role: 'manager' | 'worker' = 'worker', extra: Partial<NodeInfo> = {}): NodeInfo {
@@ -41,27 +51,33 @@ export function node(hostname: string, role: 'manager' | 'worker' = 'worker', ex
 
 const outOfSequence = () => new Error('(HTTP code 500) server error - rpc error: code = Unknown desc = update out of sequence');
 
+const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);
+
 /** The task template without its placement: a change here makes every task dirty. */
-function templateWithoutPlacement(spec: ServiceSpec): string {
-  const { Placement: _p, ...rest } = spec.TaskTemplate ?? {};
+function templateWithoutPlacement(template: TaskTemplateSpec): string {
+  const { Placement: _p, ...rest } = template;
   return JSON.stringify(rest);
 }
 
 /**
  * An in-memory swarm that behaves like the real one (Docker 20.10) where the manager depends on it:
- * versions and `update out of sequence`; which tasks an update replaces — a ForceUpdate bump or any
- * other task-template change replaces every task, a placement-only change replaces only the tasks
- * whose node violates the new constraints, and relaxing a constraint replaces none; start-first
- * replacement in the same slot (new task starting → running after `startMs`, old one shut down
- * `stopMs` later); `FailureAction` rollback (previous spec restored) or pause; `rollback=previous`
- * restoring the previous spec; one task per node (host-mode publishing); replicas by slot. Every
- * call yields to the event loop like real I/O; `hang` makes the named calls never answer, like a
- * stuck dockerd.
+ * versions and `update out of sequence`; which tasks an update touches, as swarmkit's updater
+ * decides it slot by slot — a task is dirty when its template differs beyond the placement, or when
+ * only the placement differs and its node violates the new one (no node yet: dirty); a slot with
+ * one clean task is left alone; a slot with more than one task meant to run keeps the first clean
+ * one in `slotOrder` and shuts the others down at once, even when the kept one is not running yet;
+ * a slot with no clean task gets a start-first replacement (starting → running after `startMs`, the
+ * old tasks shut down `stopMs` later). So a ForceUpdate or other template change replaces every
+ * task, a placement-only change only the tasks whose node violates it, relaxing one none. A newer
+ * spec cancels the running update (its pending retirements never happen); `FailureAction` rollback
+ * (previous spec restored) or pause; one task per node (host-mode publishing); replicas by slot.
+ * Every call yields to the event loop like real I/O; `hang` makes the named calls never answer,
+ * like a stuck dockerd.
  */
 export class FakeSwarm implements SwarmPort {
   readonly services = new Map<string, FakeService>();
   readonly updates: { service: string; version: number; spec: ServiceSpec; at: number }[] = [];
-  readonly rollbacks: string[] = [];
+  readonly shutdownOrders: ShutdownOrder[] = [];
   calls = 0;
   /** The next n updates fail with `update out of sequence` (and the version moves on, as swarm's own status writes do). */
   outOfSequenceNext = 0;
@@ -69,6 +85,12 @@ export class FakeSwarm implements SwarmPort {
   stopMs = 300;
   /** New tasks fail instead of running, and swarm applies the update's FailureAction. */
   failNewTasks = false;
+  /**
+   * The order in which swarm meets the tasks of a slot, keeping the first clean one. Swarmkit walks
+   * its store, ordered by (random) task id; newest-first is the draw seen on the lab, where a rollback
+   * kept a replacement that had not started and stopped the original.
+   */
+  slotOrder: 'newest-first' | 'oldest-first' = 'newest-first';
   /** Calls (by method name) that never answer. */
   readonly hang = new Set<keyof SwarmPort>();
   /** Calls (by method name) that fail at once with this message. */
@@ -97,7 +119,16 @@ export class FakeSwarm implements SwarmPort {
     this.seq += 1;
     const id = `task${this.seq.toString().padStart(4, '0')}`;
     const nodeId = hostname ? (this.nodes.find((n) => n.hostname === hostname)?.id ?? '') : '';
-    return { id, serviceId: svc.id, nodeId, slot, state, desiredState: 'running', containerId: `c0ffee${this.seq.toString(16).padStart(6, '0')}aa` };
+    return {
+      id,
+      serviceId: svc.id,
+      nodeId,
+      slot,
+      state,
+      desiredState: 'running',
+      containerId: `c0ffee${this.seq.toString(16).padStart(6, '0')}aa`,
+      template: structuredClone(svc.spec.TaskTemplate ?? {}),
+    };
   }
 
   private find(idOrName: string): FakeService {
@@ -112,53 +143,132 @@ export class FakeSwarm implements SwarmPort {
     for (const t of svc.tasks) {
       if (t.failAt !== undefined && now >= t.failAt && t.state !== 'failed') {
         t.state = 'failed';
-        t.desiredState = 'shutdown';
         t.failAt = undefined;
-        this.onTaskFailure(svc);
+        this.order(t, now, 'failed');
+        this.onTaskFailure(svc, t);
       }
       if (t.runningAt !== undefined && now >= t.runningAt && t.state === 'starting') t.state = 'running';
-      if (t.retireAt !== undefined && now >= t.retireAt) t.desiredState = 'shutdown';
-      if (t.stopAt !== undefined && now >= t.stopAt) t.state = 'shutdown';
+      if (t.retireAt !== undefined && now >= t.retireAt) this.order(t, now, 'retired');
+      if (t.stopAt !== undefined && now >= t.stopAt && t.desiredState !== 'running') t.state = 'shutdown';
     }
-    if (svc.updateState === 'updating' && svc.tasks.every((t) => t.desiredState !== 'running' || t.state === 'running')) {
-      if (svc.tasks.every((t) => t.desiredState === 'running' || t.state === 'shutdown' || t.state === 'failed')) svc.updateState = 'completed';
+    const settled = svc.tasks.every((t) => (t.desiredState === 'running' ? t.state === 'running' : TERMINAL.has(t.state)));
+    if (settled && svc.updateState === 'updating') svc.updateState = 'completed';
+    if (settled && svc.updateState === 'rollback_started') svc.updateState = 'rollback_completed';
+  }
+
+  /** Swarm turns a task's desired state to shutdown; one not running yet never starts. */
+  private order(t: FakeTask, now: number, by: ShutdownOrder['by']): void {
+    if (t.desiredState !== 'running') return;
+    t.desiredState = 'shutdown';
+    t.retireAt = undefined;
+    this.shutdownOrders.push({ taskId: t.id, at: now, by });
+    if (t.state === 'running') t.stopAt = Math.min(t.stopAt ?? Number.POSITIVE_INFINITY, now + this.stopMs);
+    else if (!TERMINAL.has(t.state)) {
+      t.state = 'shutdown';
+      t.runningAt = undefined;
+      t.failAt = undefined;
     }
   }
 
   /** A new task of an update failed: swarm applies the update's FailureAction. */
-  private onTaskFailure(svc: FakeService): void {
+  private onTaskFailure(svc: FakeService, failed: FakeTask): void {
     if (svc.updateState !== 'updating') return;
+    for (const id of failed.replaces ?? []) {
+      const old = svc.tasks.find((o) => o.id === id);
+      if (old) old.retireAt = old.stopAt = undefined;
+    }
     if (svc.spec.UpdateConfig?.FailureAction === 'pause') {
       svc.updateState = 'paused';
       svc.updateMessage = 'update paused due to failure or early termination of task';
       return;
     }
     this.restorePrevious(svc);
-    svc.updateState = 'rollback_completed';
+    this.reconcile(svc, 'rollback');
     svc.updateMessage = 'update rolled back due to failure or early termination of task';
   }
 
-  /** Back to the previous spec: the replacements not yet running go, the old tasks stay (start-first). */
   private restorePrevious(svc: FakeService): void {
-    if (svc.previousSpec) {
-      const current = svc.spec;
-      svc.spec = svc.previousSpec;
-      svc.previousSpec = current;
-      svc.version += 1;
+    if (!svc.previousSpec) return;
+    const current = svc.spec;
+    svc.spec = svc.previousSpec;
+    svc.previousSpec = current;
+    svc.version += 1;
+  }
+
+  /** Whether swarm counts a task as not matching the service's spec (swarmkit's IsTaskDirty). */
+  private dirty(t: FakeTask, spec: ServiceSpec): boolean {
+    const template = spec.TaskTemplate ?? {};
+    if (templateWithoutPlacement(t.template) !== templateWithoutPlacement(template)) return true;
+    const constraints = template.Placement?.Constraints ?? [];
+    if (JSON.stringify(t.template.Placement?.Constraints ?? []) === JSON.stringify(constraints)) return false;
+    const host = this.nodes.find((n) => n.id === t.nodeId);
+    return host === undefined || nodeSatisfiesAll(host, constraints) === false;
+  }
+
+  /** The tasks meant to run, by slot (ascending), each slot in `slotOrder`. */
+  private slots(svc: FakeService): Map<number, FakeTask[]> {
+    const bySlot = new Map<number, FakeTask[]>();
+    for (const t of this.live(svc).sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0))) {
+      if (t.slot === undefined) continue;
+      bySlot.set(t.slot, [...(bySlot.get(t.slot) ?? []), t]);
     }
-    for (const t of svc.tasks) {
-      if (t.replaces && t.state !== 'running' && t.desiredState === 'running') {
-        t.desiredState = 'shutdown';
-        t.state = 'shutdown';
-        t.runningAt = undefined;
-        t.failAt = undefined;
-        const old = svc.tasks.find((o) => o.id === t.replaces);
-        if (old && old.state === 'running') {
-          old.retireAt = undefined;
-          old.stopAt = undefined;
-          old.desiredState = 'running';
-        }
+    const newestFirst = this.slotOrder === 'newest-first';
+    for (const tasks of bySlot.values()) tasks.sort((a, b) => (newestFirst ? b.id.localeCompare(a.id) : a.id.localeCompare(b.id)));
+    return bySlot;
+  }
+
+  /** Swarm's orchestrator and updater after a new spec (an update, or a rollback to the previous one). */
+  private reconcile(svc: FakeService, kind: 'update' | 'rollback'): void {
+    const now = this.clock.now();
+    const spec = svc.spec;
+    // the update a newer spec cancels never retires what it meant to
+    for (const t of this.live(svc)) t.retireAt = t.stopAt = undefined;
+
+    const wanted = spec.Mode?.Replicated?.Replicas;
+    if (wanted !== undefined) {
+      const slots = this.slots(svc);
+      for (let slot = 1, have = slots.size; have < wanted; slot += 1) {
+        if (slots.has(slot)) continue;
+        const host = this.pickNode(svc, spec);
+        const t = this.newTask(svc, host, host ? 'starting' : 'pending', slot);
+        if (host) t.runningAt = now + this.startMs;
+        svc.tasks.push(t);
+        have += 1;
       }
+      for (const tasks of [...slots.values()].slice(wanted)) for (const t of tasks) this.order(t, now, 'scaled_down');
+    }
+
+    let work = false;
+    for (const [slot, tasks] of this.slots(svc)) {
+      const keeper = tasks.find((t) => !this.dirty(t, spec));
+      if (tasks.length === 1 && keeper) continue;
+      work = true;
+      if (keeper) {
+        for (const t of tasks) if (t !== keeper) this.order(t, now, 'slot_resolved');
+        continue;
+      }
+      const host = this.pickNode(svc, spec);
+      const fresh = this.newTask(svc, host, host ? 'starting' : 'pending', slot);
+      fresh.replaces = tasks.map((t) => t.id);
+      svc.tasks.push(fresh);
+      if (!host) continue; // stays pending: no node fits
+      if (this.failNewTasks) {
+        fresh.failAt = now + this.startMs;
+        continue;
+      }
+      fresh.runningAt = now + this.startMs;
+      for (const old of tasks) {
+        old.retireAt = fresh.runningAt;
+        old.stopAt = fresh.runningAt + this.stopMs; // start-first: the old ones stop after the new one runs
+      }
+    }
+    if (kind === 'rollback') {
+      svc.updateState = work ? 'rollback_started' : 'rollback_completed';
+      svc.updateMessage = work ? 'rollback in progress' : 'rollback completed';
+    } else {
+      // swarm resets the status with every new spec; one that changes no task gets none
+      svc.updateState = work ? 'updating' : undefined;
+      svc.updateMessage = work ? 'update in progress' : undefined;
     }
   }
 
@@ -209,75 +319,18 @@ export class FakeSwarm implements SwarmPort {
     }
     if (version !== svc.version) throw outOfSequence();
     this.settle(svc);
-    const previous = svc.spec;
-    svc.previousSpec = previous;
+    svc.previousSpec = svc.spec;
     svc.spec = structuredClone(spec);
     svc.version += 1;
     this.updates.push({ service: spec.Name ?? id, version, spec: structuredClone(spec), at: this.clock.now() });
-    const now = this.clock.now();
-
-    const wanted = spec.Mode?.Replicated?.Replicas;
-    if (wanted !== undefined) {
-      const live = this.live(svc).sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0));
-      const used = new Set(live.map((t) => t.slot));
-      for (let slot = 1, added = live.length; added < wanted; slot += 1) {
-        if (used.has(slot)) continue;
-        const host = this.pickNode(svc, spec);
-        const t = this.newTask(svc, host, host ? 'starting' : 'pending', slot);
-        if (host) t.runningAt = now + this.startMs;
-        svc.tasks.push(t);
-        added += 1;
-      }
-      for (const t of live.slice(wanted)) {
-        t.desiredState = 'shutdown';
-        t.stopAt = now + this.stopMs;
-      }
-    }
-
-    const forced = (spec.TaskTemplate?.ForceUpdate ?? 0) !== (previous.TaskTemplate?.ForceUpdate ?? 0);
-    const templateChanged = forced || templateWithoutPlacement(spec) !== templateWithoutPlacement(previous);
-    const constraints = spec.TaskTemplate?.Placement?.Constraints ?? [];
-    // A placement-only change makes dirty only the tasks whose node no longer satisfies it.
-    const dirty = this.live(svc).filter((t) => {
-      if (t.replaces !== undefined && t.state !== 'running') return false; // a replacement already on its way
-      if (templateChanged) return true;
-      const host = this.nodes.find((n) => n.id === t.nodeId);
-      return host !== undefined && nodeSatisfiesAll(host, constraints) === false;
-    });
-    if (dirty.length === 0) return;
-    svc.updateState = 'updating';
-    svc.updateMessage = 'update in progress';
-    for (const old of dirty) {
-      const host = this.pickNode(svc, spec);
-      const fresh = this.newTask(svc, host, host ? 'starting' : 'pending', old.slot);
-      fresh.replaces = old.id;
-      svc.tasks.push(fresh);
-      if (!host) continue; // stays pending: no node fits
-      if (this.failNewTasks) {
-        fresh.failAt = now + this.startMs;
-        continue;
-      }
-      fresh.runningAt = now + this.startMs;
-      old.retireAt = fresh.runningAt;
-      old.stopAt = fresh.runningAt + this.stopMs; // start-first: the old one stops after the new one runs
-    }
-  }
-
-  async rollbackService(id: string, _version: number, _spec: ServiceSpec): Promise<void> {
-    await this.io('rollbackService');
-    const svc = this.find(id);
-    this.rollbacks.push(id);
-    this.settle(svc);
-    this.restorePrevious(svc);
-    svc.updateState = 'rollback_completed';
-    svc.updateMessage = 'rollback completed';
+    this.reconcile(svc, 'update');
   }
 
   async listTasks(service: string): Promise<TaskInfo[]> {
     await this.io('listTasks');
     const svc = this.find(service);
     this.settle(svc);
-    return svc.tasks.map(({ runningAt: _r, stopAt: _s, retireAt: _x, failAt: _f, replaces: _p, ...t }) => ({ ...t }));
+    return svc.tasks.map(({ template: _t, runningAt: _r, stopAt: _s, retireAt: _x, failAt: _f, replaces: _p, ...t }) => ({ ...t }));
   }
 
   async listNodes(): Promise<NodeInfo[]> {
@@ -286,10 +339,26 @@ export class FakeSwarm implements SwarmPort {
   }
 
   /** Test helpers. */
+
+  /** `docker service rollback` (`update?rollback=previous`): the previous spec, through the same updater. */
+  rollback(name: string): void {
+    const svc = this.find(name);
+    this.settle(svc);
+    this.restorePrevious(svc);
+    this.reconcile(svc, 'rollback');
+  }
+
   liveTasks(name: string): FakeTask[] {
     const svc = this.find(name);
     this.settle(svc);
     return svc.tasks.filter((t) => t.state === 'running' && t.desiredState === 'running');
+  }
+
+  /** Every task of a service as swarm holds it now, any state. */
+  tasks(name: string): FakeTask[] {
+    const svc = this.find(name);
+    this.settle(svc);
+    return [...svc.tasks];
   }
 
   hostOf(task: TaskInfo): string | undefined {
