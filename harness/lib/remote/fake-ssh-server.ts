@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2, { type ServerChannel } from 'ssh2';
@@ -14,6 +15,31 @@ export function testKeyPair(opts?: { passphrase: string; cipher: string; rounds:
     if (!(utils.parseKey(pair.private, opts?.passphrase) instanceof Error)) return pair;
   }
   throw new Error('ssh2 made 20 ed25519 key pairs in a row that it cannot parse');
+}
+
+/**
+ * An exec handler that runs the command with this machine's sh (stdin, stdout, stderr and exit
+ * status through the channel), for tests of code that drives shell commands on a host; a channel
+ * closed by the client kills the command.
+ */
+export function runWithLocalShell(command: string, channel: ServerChannel): void {
+  // its own process group: closing the channel then ends what the command started too
+  const child = spawn('sh', ['-c', command], { stdio: 'pipe', detached: true });
+  child.stdin.on('error', () => undefined); // a command that exits without reading its stdin
+  channel.pipe(child.stdin);
+  child.stdout.pipe(channel, { end: false });
+  child.stderr.pipe(channel.stderr, { end: false });
+  let closed = false;
+  channel.on('close', () => {
+    closed = true;
+    if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
+  });
+  child.on('close', (code, signal) => {
+    if (closed) return;
+    if (signal) channel.exit(signal.replace(/^SIG/, ''), false, '');
+    else channel.exit(code ?? 255);
+    channel.end();
+  });
 }
 
 export interface FakeSshServer {
