@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxDB, Point } from '@influxdata/influxdb-client';
-import { NodeSSH } from 'node-ssh';
 import type Docker from 'dockerode';
-import { loadLab, stateDir, type LabConfig } from '../lib/lab-config.ts';
+import { loadLab, type LabConfig } from '../lib/lab-config.ts';
 import { managerDocker } from '../lib/docker-clients.ts';
+import { generatorLogin } from '../lib/load-generators.ts';
+import { connectSsh } from '../lib/remote/ssh-connect.ts';
+import { sshExec } from '../lib/remote/ssh-exec.ts';
 import { baseImageRef } from './base-image.ts';
-import { LabPaths } from './lab-paths.ts';
 
 let lab: LabConfig;
 let docker: Docker;
@@ -62,18 +63,16 @@ describe('the local lab', () => {
     });
   });
 
-  it('lets node-ssh log in to every load generator, which answers with its own hostname', async () => {
-    const key = new LabPaths(stateDir(lab)).ssh.clientKey;
+  it('logs in to every load generator with the lab key, its host key checked against the lab known_hosts; each answers with its own hostname', async () => {
     for (const g of lab.load_generators) {
-      const ssh = new NodeSSH();
-      await ssh.connect({ host: g.address, username: g.ssh.user, privateKeyPath: key, readyTimeout: 5000 });
+      const conn = await connectSsh(generatorLogin(lab, g), { timeoutMs: 5000 });
       try {
-        const r = await ssh.execCommand('hostname');
+        const r = await sshExec(conn, 'hostname', { timeoutMs: 5000 });
         expect(r.stdout.trim()).toBe(g.name);
-        const reach = await ssh.execCommand(`curl -s -o /dev/null -w '%{http_code}' -m 2 ${lab.influxdb.url}/health`);
+        const reach = await sshExec(conn, `curl -s -o /dev/null -w '%{http_code}' -m 2 ${lab.influxdb.url}/health`, { timeoutMs: 5000 });
         expect(reach.stdout).toBe('200');
       } finally {
-        ssh.dispose();
+        conn.close();
       }
     }
   });

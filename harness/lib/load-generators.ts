@@ -1,7 +1,10 @@
-import { NodeSSH } from 'node-ssh';
 import { LabPaths } from '../lab/lab-paths.ts';
 import { stateDir, type LabConfig, type LoadGeneratorSpec } from './lab-config.ts';
 import { parseLoadLog, renderLoadScript, shQuote, type LoadLogSummary, type LoadShape } from './load-script.ts';
+import { generatorTarget, type SshTarget } from './remote/endpoint.ts';
+import { connectSsh, type ConnectOptions, type SshConnection } from './remote/ssh-connect.ts';
+import { briefCommand, sshExec } from './remote/ssh-exec.ts';
+import { sshLineChannel, type LineChannel } from './remote/ssh-line-channel.ts';
 
 /** One kind of traffic that every load generator sends (e.g. CPU-heavy and byte-heavy requests). */
 export interface LoadStream {
@@ -81,9 +84,29 @@ export function parsePollOutput(out: string): { stream: string; running: boolean
     });
 }
 
-function sshKeyFor(lab: LabConfig, g: LoadGeneratorSpec): string | undefined {
-  if (g.ssh.key) return g.ssh.key;
-  return lab.kind === 'local' ? new LabPaths(stateDir(lab)).ssh.clientKey : undefined;
+/**
+ * A load generator's SSH login as lab.yaml gives it. The local lab made the generators' sshd, so
+ * its client key and its known_hosts are the defaults there.
+ */
+export function generatorLogin(lab: LabConfig, g: LoadGeneratorSpec): SshTarget {
+  const target = generatorTarget(g);
+  if (lab.kind !== 'local') return target;
+  const paths = new LabPaths(stateDir(lab)).ssh;
+  return { ...target, key: target.key ?? paths.clientKey, knownHosts: target.knownHosts ?? paths.knownHosts };
+}
+
+interface Host {
+  spec: LoadGeneratorSpec;
+  conn: SshConnection;
+}
+
+export interface LoadGeneratorsOptions {
+  runId?: string;
+  log?: (line: string) => void;
+  stopOnSignal?: boolean;
+  /** Bound on each command on a generator (default 30 s; the longest, start and stop, wait about 5 s). */
+  commandTimeoutMs?: number;
+  ssh?: ConnectOptions;
 }
 
 /**
@@ -110,42 +133,31 @@ export class LoadGenerators implements AsyncDisposable {
 
   private constructor(
     private readonly runId: string,
-    private readonly hosts: { spec: LoadGeneratorSpec; ssh: NodeSSH }[],
+    private readonly hosts: Host[],
     private readonly log: (line: string) => void,
     private readonly stopOnSignal: boolean,
+    private readonly commandTimeoutMs: number,
   ) {}
 
   /**
    * Connects to every load generator of the lab (all or nothing). With stopOnSignal (default), a
    * SIGINT or SIGTERM while scripts run stops them first and then ends the process as the signal would.
    */
-  static async connect(lab: LabConfig, opts: { runId?: string; log?: (line: string) => void; stopOnSignal?: boolean } = {}): Promise<LoadGenerators> {
+  static async connect(lab: LabConfig, opts: LoadGeneratorsOptions = {}): Promise<LoadGenerators> {
     if (lab.load_generators.length === 0) throw new Error('lab has no load_generators');
     const runId = opts.runId ?? `${Date.now().toString(36)}-${process.pid}`;
     if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new Error(`runId must be [A-Za-z0-9._-]+, got ${runId}`);
-    const hosts: { spec: LoadGeneratorSpec; ssh: NodeSSH }[] = [];
+    const hosts: Host[] = [];
     try {
       for (const spec of lab.load_generators) {
-        const key = sshKeyFor(lab, spec);
-        const ssh = await new NodeSSH()
-          .connect({
-            host: spec.address,
-            port: spec.ssh.port,
-            username: spec.ssh.user,
-            ...(key ? { privateKeyPath: key } : { agent: process.env.SSH_AUTH_SOCK }),
-            readyTimeout: 10_000,
-            keepaliveInterval: 5000,
-          })
-          .catch((err: Error) => {
-            throw new Error(`ssh ${spec.ssh.user}@${spec.address}:${spec.ssh.port} (${spec.name}): ${err.message}`);
-          });
-        hosts.push({ spec, ssh });
+        // a failed login is a RemoteHostError naming the generator and its user@address:port
+        hosts.push({ spec, conn: await connectSsh(generatorLogin(lab, spec), opts.ssh) });
       }
     } catch (err) {
-      for (const h of hosts) h.ssh.dispose();
+      for (const h of hosts) h.conn.close();
       throw err;
     }
-    return new LoadGenerators(runId, hosts, opts.log ?? (() => {}), opts.stopOnSignal ?? true);
+    return new LoadGenerators(runId, hosts, opts.log ?? (() => {}), opts.stopOnSignal ?? true, opts.commandTimeoutMs ?? 30_000);
   }
 
   /**
@@ -160,9 +172,9 @@ export class LoadGenerators implements AsyncDisposable {
     return this.hosts.map((h) => h.spec.name);
   }
 
-  private async exec(h: { spec: LoadGeneratorSpec; ssh: NodeSSH }, command: string, stdin?: string): Promise<string> {
-    const r = await h.ssh.execCommand(command, { noTrim: true, ...(stdin === undefined ? {} : { stdin }) }); // untrimmed: a log's last newline matters
-    if (r.code !== 0) throw new Error(`${h.spec.name}: \`${command.slice(0, 120)}\` exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+  private async exec(h: Host, command: string, stdin?: string): Promise<string> {
+    const r = await sshExec(h.conn, command, { timeoutMs: this.commandTimeoutMs, ...(stdin === undefined ? {} : { stdin }) });
+    if (r.code !== 0) throw new Error(`${h.spec.name}: ${briefCommand(command)} exited ${r.code ?? `on ${r.signal}`}: ${r.stderr.trim() || r.stdout.trim()}`);
     return r.stdout;
   }
 
@@ -271,33 +283,11 @@ export class LoadGenerators implements AsyncDisposable {
    * clock): one channel for many round trips, so each is one network round trip, not a new channel
    * and a login shell. Bounded: every request fails after timeoutMs; close() ends the command.
    */
-  async lineChannel(generator: string, command: string, timeoutMs = 5000): Promise<{ request: (line: string) => Promise<string>; close: () => void }> {
+  async lineChannel(generator: string, command: string, timeoutMs = 5000): Promise<LineChannel> {
     const h = this.hosts.find((x) => x.spec.name === generator);
     if (!h) throw new Error(`no load generator named ${generator} (have: ${this.generators.join(', ')})`);
-    const conn = h.ssh.connection;
-    if (!conn || this.stopped) throw new Error(`${generator}: not connected`);
-    const stream = await new Promise<import('ssh2').ClientChannel>((resolve, reject) => conn.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))));
-    let buffer = '';
-    const waiting: ((line: string) => void)[] = [];
-    stream.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        waiting.shift()?.(line);
-      }
-    });
-    stream.stderr.on('data', () => {}); // drained; a failing command shows as a missing answer
-    const request = (line: string) =>
-      new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${generator}: no answer from \`${command.slice(0, 60)}\` within ${timeoutMs} ms`)), timeoutMs);
-        waiting.push((answer) => {
-          clearTimeout(timer);
-          resolve(answer);
-        });
-        stream.write(`${line}\n`);
-      });
-    return { request, close: () => void stream.end() };
+    if (this.stopped || h.conn.closed) throw new Error(`${generator}: not connected${h.conn.lastError ? ` (${h.conn.lastError.message})` : ''}`);
+    return sshLineChannel(h.conn, command, timeoutMs);
   }
 
   /** What a stream's script wrote on stdout/stderr on one generator (its last 2 KiB), for error messages. */
@@ -345,8 +335,9 @@ export class LoadGenerators implements AsyncDisposable {
     await Promise.all(
       this.hosts.map(async (h) => {
         const mine = this.started.filter((s) => s.generator === h.spec.name);
+        // `kill -SIG -pid`, no `--`: dash's and busybox's kill take `--` for a pid and fail, and only the script's own pid was killed
         const kills = mine
-          .map((s) => `if grep -q ${shQuote(`${s.stream}.sh`)} /proc/${s.pid}/cmdline 2>/dev/null; then kill -$SIG -- -${s.pid} 2>/dev/null || kill -$SIG ${s.pid} 2>/dev/null; fi`)
+          .map((s) => `if grep -q ${shQuote(`${s.stream}.sh`)} /proc/${s.pid}/cmdline 2>/dev/null; then kill -$SIG -${s.pid} 2>/dev/null || kill -$SIG ${s.pid} 2>/dev/null; fi`)
           .join('; ');
         const alive = mine.map((s) => `grep -q ${shQuote(`${s.stream}.sh`)} /proc/${s.pid}/cmdline 2>/dev/null && a=1`).join('; ');
         const cmd = mine.length === 0
@@ -358,7 +349,7 @@ export class LoadGenerators implements AsyncDisposable {
         } catch (err) {
           errors.push((err as Error).message);
         } finally {
-          h.ssh.dispose();
+          h.conn.close();
         }
       }),
     );

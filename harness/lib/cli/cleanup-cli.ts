@@ -1,11 +1,12 @@
-import { NodeSSH } from 'node-ssh';
 import { parseFlags } from '../script-args.ts';
 import { runCli, withLab, labFlag, helpFlag } from './cli-common.ts';
-import { stateDir, type LabConfig } from '../lab-config.ts';
+import type { LabConfig } from '../lab-config.ts';
 import { managerDocker } from '../docker-clients.ts';
 import { resetApp } from '../app-control.ts';
 import { AGENT_SERVICE, MANAGER_SERVICE } from '../system-specs.ts';
-import { LabPaths } from '../../lab/lab-paths.ts';
+import { generatorLogin } from '../load-generators.ts';
+import { connectSsh, type SshConnection } from '../remote/ssh-connect.ts';
+import { sshExec } from '../remote/ssh-exec.ts';
 
 const HELP = `usage: npx zx harness/cleanup.mjs [--full] [--lab lab.yaml]
   Stops load-generator scripts left on every load generator, removes test services (label
@@ -18,22 +19,23 @@ const HELP = `usage: npx zx harness/cleanup.mjs [--full] [--lab lab.yaml]
 const STOP_LOAD = [
   'n=0; for f in /tmp/swarmguard-load-*/*.pid; do [ -f "$f" ] || continue;',
   'p=$(cat "$f"); if grep -q swarmguard-load /proc/$p/cmdline 2>/dev/null || grep -q "$(dirname "$f")" /proc/$p/cmdline 2>/dev/null;',
-  'then kill -TERM -- -$p 2>/dev/null || kill -TERM $p 2>/dev/null; n=$((n+1)); fi; done;',
+  'then kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null; n=$((n+1)); fi; done;',
   'rm -rf /tmp/swarmguard-load-*; echo $n',
 ].join(' ');
 
+/** Every generator gets its turn: one that cannot be reached is reported and the clean-up goes on. */
 async function stopLoad(lab: LabConfig, log: (l: string) => void): Promise<void> {
-  const localKey = lab.kind === 'local' ? new LabPaths(stateDir(lab)).ssh.clientKey : undefined;
   for (const g of lab.load_generators) {
-    const ssh = new NodeSSH();
+    let conn: SshConnection | undefined;
     try {
-      await ssh.connect({ host: g.address, port: g.ssh.port, username: g.ssh.user, privateKeyPath: g.ssh.key ?? localKey, readyTimeout: 5000 });
-      const r = await ssh.execCommand(STOP_LOAD);
+      conn = await connectSsh(generatorLogin(lab, g), { timeoutMs: 5000 });
+      const r = await sshExec(conn, STOP_LOAD, { timeoutMs: 10_000 });
+      if (r.code !== 0) throw new Error(`exited ${r.code ?? `on ${r.signal}`}: ${r.stderr.trim()}`);
       log(`${g.name}: stopped ${r.stdout.trim() || 0} load script(s)`);
     } catch (err) {
       log(`${g.name}: could not stop load: ${(err as Error).message}`);
     } finally {
-      ssh.dispose();
+      conn?.close();
     }
   }
 }
