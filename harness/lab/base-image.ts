@@ -11,6 +11,14 @@ export function baseImageRef(registry: string): string {
   return `${registry}/swarmguard/base:node-${process.version}`;
 }
 
+/**
+ * A fixed name for the same image, for files that cannot know this host's node version: the
+ * remote self-test's build.base_image.
+ */
+export function baseImageAlias(registry: string): string {
+  return `${registry}/swarmguard/base:lab`;
+}
+
 export async function registryHas(registry: string, ref: string): Promise<boolean> {
   const [repo, tag] = ref.slice(registry.length + 1).split(':');
   const res = await fetch(`http://${registry}/v2/${repo}/manifests/${tag}`, {
@@ -33,7 +41,11 @@ async function sharedLibraries(binary: string): Promise<string[]> {
  */
 export async function buildBaseImage(paths: LabPaths, managerSocket: string, registry: string): Promise<{ ref: string; built: boolean }> {
   const ref = baseImageRef(registry);
-  if (await registryHas(registry, ref)) return { ref, built: false };
+  const host = `unix://${managerSocket}`;
+  if (await registryHas(registry, ref)) {
+    if (!(await registryHas(registry, baseImageAlias(registry)))) await pushAlias(host, ref, baseImageAlias(registry));
+    return { ref, built: false };
+  }
 
   const root = paths.baseImage.rootfs;
   await rm(root, { recursive: true, force: true });
@@ -52,9 +64,15 @@ export async function buildBaseImage(paths: LabPaths, managerSocket: string, reg
   await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
   await writeFile(join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
 
-  const host = `unix://${managerSocket}`;
   await $({ quiet: true })`tar -C ${root} -c . | ${DOCKER} -H ${host} import --change ${'ENV PATH=/usr/local/bin:/usr/bin:/bin'} --change ${'WORKDIR /app'} --change ${'CMD ["node"]'} - ${ref}`;
   await $({ quiet: true })`${DOCKER} -H ${host} push ${ref}`;
+  await pushAlias(host, ref, baseImageAlias(registry));
   await rm(root, { recursive: true, force: true });
   return { ref, built: true };
+}
+
+async function pushAlias(host: string, ref: string, alias: string): Promise<void> {
+  await $({ quiet: true })`${DOCKER} -H ${host} pull -q ${ref}`;
+  await $({ quiet: true })`${DOCKER} -H ${host} tag ${ref} ${alias}`;
+  await $({ quiet: true })`${DOCKER} -H ${host} push -q ${alias}`;
 }

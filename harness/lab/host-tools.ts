@@ -8,6 +8,7 @@ export const LAB_PACKAGES: Record<string, string> = {
   haproxy: '/usr/sbin/haproxy',
   'openssh-server': '/usr/sbin/sshd',
   'openssh-client': '/usr/bin/ssh-keygen',
+  openssl: '/usr/bin/openssl',
   'victoria-metrics': '/usr/bin/victoria-metrics',
   'busybox-static': '/bin/busybox',
   curl: '/usr/bin/curl',

@@ -40,7 +40,7 @@ describe.runIf(lab.kind === 'local')('the local lab lifecycle', () => {
     for (const n of swarmNodes(lab)) {
       pids.push(readPid(paths.node(n.name).pidFile) ?? 0, ...(await nodeLeftoverPids(n.name)));
     }
-    for (const s of ['registry', 'victoria-metrics', 'haproxy', 'sink', ...lab.load_generators.map((g) => `sshd-${g.name}`)]) {
+    for (const s of local.services()) {
       pids.push(readPid(paths.service(s).pidFile) ?? 0);
     }
     const victims = pids.filter((p) => p > 0);

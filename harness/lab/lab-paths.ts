@@ -14,6 +14,8 @@ export class LabPaths {
       socket: join(dir, 'run', 'docker.sock'),
       pidFile: join(dir, 'run', 'docker.pid'),
       log: join(dir, 'dockerd.log'),
+      /** `dockerd-ctl stop|start`: what `systemctl stop|start docker` does on a real node, for faults run over SSH. */
+      ctl: join(dir, 'dockerd-ctl'),
     };
   }
 
@@ -29,6 +31,22 @@ export class LabPaths {
       clientKey: join(dir, 'id_ed25519'),
       hostKey: join(dir, 'ssh_host_ed25519_key'),
       authorizedKeys: join(dir, 'authorized_keys'),
+      /** Every lab host's address with the lab's host key, for clients that check host keys. */
+      knownHosts: join(dir, 'known_hosts'),
+    };
+  }
+
+  /** The lab's certificate authority and the certificates of each node's dockerd on TCP (TLS). */
+  get tls() {
+    const dir = join(this.root, 'tls');
+    return {
+      dir,
+      ca: join(dir, 'ca.pem'),
+      caKey: join(dir, 'ca-key.pem'),
+      /** The client certificate a remote lab.yaml names for tcp:// nodes. */
+      clientCert: join(dir, 'cert.pem'),
+      clientKey: join(dir, 'key.pem'),
+      node: (name: string) => ({ cert: join(dir, `${name}-cert.pem`), key: join(dir, `${name}-key.pem`) }),
     };
   }
 

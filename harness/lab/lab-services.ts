@@ -192,16 +192,25 @@ export async function ensureSink(paths: LabPaths, lab: LabConfig): Promise<numbe
   return fresh;
 }
 
-export async function ensureSshKeys(paths: LabPaths): Promise<void> {
+/**
+ * The lab's SSH keys: one host key for every lab sshd, one client key, and a known_hosts file that
+ * lists each host's address with the host key, so clients can check host keys against the lab's.
+ */
+export async function ensureSshKeys(paths: LabPaths, hosts: readonly { address: string }[]): Promise<void> {
   const k = paths.ssh;
   await mkdir(k.dir, { recursive: true, mode: 0o700 });
   if (!existsSync(k.hostKey)) await $({ quiet: true })`ssh-keygen -q -t ed25519 -N '' -f ${k.hostKey}`;
   if (!existsSync(k.clientKey)) await $({ quiet: true })`ssh-keygen -q -t ed25519 -N '' -C swarmguard-lab -f ${k.clientKey}`;
   await $`cp ${k.clientKey}.pub ${k.authorizedKeys} && chmod 600 ${k.authorizedKeys}`;
+  const [type, key] = (await readFile(`${k.hostKey}.pub`, 'utf8')).trim().split(/\s+/);
+  await writeFile(k.knownHosts, hosts.map((h) => `${h.address} ${type} ${key}\n`).join(''));
 }
 
-/** An sshd in a load generator's namespace, with its own hostname, accepting the lab's key. */
-export async function ensureSshd(paths: LabPaths, host: { name: string; address: string }): Promise<number> {
+/**
+ * An sshd in a lab host's namespace, with its own hostname, accepting the lab's key; `env` is set
+ * in every session (a node's DOCKER_HOST).
+ */
+export async function ensureSshd(paths: LabPaths, host: { name: string; address: string }, env: Record<string, string> = {}): Promise<number> {
   const s = paths.service(`sshd-${host.name}`);
   await mkdir(s.dir, { recursive: true });
   await mkdir('/run/sshd', { recursive: true });
@@ -216,6 +225,7 @@ export async function ensureSshd(paths: LabPaths, host: { name: string; address:
     `-o AuthorizedKeysFile=${k.authorizedKeys}`,
     '-o StrictModes=no -o PasswordAuthentication=no -o PermitRootLogin=prohibit-password',
     '-o UsePAM=no -o PidFile=none',
+    ...Object.entries(env).map(([k, v]) => `-o SetEnv=${k}=${v}`),
   ].join(' ');
   const fresh = spawnDetached(
     'nsenter',

@@ -13,6 +13,7 @@ import {
   ensureHaproxy, ensureRegistry, ensureSink, ensureSshKeys, ensureSshd, ensureVictoriaMetrics, stopService, tcpOpen,
 } from './lab-services.ts';
 import { buildBaseImage } from './base-image.ts';
+import { ensureLabTls } from './node-tls.ts';
 import { isAlive, readPid } from './processes.ts';
 
 /** What `up` made, kept beside the state so `down` from any clone removes exactly that. */
@@ -45,8 +46,10 @@ export class LocalLab {
     return join(this.paths.root, 'lab.json');
   }
 
-  private services(): string[] {
-    return ['registry', 'victoria-metrics', 'haproxy', 'sink', ...this.lab.load_generators.map((g) => `sshd-${g.name}`)];
+  /** The processes the lab runs beside the nodes' dockerd, by name (an sshd per node and per load generator). */
+  services(): string[] {
+    const sshHosts = [...swarmNodes(this.lab), ...this.lab.load_generators];
+    return ['registry', 'victoria-metrics', 'haproxy', 'sink', ...sshHosts.map((h) => `sshd-${h.name}`)];
   }
 
   async up(progress = new Progress('lab up')): Promise<LabUpResult> {
@@ -66,16 +69,19 @@ export class LocalLab {
       await ensureVictoriaMetrics(this.paths, this.lab);
       await ensureSink(this.paths, this.lab);
     });
+    await progress.step('TLS certificates', () => ensureLabTls(this.paths, swarmNodes(this.lab)));
     await progress.step(`dockerd on ${swarmNodes(this.lab).length} nodes`, () =>
-      Promise.all(swarmNodes(this.lab).map((n) => startDockerd(this.paths, n.name, this.lab.registry))),
+      Promise.all(swarmNodes(this.lab).map((n) => startDockerd(this.paths, n, this.lab.registry))),
     );
     await progress.step('swarm', () => {
       const member = (n: { name: string; address: string }) => ({ ...n, docker: dockerFor(this.paths, n.name) });
       return formSwarm(member(this.lab.swarm.manager), this.lab.swarm.workers.map(member));
     });
     await progress.step('HAProxy entrypoint', () => ensureHaproxy(this.paths, this.lab));
-    await progress.step(`sshd on ${this.lab.load_generators.length} load generators`, async () => {
-      await ensureSshKeys(this.paths);
+    await progress.step(`sshd on ${swarmNodes(this.lab).length} nodes and ${this.lab.load_generators.length} load generators`, async () => {
+      await ensureSshKeys(this.paths, hosts);
+      // a login on a node talks to that node's dockerd, as on a real node (the remote self-test's ssh://)
+      for (const n of swarmNodes(this.lab)) await ensureSshd(this.paths, n, { DOCKER_HOST: `unix://${this.paths.node(n.name).socket}` });
       for (const g of this.lab.load_generators) await ensureSshd(this.paths, g);
     });
     const base = await progress.step('base image', () =>

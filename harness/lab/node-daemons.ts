@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,6 +6,13 @@ import Docker from 'dockerode';
 import { LabPaths, cgroupParent, netnsName } from './lab-paths.ts';
 import { isAlive, killAll, pidsInCgroup, readPid, spawnDetached, stopPid } from './processes.ts';
 import { pidsInNetns } from './lab-network.ts';
+import { dockerdTlsFlags } from './node-tls.ts';
+
+/** A lab host as the daemons need it. */
+export interface LabHost {
+  name: string;
+  address: string;
+}
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -44,56 +51,109 @@ export async function pingDocker(docker: Docker, timeoutMs = 2000): Promise<bool
   }
 }
 
-/** Every process a node left behind: in its network namespace or in its containers' cgroups. */
-export async function nodeLeftoverPids(node: string): Promise<number[]> {
+/** Every process a node left behind: in its network namespace or in its containers' cgroups, except `keep`. */
+export async function nodeLeftoverPids(node: string, keep: readonly number[] = []): Promise<number[]> {
   const pids = await pidsInNetns(node);
   for (const d of nodeCgroupDirs(node)) pids.push(...pidsInCgroup(d));
-  return [...new Set(pids)].filter((p) => p !== process.pid);
+  return [...new Set(pids)].filter((p) => p !== process.pid && !keep.includes(p));
+}
+
+/** The shell line that runs a node's dockerd inside its own namespaces (see startDockerd). */
+function dockerdScript(paths: LabPaths, node: LabHost, registry: string): string {
+  const p = paths.node(node.name);
+  return [
+    `hostname ${node.name}`,
+    `mount --bind ${p.run} /run`,
+    `exec dockerd --data-root ${p.dataRoot} -H unix:///run/docker.sock ${dockerdTlsFlags(paths, node).join(' ')} --pidfile /run/docker.pid` +
+      ` --cgroup-parent ${cgroupParent(node.name)} --insecure-registry ${registry} --log-level warn`,
+  ].join(' && ');
+}
+
+function nsenterArgs(node: string, script: string): string[] {
+  return [`--net=/run/netns/${netnsName(node)}`, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', script];
+}
+
+/**
+ * `dockerd-ctl stop|start` for one node: what `systemctl stop|start docker` does on a real node
+ * (stop: dockerd stops its containers and exits; start: it comes back and rejoins the swarm), for
+ * a remote lab.yaml that points at the local lab and runs its faults over SSH. stop also kills what
+ * is left in the node's container cgroups, as the local lab's own stop does, but nothing else in
+ * the node's network: the SSH session that runs it lives there.
+ */
+export function dockerdCtlScript(paths: LabPaths, node: LabHost, registry: string): string {
+  const p = paths.node(node.name);
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const ping = `curl -sf --max-time 2 --unix-socket ${p.socket} http://docker/_ping >/dev/null 2>&1`;
+  return `#!/bin/sh
+# made by the local lab (harness/lab/node-daemons.ts); removed by lab down
+set -u
+pid() { cat ${p.pidFile} 2>/dev/null || true; }
+case "\${1:-}" in
+stop)
+  p=$(pid)
+  [ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+  i=0; while [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+  [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+  for f in $(find /sys/fs/cgroup -path '*/${cgroupParent(node.name)}/*' -name cgroup.procs 2>/dev/null); do
+    for c in $(cat "$f"); do kill -KILL "$c" 2>/dev/null; done
+  done
+  exit 0 ;;
+start)
+  if ${ping}; then exit 0; fi
+  rm -rf ${p.run} && mkdir -p ${p.run} ${p.dataRoot}
+  setsid nsenter ${nsenterArgs(node.name, dockerdScript(paths, node, registry)).map(q).join(' ')} >>${p.log} 2>&1 </dev/null &
+  i=0; until ${ping}; do
+    [ $i -ge 600 ] && { echo "dockerd of ${node.name} not answering after 60 s; see ${p.log}" >&2; exit 1; }
+    sleep 0.1; i=$((i + 1))
+  done
+  exit 0 ;;
+*) echo "usage: $0 stop|start" >&2; exit 2 ;;
+esac
+`;
 }
 
 /**
  * Starts a node's dockerd in the node's network namespace, with its own hostname (UTS namespace)
  * and its own /run (mount namespace), so that containers that mount /var/run/docker.sock get
- * their own node's daemon, as on a real cluster. Reuses a daemon that is already up.
+ * their own node's daemon, as on a real cluster. It also listens on TCP with TLS (the lab's
+ * certificates, see node-tls.ts). Reuses a daemon that is already up.
  */
-export async function startDockerd(paths: LabPaths, node: string, registry: string): Promise<{ pid: number; reused: boolean }> {
-  const p = paths.node(node);
+export async function startDockerd(paths: LabPaths, node: LabHost, registry: string): Promise<{ pid: number; reused: boolean }> {
+  const p = paths.node(node.name);
+  await mkdir(p.dir, { recursive: true });
+  await writeFile(p.ctl, dockerdCtlScript(paths, node, registry), { mode: 0o755 });
   const running = readPid(p.pidFile);
-  if (isAlive(running) && (await pingDocker(dockerFor(paths, node)))) return { pid: running, reused: true };
+  if (isAlive(running) && (await pingDocker(dockerFor(paths, node.name)))) return { pid: running, reused: true };
 
   // leftovers of a killed run: shims, containers, a dead daemon's sockets and pid files
-  await killAll(await nodeLeftoverPids(node));
-  removeCgroupDirs(node);
+  await killAll(await nodeLeftoverPids(node.name, sshdPids(paths, node.name)));
+  removeCgroupDirs(node.name);
   await rm(p.run, { recursive: true, force: true });
   await mkdir(p.run, { recursive: true });
   await mkdir(p.dataRoot, { recursive: true });
 
-  const script = [
-    `hostname ${node}`,
-    `mount --bind ${p.run} /run`,
-    `exec dockerd --data-root ${p.dataRoot} -H unix:///run/docker.sock --pidfile /run/docker.pid` +
-      ` --cgroup-parent ${cgroupParent(node)} --insecure-registry ${registry} --log-level warn`,
-  ].join(' && ');
-  const pid = spawnDetached(
-    'nsenter',
-    [`--net=/run/netns/${netnsName(node)}`, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', script],
-    p.log,
-  );
-  const docker = dockerFor(paths, node);
+  const pid = spawnDetached('nsenter', nsenterArgs(node.name, dockerdScript(paths, node, registry)), p.log);
+  const docker = dockerFor(paths, node.name);
   const deadline = Date.now() + 60_000;
   while (!(await pingDocker(docker))) {
-    if (!isAlive(pid)) throw new Error(`dockerd of ${node} exited during start; see ${p.log}`);
-    if (Date.now() > deadline) throw new Error(`dockerd of ${node} not answering after 60000 ms; see ${p.log}`);
+    if (!isAlive(pid)) throw new Error(`dockerd of ${node.name} exited during start; see ${p.log}`);
+    if (Date.now() > deadline) throw new Error(`dockerd of ${node.name} not answering after 60000 ms; see ${p.log}`);
     await sleep(200);
   }
   return { pid, reused: false };
+}
+
+/** The node's own sshd (the lab runs one per node): a node failure stops dockerd, not the machine's sshd. */
+function sshdPids(paths: LabPaths, node: string): number[] {
+  const pid = readPid(paths.service(`sshd-${node}`).pidFile);
+  return pid ? [pid] : [];
 }
 
 /** Stops a node's dockerd (it stops its containers first), then anything it left behind. */
 export async function stopDockerd(paths: LabPaths, node: string): Promise<void> {
   const p = paths.node(node);
   await stopPid(readPid(p.pidFile), 30_000);
-  await killAll(await nodeLeftoverPids(node));
+  await killAll(await nodeLeftoverPids(node, sshdPids(paths, node)));
   removeCgroupDirs(node);
   await rm(p.run, { recursive: true, force: true });
 }
