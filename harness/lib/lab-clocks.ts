@@ -6,7 +6,7 @@ import { estimateClockOffset } from './clock-offset.ts';
 import type { ClockOffset } from './types.ts';
 import type { LoadGenerators } from './load-generators.ts';
 import { shQuote } from './load-script.ts';
-import { nodeEndpoint, type SshTarget } from './remote/endpoint.ts';
+import { nodeEndpoint, nodeSshTarget, type SshTarget } from './remote/endpoint.ts';
 import { connectSsh, type ConnectOptions } from './remote/ssh-connect.ts';
 import { sshLineChannel } from './remote/ssh-line-channel.ts';
 
@@ -22,15 +22,16 @@ export async function dockerNow(docker: Docker): Promise<number> {
 
 /**
  * Each swarm node's clock offset against this (control) host, by round-trip midpoint: over one SSH
- * channel for a node reached by ssh:// (see sshClockOffset), else over its Docker API.
+ * channel for a node reached by ssh:// or with an SSH login in lab.yaml (see sshClockOffset), else
+ * over its Docker API, whose answers carry the daemon's work and so a wider uncertainty.
  */
 export async function measureClockOffsets(lab: LabConfig, samples = 7, connect: ConnectOptions = {}): Promise<ClockOffset[]> {
   const out: ClockOffset[] = [];
   for (const n of swarmNodes(lab)) {
     // one host at a time: parallel round trips would share the CPU and widen each other's RTT
     const endpoint = nodeEndpoint(lab, n);
-    if (endpoint.kind === 'ssh') {
-      out.push(await sshClockOffset(endpoint.target, samples, connect));
+    if (endpoint.kind === 'ssh' || (lab.kind === 'remote' && n.ssh)) {
+      out.push(await sshClockOffset(endpoint.kind === 'ssh' ? endpoint.target : nodeSshTarget(n), samples, connect));
       continue;
     }
     const d = dockerClient(lab, n);
@@ -44,8 +45,14 @@ export async function measureClockOffsets(lab: LabConfig, samples = 7, connect: 
 /** Prints the host's epoch time: `r <EPOCHREALTIME>` (bash, busybox ash), else `n <date +%s%N>`. */
 export const REMOTE_CLOCK_COMMAND = 't=${EPOCHREALTIME:-}; if [ -n "$t" ]; then echo "r $t"; else echo "n $(date +%s%N)"; fi';
 
-/** The remote side of sshClockOffset: answers each line on stdin with REMOTE_CLOCK_COMMAND's line. */
-export const REMOTE_CLOCK_LOOP = `sh -c ${shQuote(`while read x; do ${REMOTE_CLOCK_COMMAND}; done`)}`;
+const CLOCK_LOOP = `while read x; do ${REMOTE_CLOCK_COMMAND}; done`;
+
+/**
+ * The remote side of sshClockOffset: answers each line on stdin with REMOTE_CLOCK_COMMAND's line.
+ * Under bash where there is one: its EPOCHREALTIME reads the clock without a fork, where a plain sh
+ * (dash) forks `date` for every reading and puts its start-up (2–5 ms) into the round trip.
+ */
+export const REMOTE_CLOCK_LOOP = `if command -v bash >/dev/null 2>&1; then exec bash -c ${shQuote(CLOCK_LOOP)}; else exec sh -c ${shQuote(CLOCK_LOOP)}; fi`;
 
 /** Epoch ms from REMOTE_CLOCK_COMMAND's output; an error names the host when it has no sub-second clock. */
 export function parseRemoteClock(host: string, out: string): number {
