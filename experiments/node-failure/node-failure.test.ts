@@ -8,11 +8,9 @@ import { iterationsFor } from '../iterations.ts';
 const labFile = process.env.SWARMGUARD_LAB ?? 'lab.yaml';
 const lab = await loadLab(labFile);
 const n = iterationsFor(lab);
-const local = lab.kind === 'local';
-if (!local) console.warn(`node-failure skipped: it stops a local lab node's dockerd, and ${labFile} describes a ${lab.kind} lab`);
 let run: ExperimentRun;
 
-describe.skipIf(!local).sequential('node failure: swarm reschedules, the manager logs the dead node, keeps migrating, never onto it', () => {
+describe.sequential('node failure: swarm reschedules, the manager logs the dead node, keeps migrating, never onto it', () => {
   beforeAll(async () => {
     run = await ExperimentRun.open(lab, { labFile });
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { $ } from 'zx';
 import { stringify } from 'yaml';
 import type { LabConfig } from './lab-config.ts';
-import { Journal, configHash, measurementConditions } from './journal.ts';
+import { Journal, configHash, measurementConditions, nodeTransports } from './journal.ts';
 import type { IterationRecord } from './journal-schema.ts';
 import { SLOS, evaluate, type MeasurementRow } from './slo.ts';
 import { measureClockOffsets } from './lab-clocks.ts';
@@ -46,6 +46,7 @@ export class ExperimentRun {
       configHash: configHash(`${labText}\n${stringify(lab.swarmguard.config)}`),
       startedAt: new Date().toISOString(),
       clockOffsets: offsets,
+      transports: nodeTransports(lab),
       ...measurementConditions(lab),
     });
     return new ExperimentRun(ctx, journal, offsets, outDir);

@@ -105,6 +105,8 @@ export const metaSchema = z.looseObject({
   drainMs: finite.nonnegative().optional(),
   /** The application path the availability probes asked for. */
   probePath: z.string().startsWith('/').optional(),
+  /** host → how the harness reached it (Docker endpoint kind and address; SSH for load generators). */
+  transports: z.record(z.string(), z.string()).optional(),
 });
 
 export const journalSchema = z.object({

@@ -10,7 +10,8 @@ import {
   type JournalMeta,
   type ReliabilityRecord,
 } from './journal-schema.ts';
-import { drainMs, type LabConfig } from './lab-config.ts';
+import { drainMs, swarmNodes, type LabConfig } from './lab-config.ts';
+import { nodeEndpoint } from './remote/endpoint.ts';
 import { formatProbeRows, parseProbeCsv, PROBE_CSV_HEADER, type ProbeRow } from './probe-csv.ts';
 import type { ProbeSample } from './types.ts';
 
@@ -32,6 +33,17 @@ export function configHash(text: string): string {
  * The run metadata that says under what the availability figures were measured: a failed request
  * means something else behind a balancer that retries, a task that drains, or a probe of another path.
  */
+/** Each swarm node's Docker endpoint as the harness reached it ("ssh", "tcp+tls", "unix"), and each load generator's SSH login. */
+export function nodeTransports(lab: LabConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of swarmNodes(lab)) {
+    const e = nodeEndpoint(lab, n);
+    out[n.name] = e.kind === 'tcp' ? `${e.tls ? 'tcp+tls' : 'tcp'} ${e.host}:${e.port}` : e.kind === 'ssh' ? `ssh ${e.target.user}@${e.target.host}:${e.target.port}` : `unix ${e.path}`;
+  }
+  for (const g of lab.load_generators) out[g.name] = `ssh ${g.ssh.user}@${g.address}:${g.ssh.port} (load generator)`;
+  return out;
+}
+
 export function measurementConditions(lab: LabConfig): Pick<JournalMeta, 'entrypointRetries' | 'drainMs' | 'probePath'> {
   return { entrypointRetries: lab.entrypoint_balancer.retries, drainMs: drainMs(lab), probePath: lab.experiments.probe_path };
 }

@@ -44,6 +44,21 @@ const ssh = z
     trust_on_first_use: z.boolean().optional(),
     /** A bastion the connection goes through (its host key is checked the same way). */
     jump: sshJump.optional(),
+    /** Run the fault commands (faults.*) through `sudo -n`, for a login that is not root. */
+    sudo: z.boolean().optional(),
+  })
+  .strict();
+
+/**
+ * How a remote lab's faults are made: shell commands run on the node over its SSH login ({node}
+ * is replaced by the node's name). The defaults are the PRD's. A local lab stops its own daemons.
+ */
+const faults = z
+  .object({
+    stop_docker: z.string().min(1).default('systemctl stop docker'),
+    start_docker: z.string().min(1).default('systemctl start docker'),
+    /** Bound on each command; a start waits for the daemon, which may take a while on a small node. */
+    timeout_s: z.number().min(1).max(600).default(90),
   })
   .strict();
 
@@ -224,6 +239,7 @@ export const labSchema = z
       .strict()
       .default(() => ({ token_env: 'SWARMGUARD_TOKEN', config: swarmguardConfig.parse({}) })),
     experiments: experiments.default(() => experiments.parse({})),
+    faults: faults.default(() => faults.parse({})),
     /** Image builds of a remote lab: the base image the Dockerfiles start FROM (a mirror's, for an air-gapped lab). */
     build: z.object({ base_image: z.string().min(1).optional() }).strict().optional(),
   })

@@ -47,9 +47,10 @@ function metadata(j: JournalData): string {
     ['entrypoint retries', m.entrypointRetries ? `${m.entrypointRetries}: ${RETRY_POLICY[m.entrypointRetries]}` : NOT_RECORDED],
     ['drain after SIGTERM', m.drainMs === undefined ? NOT_RECORDED : formatMs(m.drainMs)],
     ['probe path', m.probePath ?? NOT_RECORDED],
+    ...(m.transports ? [['hosts reached by', Object.entries(m.transports).map(([h, t]) => `${h}: ${t}`).join('; ')]] : []),
     ...Object.keys(m.versions).sort().map((k) => [`version: ${k}`, m.versions[k]]),
   ];
-  const known = new Set(['gitCommit', 'versions', 'lab', 'configHash', 'startedAt', 'endedAt', 'clockOffsets', 'entrypointRetries', 'drainMs', 'probePath']);
+  const known = new Set(['gitCommit', 'versions', 'lab', 'configHash', 'startedAt', 'endedAt', 'clockOffsets', 'entrypointRetries', 'drainMs', 'probePath', 'transports']);
   for (const k of Object.keys(m).filter((k) => !known.has(k)).sort()) rows.push([k, typeof m[k] === 'string' ? (m[k] as string) : JSON.stringify(m[k])]);
   return mdTable(['', ''], rows, 'll');
 }

@@ -2,11 +2,12 @@ import { parseFlags } from '../script-args.ts';
 import { runCli, withLab, labFlag, helpFlag } from './cli-common.ts';
 import { LocalLab } from '../../lab/local-lab.ts';
 import { deploySystem } from '../deploy.ts';
+import { checkRemoteLab } from '../remote/preflight.ts';
 
 const HELP = `usage: npx zx harness/deploy.mjs [--lab lab.yaml]
   Builds the images of agent, manager and web-stress, pushes them to the lab's registry, deploys
   swarmguard-agent (global), swarmguard-manager and web-stress, and waits until all are healthy.
-  A local lab is brought up first.`;
+  A local lab is brought up first; every host of a remote lab is checked first.`;
 
 export function main(argv: string[]): Promise<number> {
   return runCli('deploy', HELP, async () => {
@@ -17,6 +18,7 @@ export function main(argv: string[]): Promise<number> {
     }
     return withLab(values.lab, 'deploy', async (lab) => {
       if (lab.kind === 'local') await new LocalLab(lab).up();
+      else for (const c of await checkRemoteLab(lab)) console.log(`remote lab: ${c.detail}`);
       const r = await deploySystem(lab, (l) => console.log(l));
       for (const [name, image] of Object.entries(r.images)) console.log(`${name.padEnd(10)} ${image}`);
       console.log(`deployed and healthy in ${r.seconds.toFixed(1)} s; entrypoint ${lab.entrypoint}, manager ${lab.manager_api}`);

@@ -1,6 +1,7 @@
 import type { LabConfig } from '../lab-config.ts';
 import { LocalLab } from '../../lab/local-lab.ts';
 import { deploySystem } from '../deploy.ts';
+import { checkRemoteLab } from '../remote/preflight.ts';
 import { ExperimentRun } from '../experiment-run.ts';
 import { resetApp } from '../app-control.ts';
 import type { ExperimentVariant } from '../experiments/registry.ts';
@@ -23,6 +24,10 @@ export async function runExperiments(lab: LabConfig, variants: ExperimentVariant
   if (lab.kind === 'local') {
     log('lab up');
     await new LocalLab(lab).up();
+  } else {
+    // a bad host fails here, named, before anything is deployed or changed
+    const needsLogins = variants.some((v) => v.experiment === 'node-failure');
+    for (const c of await checkRemoteLab(lab, { nodeLogins: needsLogins })) log(`remote lab: ${c.detail}`);
   }
   log('deploying SwarmGuard');
   const d = await deploySystem(lab);

@@ -34,10 +34,10 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
   // reliability; tsdb-down stops the local lab's own VictoriaMetrics
   'bad-input': [{ experiment: 'bad-input', label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml' }) }],
   'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: (lab) => lab.kind === 'local' }],
-  // node-failure stops a local lab node's dockerd
+  // node-failure stops a node's dockerd: the local lab's own way, or lab.yaml's faults commands over SSH
   'node-failure': [
-    { experiment: 'node-failure', label: "task's node down", run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'task-node'), supports: (lab) => lab.kind === 'local' },
-    { experiment: 'node-failure', label: 'other node down', run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'other-node'), supports: (lab) => lab.kind === 'local' },
+    { experiment: 'node-failure', label: "task's node down", run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'task-node') },
+    { experiment: 'node-failure', label: 'other node down', run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'other-node') },
   ],
   'manager-restart': [{ experiment: 'manager-restart', label: 'manager SIGKILL mid-migration', run: (ctx, i, o) => managerRestartIteration(ctx, i, o) }],
   'agent-restart': [{ experiment: 'agent-restart', label: 'agent SIGKILL under CPU stress', run: (ctx, i, o) => agentRestartIteration(ctx, i, o) }],

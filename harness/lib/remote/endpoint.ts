@@ -77,8 +77,13 @@ export function nodeEndpoint(lab: LabConfig, node: LabNode): Endpoint {
   return parseEndpoint(node, dockerEndpoint(lab, node));
 }
 
+/** A swarm node's own SSH login (node.ssh at the node's address), which the fault commands use. */
+export function nodeSshTarget(node: LabNode): SshTarget {
+  return generatorTarget({ name: node.name, address: node.address, ssh: { user: 'root', port: 22, ...node.ssh } });
+}
+
 /** A load generator's SSH login. */
-export function generatorTarget(g: LoadGeneratorSpec): SshTarget {
+export function generatorTarget(g: Pick<LoadGeneratorSpec, 'name' | 'address' | 'ssh'>): SshTarget {
   const s = g.ssh;
   return {
     name: g.name,

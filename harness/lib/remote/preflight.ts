@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { LabConfig, LabNode } from '../lab-config.ts';
 import { swarmNodes } from '../lab-config.ts';
 import { openDocker } from '../docker-clients.ts';
-import { generatorTarget, nodeEndpoint, type Endpoint, type SshTarget } from './endpoint.ts';
+import { generatorTarget, nodeEndpoint, nodeSshTarget, type Endpoint, type SshTarget } from './endpoint.ts';
 import { RemoteHostError, toRemoteHostError, type FailureKind } from './remote-host-error.ts';
 import { connectSsh, type ConnectOptions } from './ssh-connect.ts';
 
@@ -24,6 +24,8 @@ export interface PreflightOptions {
   connect?: ConnectOptions;
   /** Also log in to the load generators over SSH (default: yes). */
   loadGenerators?: boolean;
+  /** Also log in to every swarm node over its own SSH (what faults commands run through; default: no). */
+  nodeLogins?: boolean;
   /** Seams for tests: a Docker client per endpoint, an SSH login per generator. */
   openDocker?: (endpoint: Endpoint, timeoutMs: number) => { docker: Pick<Docker, 'version'>; close: () => void };
   sshLogin?: (target: SshTarget, timeoutMs: number) => Promise<{ close: () => void }>;
@@ -92,8 +94,8 @@ function describe(label: string, err: unknown): RemoteHostError {
   return toRemoteHostError(label, err);
 }
 
-async function checkGenerator(target: SshTarget, timeoutMs: number, options: PreflightOptions): Promise<HostCheck> {
-  const label = `${target.name} (${target.user}@${target.host}:${target.port})`;
+async function checkLogin(target: SshTarget, timeoutMs: number, options: PreflightOptions, what = ''): Promise<HostCheck> {
+  const label = `${target.name}${what} (${target.user}@${target.host}:${target.port})`;
   try {
     const login = options.sshLogin ?? ((t: SshTarget, ms: number) => connectSsh(t, { ...options.connect, timeoutMs: ms }));
     const conn = await bounded(label, 'the SSH login', timeoutMs, login(target, timeoutMs));
@@ -117,7 +119,8 @@ export async function checkRemoteLab(lab: LabConfig, options: PreflightOptions =
   const minApi = options.minApiVersion ?? MIN_DOCKER_API;
   const checks = await Promise.all([
     ...swarmNodes(lab).map((n) => checkNode(lab, n, timeoutMs, minApi, options)),
-    ...(options.loadGenerators === false ? [] : lab.load_generators.map((g) => checkGenerator(generatorTarget(g), timeoutMs, options))),
+    ...(options.loadGenerators === false ? [] : lab.load_generators.map((g) => checkLogin(generatorTarget(g), timeoutMs, options))),
+    ...(options.nodeLogins ? swarmNodes(lab).map((n) => checkLogin(nodeSshTarget(n), timeoutMs, options, "'s SSH for faults")) : []),
   ]);
   if (checks.some((c) => !c.ok)) throw new RemoteLabError(checks);
   return checks;

@@ -1,6 +1,4 @@
-import { stateDir } from '../../lab-config.ts';
-import { LabPaths } from '../../../lab/lab-paths.ts';
-import { startDockerd, stopDockerd } from '../../../lab/node-daemons.ts';
+import { nodeFaults } from '../../node-faults.ts';
 import { AvailabilityProbe } from '../../probe.ts';
 import { reactiveMttr, summarizeDowntime } from '../../downtime.ts';
 import { appTasks, resetApp, stopAllStress } from '../../app-control.ts';
@@ -40,12 +38,11 @@ async function agentRunningOn(ctx: ExperimentContext, hostname: string): Promise
  */
 export async function nodeFailureIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], which: FailedNode): Promise<IterationResult> {
   const { lab, docker } = ctx;
-  if (lab.kind !== 'local') throw new Error(`node-failure stops a local lab node's dockerd; lab ${lab.name} is ${lab.kind}, nothing was done`);
   const service = lab.app.service;
   const managerNode = lab.swarm.manager.name;
   const corr = corrections(offsets);
   const onControl = (host: string, t: number) => t + (corr[host] ?? 0);
-  const paths = new LabPaths(stateDir(lab));
+  const faults = nodeFaults(lab);
   const experiment = `node-failure`;
   const startedAt = epochNow();
   await restartManager(ctx); // fresh cooldowns: the previous iteration migrated
@@ -74,7 +71,7 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
     marks.push({ label: `dockerd of ${victim} stopped`, t: stoppedAt });
     ctx.log(`node-failure #${iteration} (${which}): stopping dockerd of ${victim} (task ${oldId} on ${task.node})`);
     stopped = true;
-    await stopDockerd(paths, victim);
+    await faults.stopDocker(victim);
     m.stop_ms = epochNow() - stoppedAt;
 
     const down = await waitFor(`swarm to see ${victim} not Ready`, async () => ((await nodeState(ctx, victim)) !== 'ready' ? epochNow() : undefined), { timeoutMs: 60_000, intervalMs: 200 });
@@ -116,10 +113,10 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
     if (stopped) {
       const restartAt = epochNow();
       const since = restartAt - (corr[managerNode] ?? 0);
-      const { pid } = await startDockerd(paths, victim, lab.registry);
-      ctx.log(`node-failure #${iteration}: dockerd of ${victim} started again (pid ${pid})`);
       marks.push({ label: `dockerd of ${victim} started`, t: restartAt });
       try {
+        const back = await faults.startDocker(victim);
+        ctx.log(`node-failure #${iteration}: dockerd of ${victim} started again (${back.split('\n').at(-1)})`);
         m.rejoin_ms = (await waitFor(`${victim} Ready again`, async () => ((await nodeState(ctx, victim)) === 'ready' ? epochNow() : undefined), { timeoutMs: 60_000, intervalMs: 200 })) - restartAt;
         m.agent_back_ms = (await waitFor(`${AGENT_SERVICE} running on ${victim}`, async () => ((await agentRunningOn(ctx, victim)) ? epochNow() : undefined), { timeoutMs: 60_000, intervalMs: 250 })) - restartAt;
         // a fresh report makes the node a migration candidate again (chooseTarget needs one)
@@ -134,6 +131,7 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
       }
     }
   }
+  faults.close();
   const result = await probe.stop();
   const down = summarizeDowntime(result.samples);
   await resetApp(lab, docker);
@@ -141,7 +139,7 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
   const record = {
     experiment,
     iteration,
-    params: { failed: which, victim, taskNode: task.node, killedContainer: oldId, from: migratedFrom ?? null, to: migratedTo ?? null, constraints: (started?.constraints as string[] | undefined) ?? [] },
+    params: { failed: which, fault: faults.how, victim, taskNode: task.node, killedContainer: oldId, from: migratedFrom ?? null, to: migratedTo ?? null, constraints: (started?.constraints as string[] | undefined) ?? [] },
     startedAt,
     endedAt: epochNow(),
     events: [],
