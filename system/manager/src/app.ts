@@ -5,6 +5,7 @@ import { formatZodError } from '../../shared/zod-errors.ts';
 import { bearerCheck } from './auth.ts';
 import type { Clock } from './clock.ts';
 import { drainRequest } from './drain.ts';
+import { EXPOSITION_CONTENT_TYPE } from './exposition.ts';
 import type { RecoveryManager } from './recovery-manager.ts';
 import type { ScaleDownLoop } from './scale-down-loop.ts';
 
@@ -89,6 +90,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.get('/health', async () => ({ status: 'ok', component: 'manager', t: clock.now() }));
+
+  // read-only counters and gauges, no secrets: unauthenticated like /health, so a Prometheus can scrape it
+  app.get('/metrics', async (_request, reply) => reply.type(EXPOSITION_CONTENT_TYPE).send(manager.metricsText()));
 
   app.get('/state', async () => ({ ...manager.state(), scaleDown: deps.scaleDown?.statuses() ?? [] }));
 

@@ -8,6 +8,7 @@ import { ClockedEvents } from './clocked-events.ts';
 import type { ManagerConfig } from './config.ts';
 import { deadlineCause } from './deadline-swarm-port.ts';
 import { decide } from './decide.ts';
+import { ManagerMetrics } from './manager-metrics.ts';
 import { MetricsCache } from './metrics-cache.ts';
 import { baseConstraints, chooseTarget, possibleTargets } from './placement.ts';
 import { RecentIds } from './recent-ids.ts';
@@ -60,6 +61,8 @@ export class RecoveryManager {
    */
   readonly recentAlerts = new RecentIds(10_000, 10 * 60_000);
   readonly metrics: MetricsCache;
+  /** The counters /metrics serves, counted from this manager's events. */
+  readonly telemetry = new ManagerMetrics();
   readonly inventory: SwarmInventory;
   readonly controller: SwarmController;
   private readonly running = new Set<Promise<void>>();
@@ -69,7 +72,7 @@ export class RecoveryManager {
 
   constructor(deps: RecoveryManagerDeps) {
     this.clock = deps.clock;
-    this.events = new ClockedEvents(deps.events, deps.clock);
+    this.events = new ClockedEvents(deps.events, deps.clock, (record) => this.telemetry.observe(record));
     this.config = deps.config;
     this.metrics = new MetricsCache(this.metricsTtlMs());
     this.inventory = new SwarmInventory(deps.port, deps.clock, (error) =>
@@ -243,6 +246,16 @@ export class RecoveryManager {
     this.metrics.put(report, receivedAt);
     for (const c of report.containers) this.breaches.recordSample(c.container, evaluate(cfg.scenarios, c.m), report.t);
     return report.containers.length;
+  }
+
+  /** /metrics: the counters, with the gauges read now. */
+  metricsText(): string {
+    const now = this.clock.now();
+    return this.telemetry.render({
+      inFlight: this.ledger.inFlightList(),
+      cooldowns: this.ledger.cooldownList(now),
+      reportingNodes: this.metrics.reportingNodes(now).size,
+    });
   }
 
   state() {
