@@ -17,14 +17,15 @@ describe('harness entry scripts', () => {
     it(`${script} --help prints its usage and exits 0`, { timeout: 40_000 }, async () => {
       const { stdout } = await run(process.execPath, [`harness/${script}`, '--help'], { timeout: 30_000 });
       expect(stdout).toMatch(/usage: /);
+      expect(stdout).toMatch(/^Exit status: 0 .*; 2 a harness or lab error .*; 64 a usage error\.$/m);
     });
 
-    it(`${script} rejects an unknown flag with exit code 2, naming it`, { timeout: 40_000 }, async () => {
+    it(`${script} rejects an unknown flag with exit code 64 (usage), naming it`, { timeout: 40_000 }, async () => {
       const err = await run(process.execPath, [`harness/${script}`, '--no-such-flag'], { timeout: 30_000 }).then(
         () => undefined,
         (e: { code: number; stderr: string }) => e,
       );
-      expect(err?.code).toBe(2);
+      expect(err?.code).toBe(64);
       expect(err?.stderr).toMatch(/no-such-flag/);
     });
   }

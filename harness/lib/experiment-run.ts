@@ -78,10 +78,6 @@ export class ExperimentRun {
     return record;
   }
 
-  get failed(): boolean {
-    return this.journal.iterations.some((i) => i.outcome !== 'passed');
-  }
-
   /** Ends the run: end time in the journal, markdown report and charts written. */
   async finish(): Promise<string> {
     await this.journal.updateMeta({ endedAt: new Date().toISOString() });

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { labFlag, helpFlag } from './cli/cli-common.ts';
+import { EXIT, errorExitCode, exitHelp } from './cli/exit-codes.ts';
 import { loadLab } from './lab-config.ts';
 import { parseFlags, UsageError } from './script-args.ts';
 import { LocalLab } from '../lab/local-lab.ts';
@@ -9,7 +10,8 @@ const HELP = `usage: npx zx harness/lab.mjs <up|down|status|images> [--lab lab.y
   up       install what is missing, bring the local lab up (idempotent, repairs leftovers)
   down     stop every lab process, remove namespaces, veths, bridge, rules (--purge: also its data)
   status   nodes and services of the lab
-  images   build the system images and push them to the lab's registry`;
+  images   build the system images and push them to the lab's registry
+${exitHelp({ ok: 'done (status: every node ready, every service running)', failed: 'status found a node or service not ready', errors: 'a bad lab.yaml, a lab that cannot be brought up or torn down' })}`;
 
 export async function runLabCli(argv: string[]): Promise<number> {
   try {
@@ -21,7 +23,7 @@ export async function runLabCli(argv: string[]): Promise<number> {
     const command = positionals[0];
     if (values.help || !command) {
       console.log(HELP);
-      return values.help ? 0 : 2;
+      return values.help ? EXIT.ok : EXIT.usage;
     }
     const lab = await loadLab(values.lab);
     switch (command) {
@@ -46,7 +48,7 @@ export async function runLabCli(argv: string[]): Promise<number> {
     }
   } catch (err) {
     console.error(`error: ${(err as Error).message}`);
-    return err instanceof UsageError ? 2 : 1;
+    return errorExitCode(err);
   }
 }
 
@@ -60,5 +62,5 @@ async function printStatus(lab: LocalLab): Promise<number> {
   console.log(nodes.toString());
   console.log(services.toString());
   const ready = s.nodes.every((n) => n.state === 'ready') && s.services.every((v) => v.state === 'running');
-  return ready ? 0 : 3;
+  return ready ? EXIT.ok : EXIT.failed;
 }

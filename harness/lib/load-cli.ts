@@ -1,5 +1,6 @@
 import { loadLab, stateDir, swarmNodes, type LabConfig } from './lab-config.ts';
 import { labFlag, helpFlag } from './cli/cli-common.ts';
+import { errorExitCode, exitHelp } from './cli/exit-codes.ts';
 import { parseFlags, UsageError } from './script-args.ts';
 import { acquireLabLock } from '../lab/lab-lock.ts';
 import { LoadGenerators, splitRates } from './load-generators.ts';
@@ -18,7 +19,8 @@ and a summary; stops every script it started on exit, error or Ctrl-C.
   --ramp-down-time   seconds from --rps to 0 (default 10)
   --timeout          per-request timeout in seconds (default 5)
   --lab              the lab description (default lab.yaml, or $SWARMGUARD_LAB)
-Takes the lab lock (waits while an experiment or lab test runs).`;
+Takes the lab lock (waits while an experiment or lab test runs).
+${exitHelp({ ok: 'the load ran to its end; 130 interrupted (Ctrl-C, SIGTERM)', errors: 'a bad lab.yaml, a load generator that cannot be reached' })}`;
 
 function intFlag(name: string, raw: string | undefined, min: number, max: number, dflt?: number): number {
   if (raw === undefined) {
@@ -116,7 +118,7 @@ export async function runLoadCli(argv: string[]): Promise<number> {
     return interrupted ? 130 : 0;
   } catch (err) {
     console.error(`error: ${(err as Error).message}`);
-    return err instanceof UsageError ? 2 : 1;
+    return errorExitCode(err);
   } finally {
     await gens?.stop().catch((err: Error) => console.error(`error: ${err.message}`));
     await release?.();

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { labFlag, helpFlag } from './cli/cli-common.ts';
+import { EXIT, errorExitCode, exitHelp } from './cli/exit-codes.ts';
 import Table from 'cli-table3';
 import { loadLab, stateDir } from './lab-config.ts';
 import { parseFlags, UsageError } from './script-args.ts';
@@ -28,9 +29,12 @@ scale-up, the per-replica CPU after each step against old total / new count, and
   --scale-down-timeout  seconds to wait for the scale-down after the traffic (default 180)
   --json                also write the iteration's record (params, measurements, series) to this file
   --lab                 the lab description (default lab.yaml, or $SWARMGUARD_LAB)
-Takes the lab lock (waits while an experiment or lab test runs). Exit code 1 when the calibration
-found no reachable load, a request failed, the service did not reach the target replicas, a
-scale-down removed more than one replica, or the service did not come back to its replicas.`;
+Takes the lab lock (waits while an experiment or lab test runs).
+${exitHelp({
+  ok: 'every check held',
+  failed: "a scenario-2 SLO failed (a failed request, target replicas not reached, a replica off the load split, a scale-down of more than one replica) or the service ended at another count than lab.yaml's replicas",
+  errors: 'a bad lab.yaml, a lab or manager that cannot be reached, an iteration that could not be completed: a calibration that found no reachable load, no scale-down within --scale-down-timeout, a failed scale action',
+})}`;
 
 function int(name: string, raw: string | undefined, min: number, max: number, dflt: number): number {
   if (raw === undefined) return dflt;
@@ -93,11 +97,11 @@ export async function runScenario2Cli(argv: string[]): Promise<number> {
     // the same declared thresholds the full suite judges scenario 2 by
     const failedSlo = evaluate(SLOS.filter((x) => x.experiment === 'scenario2' && typeof x.limit === 'number'), [{ experiment: 'scenario2', iteration: 1, values: m }]).filter((v) => v.pass === false);
     for (const v of failedSlo) console.error(`SLO ${v.name}: ${v.metric} = ${v.value ?? 'not measured'}, limit ${v.op} ${v.limit}`);
-    const ok = !record.error && failedSlo.length === 0 && m.final_replicas === lab.app.replicas;
-    return ok ? 0 : 1;
+    if (record.outcome === 'error') return EXIT.error;
+    return failedSlo.length === 0 && m.final_replicas === lab.app.replicas ? EXIT.ok : EXIT.failed;
   } catch (err) {
     console.error(`error: ${(err as Error).message}`);
-    return err instanceof UsageError ? 2 : 1;
+    return errorExitCode(err);
   } finally {
     await release?.();
   }

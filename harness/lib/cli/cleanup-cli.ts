@@ -1,5 +1,6 @@
 import { parseFlags } from '../script-args.ts';
 import { runCli, withLab, labFlag, helpFlag } from './cli-common.ts';
+import { exitHelp } from './exit-codes.ts';
 import type { LabConfig } from '../lab-config.ts';
 import { managerDocker } from '../docker-clients.ts';
 import { resetApp } from '../app-control.ts';
@@ -13,7 +14,8 @@ const HELP = `usage: npx zx harness/cleanup.mjs [--full] [--lab lab.yaml]
   swarmguard.test), and resets the application (1 replica, no temporary constraint, no stress).
   --full  also removes SwarmGuard (agent, manager, application), its secrets and configs, and the
           metrics it stored (local lab: VictoriaMetrics series container_metrics_*).
-  Reports in results/ are never touched.`;
+  Reports in results/ are never touched.
+${exitHelp({ ok: 'cleaned up' })}`;
 
 /** Kills what load scripts of earlier runs left running (their pid files are in /tmp/swarmguard-load-*). */
 const STOP_LOAD = [

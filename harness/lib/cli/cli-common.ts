@@ -1,18 +1,15 @@
 import { loadLab, stateDir, type LabConfig } from '../lab-config.ts';
 import { acquireLabLock } from '../../lab/lab-lock.ts';
 import { UsageError } from '../script-args.ts';
+import { errorExitCode } from './exit-codes.ts';
 
-/** Runs an entry script's body: usage errors exit 2 with a pointer to --help, others exit 1. */
+/** Runs an entry script's body: a usage error prints the help too; see exit-codes.ts for the codes. */
 export async function runCli(name: string, help: string, body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`${name}: ${err.message}\n\n${help}`);
-      return 2;
-    }
-    console.error(`${name}: ${(err as Error).message}`);
-    return 1;
+    console.error(err instanceof UsageError ? `${name}: ${err.message}\n\n${help}` : `${name}: ${(err as Error).message}`);
+    return errorExitCode(err);
   }
 }
 

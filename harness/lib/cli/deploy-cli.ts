@@ -3,11 +3,13 @@ import { runCli, withLab, labFlag, helpFlag } from './cli-common.ts';
 import { LocalLab } from '../../lab/local-lab.ts';
 import { deploySystem } from '../deploy.ts';
 import { checkRemoteLab } from '../remote/preflight.ts';
+import { exitHelp } from './exit-codes.ts';
 
 const HELP = `usage: npx zx harness/deploy.mjs [--lab lab.yaml]
   Builds the images of agent, manager and web-stress, pushes them to the lab's registry, deploys
   swarmguard-agent (global), swarmguard-manager and web-stress, and waits until all are healthy.
-  A local lab is brought up first; every host of a remote lab is checked first.`;
+  A local lab is brought up first; every host of a remote lab is checked first.
+${exitHelp({ ok: 'deployed and healthy', errors: 'a bad lab.yaml, a lab that cannot be reached or brought up, a deployment that does not turn healthy' })}`;
 
 export function main(argv: string[]): Promise<number> {
   return runCli('deploy', HELP, async () => {

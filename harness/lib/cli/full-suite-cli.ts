@@ -3,13 +3,16 @@ import { runCli, withLab, positiveInt, labFlag, helpFlag } from './cli-common.ts
 import { LocalLab } from '../../lab/local-lab.ts';
 import { EXPERIMENTS } from '../experiments/registry.ts';
 import { elapsedLog, runExperiments } from './run-experiments.ts';
+import { RUN_EXIT_HELP } from './exit-codes.ts';
 
 const HELP = `usage: npx zx harness/full-suite.mjs [--iterations N] [--only baseline,scenario1,…] [--lab lab.yaml] [--out results] [--keep-lab]
   Brings the lab up (local lab), deploys SwarmGuard, runs every experiment N times, writes
-  <out>/<run-id>.md with its raw data in <out>/raw/<run-id>/, prints a summary and exits 1 when an SLO failed.
+  <out>/<run-id>.md with its raw data in <out>/raw/<run-id>/ (journal.json, probes.csv, junit.xml,
+  charts) and prints a summary.
   --iterations N   iterations of each experiment (default: lab.yaml experiments.iterations)
   --only list      experiments to run, of: ${Object.keys(EXPERIMENTS).join(', ')}
-  --keep-lab       leave the local lab up afterwards (default: lab down at the end)`;
+  --keep-lab       leave the local lab up afterwards (default: lab down at the end)
+${RUN_EXIT_HELP}`;
 
 export function main(argv: string[]): Promise<number> {
   return runCli('full-suite', HELP, async () => {

@@ -8,11 +8,13 @@ import { measureClockOffsets } from '../lab-clocks.ts';
 import { corrections } from '../clock-offset.ts';
 import { applyCorrections, correlate, correlateAll, phaseDeltas, type ActionChain } from '../events.ts';
 import { formatMs } from '../format.ts';
+import { exitHelp } from './exit-codes.ts';
 
 const HELP = `usage: npx zx harness/mttr.mjs [--since SECONDS] [--action ID] [--lab lab.yaml]
   Reads the agents' and the manager's logs of the last --since seconds (default 600), corrects
   each node's events by its measured clock offset, and prints T0–T6 and the latencies of every
-  recovery action (or only of --action ID).`;
+  recovery action (or only of --action ID).
+${exitHelp({ ok: 'printed (also when there was no action)', failed: '--action names no action of the window' })}`;
 
 function kindOf(chain: ActionChain): 'migration' | 'scale_up' {
   return chain.phases.T6 !== undefined || chain.events.some((e) => e.decision === 'migrate' || e.action === 'migrate') ? 'migration' : 'scale_up';

@@ -6,11 +6,13 @@ import { AvailabilityProbe } from '../probe.ts';
 import { summarizeDowntime } from '../downtime.ts';
 import { formatProbeRows, PROBE_CSV_HEADER } from '../probe-csv.ts';
 import { formatMs } from '../format.ts';
+import { exitHelp } from './exit-codes.ts';
 
 const HELP = `usage: npx zx harness/probe.mjs --duration SECONDS [--target URL] [--interval 0.1] [--output probes.csv] [--lab lab.yaml]
   Sends GET --target (default: the lab's entrypoint + experiments.probe_path) every --interval seconds for
   --duration seconds (at most 3600), each on a fresh connection with a 1 s timeout; writes every
-  sample to --output (CSV) and prints the downtime summary. Exits 1 when any probe failed.`;
+  sample to --output (CSV) and prints the downtime summary.
+${exitHelp({ ok: 'no probe failed', failed: 'a probe failed' })}`;
 
 export function main(argv: string[]): Promise<number> {
   return runCli('probe', HELP, async () => {

@@ -3,10 +3,12 @@ import path from 'node:path';
 import { parseFlags, UsageError } from '../script-args.ts';
 import { runCli, helpFlag } from './cli-common.ts';
 import { writeReport } from '../report-files.ts';
+import { exitHelp } from './exit-codes.ts';
 
 const HELP = `usage: npx zx harness/report.mjs results/raw/<run-id> [--out results]
-  Renders <out>/<run-id>.md and the charts from the run's journal.json and probes.csv alone;
-  the same raw data always gives the same markdown.`;
+  Renders <out>/<run-id>.md, and the charts and junit.xml in the run folder, from the run's
+  journal.json and probes.csv alone; the same raw data always gives the same files.
+${exitHelp({ ok: 'written', errors: 'a journal.json that cannot be read or is not a valid journal' })}`;
 
 export function main(argv: string[]): Promise<number> {
   return runCli('report', HELP, async () => {

@@ -7,6 +7,7 @@ import { resetApp } from '../app-control.ts';
 import type { ExperimentVariant } from '../experiments/registry.ts';
 import { summaryTable } from './suite-summary.ts';
 import { addReliabilityRow, isReliabilityExperiment } from '../experiments/reliability/reliability-row.ts';
+import { runExitCode } from './exit-codes.ts';
 
 export interface RunOptions {
   labFile: string;
@@ -17,7 +18,8 @@ export interface RunOptions {
 
 /**
  * Lab up (local), SwarmGuard deployed, each variant × iterations recorded in one journal, report
- * written, summary printed. Returns the exit code: 1 when any iteration failed an SLO or erred.
+ * written, summary printed. Returns the exit status of the iterations (exit-codes.ts): 2 when one
+ * erred, else 1 when one failed an SLO or its checks; what throws before or after is the caller's 2.
  */
 export async function runExperiments(lab: LabConfig, variants: ExperimentVariant[], opts: RunOptions): Promise<number> {
   const { log } = opts;
@@ -52,7 +54,7 @@ export async function runExperiments(lab: LabConfig, variants: ExperimentVariant
   console.log(summaryTable(run.journal.toJSON()));
   log(`report: ${report}`);
   log(`raw data: ${run.journal.dir}`);
-  return run.failed ? 1 : 0;
+  return runExitCode(run.journal.iterations);
 }
 
 export function elapsedLog(): (line: string) => void {
