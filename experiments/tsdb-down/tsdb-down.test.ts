@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLab } from '../../harness/lib/lab-config.ts';
+import { canFailTsdb } from '../../harness/lib/node-faults.ts';
 import { ExperimentRun } from '../../harness/lib/experiment-run.ts';
 import { tsdbDownIteration } from '../../harness/lib/experiments/reliability/tsdb-down.ts';
 import { addReliabilityRow } from '../../harness/lib/experiments/reliability/reliability-row.ts';
@@ -8,11 +9,11 @@ import { iterationsFor } from '../iterations.ts';
 const labFile = process.env.SWARMGUARD_LAB ?? 'lab.yaml';
 const lab = await loadLab(labFile);
 const n = iterationsFor(lab);
-const local = lab.kind === 'local';
-if (!local) console.warn(`tsdb-down skipped: it stops the local lab's VictoriaMetrics, and ${labFile} describes a ${lab.kind} lab`);
+const supported = canFailTsdb(lab);
+if (!supported) console.warn(`tsdb-down skipped: ${labFile} describes a remote lab without faults.tsdb (the store's host and its stop/start commands)`);
 let run: ExperimentRun;
 
-describe.skipIf(!local).sequential('time-series store down: migration and its latencies as in a normal scenario-1 run', () => {
+describe.skipIf(!supported).sequential('time-series store down: migration and its latencies as in a normal scenario-1 run', () => {
   beforeAll(async () => {
     run = await ExperimentRun.open(lab, { labFile });
   });

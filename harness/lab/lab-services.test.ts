@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { EXTRA_APPS } from '../lib/extra-apps.ts';
+import { extraApps } from '../lib/extra-apps.ts';
 import { parseLab, type LabConfig } from '../lib/lab-config.ts';
 import { haproxyConfig } from './lab-services.ts';
 
@@ -33,7 +33,7 @@ describe('haproxyConfig', () => {
     const lab = withBalancer(await shipped(), { check_interval_ms: 400, fall: 3 });
     const cfg = lines(haproxyConfig(lab, '/state'));
     const backends = cfg.filter((l) => l.startsWith('backend '));
-    expect(backends).toEqual(['backend app', ...EXTRA_APPS.map((a) => `backend ${a.name}`)]);
+    expect(backends).toEqual(['backend app', ...extraApps(lab).map((a) => `backend ${a.name}`)]);
     expect(cfg.filter((l) => l === 'default-server inter 400ms fall 3 rise 1')).toHaveLength(backends.length);
     expect(cfg.filter((l) => l === `option httpchk GET ${lab.app.healthcheck.path}`)).toHaveLength(backends.length);
     expect(cfg.some((l) => l.startsWith('default-server') && !l.includes('inter 400ms'))).toBe(false);

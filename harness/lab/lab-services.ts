@@ -1,10 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { $ } from 'zx';
 import type { LabConfig } from '../lib/lab-config.ts';
-import { EXTRA_APPS } from '../lib/extra-apps.ts';
+import { extraApps } from '../lib/extra-apps.ts';
 import { LabPaths, netnsName } from './lab-paths.ts';
 import { isAlive, readPid, spawnDetached, stopPid } from './processes.ts';
 
@@ -74,19 +75,47 @@ export async function ensureRegistry(paths: LabPaths, lab: LabConfig): Promise<n
   );
 }
 
+function victoriaMetricsArgs(dir: string, addr: { host: string; port: number }): string[] {
+  return [`-storageDataPath=${dir}/data`, `-httpListenAddr=${addr.host}:${addr.port}`, '-retentionPeriod=1d', '-loggerLevel=WARN'];
+}
+
 export async function ensureVictoriaMetrics(paths: LabPaths, lab: LabConfig): Promise<number> {
   const addr = hostPort(lab.influxdb.url);
-  return ensureService(
-    paths,
-    'victoria-metrics',
-    async (dir, log) =>
-      spawnDetached(
-        'victoria-metrics',
-        [`-storageDataPath=${dir}/data`, `-httpListenAddr=${addr.host}:${addr.port}`, '-retentionPeriod=1d', '-loggerLevel=WARN'],
-        log,
-      ),
-    addr,
-  );
+  const pid = await ensureService(paths, 'victoria-metrics', async (dir, log) => spawnDetached('victoria-metrics', victoriaMetricsArgs(dir, addr), log), addr);
+  const s = paths.service('victoria-metrics');
+  await writeFile(join(s.dir, 'tsdb-ctl'), tsdbCtlScript(s, addr), { mode: 0o755 });
+  return pid;
+}
+
+/**
+ * `tsdb-ctl stop|start`: what `systemctl stop|start influxdb` does on a real TSDB host, for a remote
+ * lab.yaml that points at the local lab and runs its faults over SSH (from a load generator's
+ * login: same file system and processes, another network, hence the nsenter into the host's).
+ */
+function tsdbCtlScript(s: { dir: string; pidFile: string; log: string }, addr: { host: string; port: number }): string {
+  const up = `curl -sf --max-time 1 http://${addr.host}:${addr.port}/health >/dev/null 2>&1`;
+  return `#!/bin/sh
+# made by the local lab (harness/lab/lab-services.ts); removed by lab down
+set -u
+case "\${1:-}" in
+stop)
+  p=$(cat ${s.pidFile} 2>/dev/null || true)
+  [ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+  i=0; while [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+  exit 0 ;;
+start)
+  if ${up}; then exit 0; fi
+  setsid nsenter --net=/proc/1/ns/net victoria-metrics ${victoriaMetricsArgs(s.dir, addr).join(' ')} >>${s.log} 2>&1 </dev/null &
+  echo $! > ${s.pidFile}
+  i=0; until ${up}; do
+    [ $i -ge 300 ] && { echo "VictoriaMetrics not answering on ${addr.host}:${addr.port} after 30 s; see ${s.log}" >&2; exit 1; }
+    sleep 0.1; i=$((i + 1))
+  done
+  exit 0 ;;
+*) echo "usage: $0 stop|start" >&2; exit 2 ;;
+esac
+`;
 }
 
 /**
@@ -145,9 +174,9 @@ export function haproxyConfig(lab: LabConfig, stateDir: string): string {
   ].join('\n');
 }
 
-/** A frontend per extra web-stress copy (harness/lib/extra-apps.ts) on its own port, to every worker's same port. */
+/** A frontend per extra web-stress copy lab.yaml declares (harness/lib/extra-apps.ts) on its own port, to every worker's same port. */
 function extraAppProxies(lab: LabConfig, host: string): string[] {
-  return EXTRA_APPS.flatMap((a) => [
+  return extraApps(lab).flatMap((a) => [
     `frontend ${a.name}`,
     `  bind ${host}:${a.port}`,
     `  default_backend ${a.name}`,

@@ -11,15 +11,14 @@ export interface ExtraApp {
 
 /**
  * Copies of web-stress for experiments that need several managed services at once
- * (experiments/concurrent). Each is published in host mode on its own port; the local lab's HAProxy
- * has a frontend on that port of the entrypoint's host (harness/lab/lab-services.ts), whether the
- * copy runs or not (its backend is then simply down).
+ * (experiments/concurrent), as lab.yaml declares them (experiments.concurrent_apps). Each is
+ * published on its own port, reached at the entrypoint's host on that port: the local lab's HAProxy
+ * has a frontend there for each (whether the copy runs or not: its backend is then simply down); a
+ * remote lab's routing mesh or balancer must publish them the same way.
  */
-export const EXTRA_APPS: readonly ExtraApp[] = [
-  { name: 'web-stress-a', port: 8081 },
-  { name: 'web-stress-b', port: 8082 },
-  { name: 'web-stress-c', port: 8083 },
-];
+export function extraApps(lab: LabConfig): readonly ExtraApp[] {
+  return lab.experiments.concurrent_apps;
+}
 
 /** The label cleanup.mjs removes test services by. */
 const TEST_LABEL = 'swarmguard.test';
@@ -58,7 +57,7 @@ async function servedBy(url: string, containerId: string, requests = 4): Promise
 }
 
 /**
- * Creates the copies, each on its node (placements[i] for EXTRA_APPS[i]), waits until each is served
+ * Creates the copies, each on its node (placements[i] for each copy), waits until each is served
  * through its frontend, then drops the node constraint: a placement-only change that keeps each task
  * where it runs (swarm restarts no task whose node still satisfies the constraints), so the manager
  * may move them anywhere. Returns each copy's task.
@@ -108,8 +107,8 @@ export async function createExtraApps(
 }
 
 /** Removes the copies that exist and waits (bounded) until none of their containers is left on any node. */
-export async function removeExtraApps(docker: Docker, nodes: ReadonlyMap<string, Docker>, timeoutMs = 30_000): Promise<string[]> {
-  const names = EXTRA_APPS.map((a) => a.name);
+export async function removeExtraApps(lab: LabConfig, docker: Docker, nodes: ReadonlyMap<string, Docker>, timeoutMs = 30_000): Promise<string[]> {
+  const names = extraApps(lab).map((a) => a.name);
   const existing = ((await docker.listServices()) as { ID: string; Spec: { Name: string } }[]).filter((s) => names.includes(s.Spec.Name));
   for (const s of existing) await docker.getService(s.ID).remove();
   const filters = { label: [`com.docker.swarm.service.name`] };

@@ -59,6 +59,17 @@ const faults = z
     start_docker: z.string().min(1).default('systemctl start docker'),
     /** Bound on each command; a start waits for the daemon, which may take a while on a small node. */
     timeout_s: z.number().min(1).max(600).default(90),
+    /** The time-series store's host, for tsdb-down on a remote lab (unset: tsdb-down is skipped there). */
+    tsdb: z
+      .object({
+        name: hostname,
+        address: hostAddress,
+        ssh: ssh.default(() => ({ user: 'root', port: 22 })),
+        stop: z.string().min(1).default('systemctl stop influxdb'),
+        start: z.string().min(1).default('systemctl start influxdb'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -201,6 +212,18 @@ const experiments = z
     ramp_s: z.number().min(0).max(600).default(5),
     hold_s: z.number().min(1).max(3600).default(30),
     slo: slo.default(() => slo.parse({})),
+    /**
+     * The concurrent experiment's three copies of the app (A: CPU, B: traffic, C: memory), each
+     * published on its own port and reached at the entrypoint's host on that port.
+     */
+    concurrent_apps: z
+      .array(z.object({ name: hostname, port: z.number().int().min(1).max(65535) }).strict())
+      .length(3, 'exactly three copies: A (CPU), B (traffic), C (memory)')
+      .default(() => [
+        { name: 'web-stress-a', port: 8081 },
+        { name: 'web-stress-b', port: 8082 },
+        { name: 'web-stress-c', port: 8083 },
+      ]),
   })
   .strict();
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseLab } from './lab-config.ts';
-import { faultCommand } from './node-faults.ts';
+import { canFailTsdb, faultCommand } from './node-faults.ts';
 import { nodeTransports } from './journal.ts';
 
 const selftest = parseLab(readFileSync('lab.remote-selftest.yaml', 'utf8'), 'lab.remote-selftest.yaml');
@@ -18,6 +18,20 @@ describe('faultCommand', () => {
     const text = readFileSync('lab.example.remote.yaml', 'utf8');
     const lab = parseLab(text, 'lab.example.remote.yaml');
     expect(lab.faults).toEqual({ stop_docker: 'systemctl stop docker', start_docker: 'systemctl start docker', timeout_s: 90 });
+  });
+});
+
+describe('canFailTsdb', () => {
+  it('holds for the local lab and a remote one that names its store\'s host, not for one that does not', () => {
+    expect(canFailTsdb(parseLab(readFileSync('lab.yaml', 'utf8')))).toBe(true);
+    expect(canFailTsdb(selftest)).toBe(true);
+    expect(selftest.faults.tsdb?.name).toBe('alpine-1');
+    expect(canFailTsdb(parseLab(readFileSync('lab.example.remote.yaml', 'utf8')))).toBe(false);
+  });
+
+  it('rejects a concurrent_apps list that is not three copies, saying why', () => {
+    const text = readFileSync('lab.yaml', 'utf8').replace('  hold_s: 30', '  hold_s: 30\n  concurrent_apps: [{ name: a, port: 9001 }]');
+    expect(() => parseLab(text)).toThrow(/concurrent_apps.*exactly three copies/s);
   });
 });
 

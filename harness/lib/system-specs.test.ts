@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { extraAppSpec, EXTRA_APPS } from './extra-apps.ts';
+import { extraAppSpec, extraApps } from './extra-apps.ts';
 import { parseLab, type LabConfig } from './lab-config.ts';
 import { appShutdown, webStressSpec } from './system-specs.ts';
 
@@ -37,7 +37,7 @@ describe('web-stress shutdown in the service spec', () => {
   it('the extra copies of the app get the same drain and grace period', async () => {
     const lab = await shipped();
     const main = webStressSpec(lab, { images: { 'web-stress': 'img' } }) as unknown as Spec;
-    const copy = extraAppSpec(lab, EXTRA_APPS[0], 'img') as unknown as Spec;
+    const copy = extraAppSpec(lab, extraApps(lab)[0], 'img') as unknown as Spec;
     expect(copy.TaskTemplate.ContainerSpec.StopGracePeriod).toBe(main.TaskTemplate.ContainerSpec.StopGracePeriod);
     expect(copy.TaskTemplate.ContainerSpec.Env.filter((e) => e.startsWith('SHUTDOWN_'))).toEqual(
       main.TaskTemplate.ContainerSpec.Env.filter((e) => e.startsWith('SHUTDOWN_')),

@@ -4,6 +4,7 @@ import { baselineIteration } from './baseline.ts';
 import { scenario1Iteration } from './scenario1.ts';
 import { scenario2Iteration } from './scenario2.ts';
 import { badInputIteration } from './reliability/bad-input.ts';
+import { canFailTsdb } from '../node-faults.ts';
 import { tsdbDownIteration } from './reliability/tsdb-down.ts';
 import { concurrentIteration } from './reliability/concurrent.ts';
 import { nodeFailureIteration } from './reliability/node-failure.ts';
@@ -31,9 +32,9 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
     { experiment: 'scenario1', label: 'memory stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'memory', o) },
   ],
   scenario2: [{ experiment: 'scenario2', label: 'load-generator traffic', run: (ctx, i, o) => scenario2Iteration(ctx, i, o) }],
-  // reliability; tsdb-down stops the local lab's own VictoriaMetrics
+  // reliability; tsdb-down stops the local lab's VictoriaMetrics, or a remote lab's store over SSH (faults.tsdb)
   'bad-input': [{ experiment: 'bad-input', label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml' }) }],
-  'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: (lab) => lab.kind === 'local' }],
+  'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: canFailTsdb }],
   // node-failure stops a node's dockerd: the local lab's own way, or lab.yaml's faults commands over SSH
   'node-failure': [
     { experiment: 'node-failure', label: "task's node down", run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'task-node') },
@@ -42,5 +43,5 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
   'manager-restart': [{ experiment: 'manager-restart', label: 'manager SIGKILL mid-migration', run: (ctx, i, o) => managerRestartIteration(ctx, i, o) }],
   'agent-restart': [{ experiment: 'agent-restart', label: 'agent SIGKILL under CPU stress', run: (ctx, i, o) => agentRestartIteration(ctx, i, o) }],
   // last: the heaviest on a small host; it probes the copies A, B, C through the local lab's HAProxy frontends
-  concurrent: [{ experiment: 'concurrent', label: 'CPU on A, traffic on B, memory on C', run: (ctx, i, o) => concurrentIteration(ctx, i, o), supports: (lab) => lab.kind === 'local' }],
+  concurrent: [{ experiment: 'concurrent', label: 'CPU on A, traffic on B, memory on C', run: (ctx, i, o) => concurrentIteration(ctx, i, o) }],
 };

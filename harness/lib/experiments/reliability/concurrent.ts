@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import { appTasks, failedTasks, resetApp, serviceReplicas } from '../../app-control.ts';
 import { corrections } from '../../clock-offset.ts';
 import { applyCorrections, correlate, phaseDeltas } from '../../events.ts';
-import { EXTRA_APPS, createExtraApps, extraAppUrl, removeExtraApps, stopExtraAppStress } from '../../extra-apps.ts';
+import { createExtraApps, extraApps, extraAppUrl, removeExtraApps, stopExtraAppStress } from '../../extra-apps.ts';
 import { LoadGenerators } from '../../load-generators.ts';
 import { scrapeEvents } from '../../log-scraper.ts';
 import { managerEvents } from '../../manager-api.ts';
@@ -18,17 +18,21 @@ import { limitCandidates } from '../traffic-plan.ts';
 import { loadFromPlan, type Scenario2Load } from '../scenario2-load.ts';
 import type { LabConfig } from '../../lab-config.ts';
 
-export const ROLES: readonly Role[] = [
-  { key: 'a', app: EXTRA_APPS[0], fault: 'cpu', expect: 'migrate' },
-  { key: 'b', app: EXTRA_APPS[1], fault: 'traffic', expect: 'scale_up' },
-  { key: 'c', app: EXTRA_APPS[2], fault: 'memory', expect: 'migrate' },
-];
+/** A, B and C: lab.yaml's three copies (experiments.concurrent_apps), each with its fault. */
+export function roles(lab: LabConfig): readonly Role[] {
+  const [a, b, c] = extraApps(lab);
+  return [
+    { key: 'a', app: a, fault: 'cpu', expect: 'migrate' },
+    { key: 'b', app: b, fault: 'traffic', expect: 'scale_up' },
+    { key: 'c', app: c, fault: 'memory', expect: 'migrate' },
+  ];
+}
 // A's CPU stress gets its share of the shared host late: its T0 came 14–40 s after the faults (measured)
 const ACTION_LIMIT_MS = 60_000;
 const STRESS_HOLD_S = 60;
 
 /** MANAGED_SERVICES plus the copies (unset stays unset: the manager then manages every service). */
-const withCopies = (list: string | undefined) =>
+const withCopies = (ROLES: readonly Role[]) => (list: string | undefined) =>
   list === undefined ? undefined : [...new Set([...list.split(',').map((s) => s.trim()).filter(Boolean), ...ROLES.map((r) => r.app.name)])].join(',');
 
 /** The manager's action on a service ended (completed or failed), as /events shows it. */
@@ -46,7 +50,7 @@ function ended(events: readonly TimingEvent[], r: Role): boolean {
  */
 export async function concurrentIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<IterationResult> {
   const { lab, docker } = ctx;
-  if (lab.kind !== 'local') throw new Error(`concurrent needs the local lab's HAProxy frontends of the copies; lab ${lab.name} is ${lab.kind}, nothing was done`);
+  const ROLES = roles(lab);
   const tag = `concurrent #${iteration}`;
   const startedAt = epochNow();
   const urls = Object.fromEntries(ROLES.map((r) => [r.key, extraAppUrl(lab, r.app)]));
@@ -68,10 +72,10 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
   let load: Scenario2Load | undefined;
   let copyCpus = lab.app.limits.cpus;
   try {
-    managedBefore = await setManagerEnv(ctx, 'MANAGED_SERVICES', withCopies); // also a fresh manager: no cooldown, no counter
+    managedBefore = await setManagerEnv(ctx, 'MANAGED_SERVICES', withCopies(ROLES)); // also a fresh manager: no cooldown, no counter
     managerSet = true;
     const [mainTask] = await resetApp(lab, docker);
-    await removeExtraApps(docker, ctx.nodes); // what an interrupted run may have left
+    await removeExtraApps(lab, docker, ctx.nodes); // what an interrupted run may have left
     const workers = lab.swarm.workers.map((w) => w.name);
     const placements = ROLES.map((r, i) => ({ app: r.app, node: workers[i % workers.length] }));
     let placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
@@ -91,7 +95,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     if (calibration.plan.overHostBudget) ctx.log(`${tag}: copies at ${calibration.plan.limitCpus} CPU, closest to the host budget: ${calibration.plan.overHostBudget}`);
     if (calibration.plan.limitCpus !== copyCpus) {
       copyCpus = calibration.plan.limitCpus;
-      await removeExtraApps(docker, ctx.nodes);
+      await removeExtraApps(lab, docker, ctx.nodes);
       placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
     }
     load = loadFromPlan(calibration.plan, CONCURRENT_TIMING);
@@ -154,7 +158,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
   const endedTasks = await Promise.all(ROLES.map((r) => failedTasks(docker, r.app.name, startedAt).catch((err: Error) => (problems.push(`tasks of ${r.app.name}: ${err.message}`), []))));
   const swarmEnded = Object.fromEntries(ROLES.map((r, i) => [r.key, endedTasks[i]]));
   try {
-    await removeExtraApps(docker, ctx.nodes);
+    await removeExtraApps(lab, docker, ctx.nodes);
   } finally {
     if (managerSet) await setManagerEnv(ctx, 'MANAGED_SERVICES', managedBefore);
   }
@@ -171,7 +175,7 @@ function copyMetricsUrl(lab: LabConfig, port: number, node: string): string {
 /** T0–T6 of each role's action from the agents' and manager's logs, on the control clock. */
 async function actionTimings(ctx: ExperimentContext, since: number, managerLog: readonly TimingEvent[], offsets: ClockOffset[]) {
   const out = new Map() as ActionTimings;
-  const actions = ROLES.map((r) => ({ r, id: managerLog.find((e) => e.event === 'action_started' && e.service === r.app.name && e.action === r.expect)?.actionId })).filter((x) => x.id);
+  const actions = roles(ctx.lab).map((r) => ({ r, id: managerLog.find((e) => e.event === 'action_started' && e.service === r.app.name && e.action === r.expect)?.actionId })).filter((x) => x.id);
   for (let attempt = 0; attempt < 10 && actions.length > 0; attempt++) {
     const events = applyCorrections(await scrapeEvents(ctx.docker, since, undefined, ctx.nodes), corrections(offsets));
     for (const { r, id } of actions) {

@@ -1,7 +1,5 @@
-import { stateDir } from '../../lab-config.ts';
-import { LabPaths } from '../../../lab/lab-paths.ts';
-import { ensureVictoriaMetrics, tcpOpen } from '../../../lab/lab-services.ts';
-import { isAlive, readPid, stopPid } from '../../../lab/processes.ts';
+import { tcpOpen } from '../../../lab/lab-services.ts';
+import { tsdbFaults } from '../../node-faults.ts';
 import { scrapeEvents } from '../../log-scraper.ts';
 import { AGENT_SERVICE, MANAGER_SERVICE } from '../../system-specs.ts';
 import type { ClockOffset } from '../../types.ts';
@@ -15,35 +13,35 @@ async function tasksCreatedSince(ctx: ExperimentContext, service: string, since:
 }
 
 /**
- * Time-series store down: the local lab's VictoriaMetrics is stopped (SIGTERM) for a
- * whole scenario-1 CPU iteration and always started again afterwards. The migration must complete
+ * Time-series store down: the store is stopped (the local lab's VictoriaMetrics by SIGTERM, a
+ * remote lab's by faults.tsdb's command over SSH) for a whole scenario-1 CPU iteration and always
+ * started again afterwards. The migration must complete
  * as in a normal run; agents and manager must not restart (the manager's one restart is the one
  * every scenario-1 iteration does at its start).
  */
 export async function tsdbDownIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<IterationResult> {
   const { lab } = ctx;
-  if (lab.kind !== 'local') throw new Error(`tsdb-down stops the local lab's VictoriaMetrics; lab ${lab.name} is ${lab.kind}, nothing was done`);
-  const paths = new LabPaths(stateDir(lab));
-  const vm = paths.service('victoria-metrics');
-  const { hostname, port } = new URL(lab.influxdb.url);
-  const pid = readPid(vm.pidFile);
-  if (!isAlive(pid) || !(await tcpOpen(hostname, Number(port)))) {
-    throw new Error(`VictoriaMetrics is not running before the experiment (pid file ${vm.pidFile}, ${lab.influxdb.url})`);
-  }
+  const faults = tsdbFaults(lab);
+  const { hostname, port: portText, protocol } = new URL(lab.influxdb.url);
+  const port = Number(portText || (protocol === 'https:' ? 443 : 80));
+  if (!(await tcpOpen(hostname, port))) throw new Error(`the time-series store is not listening before the experiment (${lab.influxdb.url})`);
   const startedAt = epochNow();
   let inner: IterationResult;
   let downThroughout: boolean;
   let stoppedAt: number;
   try {
-    ctx.log(`tsdb-down #${iteration}: SIGTERM to VictoriaMetrics (pid ${pid})`);
-    await stopPid(pid, 10_000);
+    ctx.log(`tsdb-down #${iteration}: stopping the time-series store (${faults.how})`);
+    await faults.stop();
     stoppedAt = epochNow();
-    if (await tcpOpen(hostname, Number(port))) throw new Error(`${lab.influxdb.url} still accepts connections after VictoriaMetrics was stopped`);
+    if (await tcpOpen(hostname, port)) throw new Error(`${lab.influxdb.url} still accepts connections after VictoriaMetrics was stopped`);
     inner = await scenario1Iteration(ctx, iteration, 'cpu', offsets);
-    downThroughout = !(await tcpOpen(hostname, Number(port)));
+    downThroughout = !(await tcpOpen(hostname, port));
   } finally {
-    const fresh = await ensureVictoriaMetrics(paths, lab);
-    ctx.log(`tsdb-down #${iteration}: VictoriaMetrics started again (pid ${fresh})`);
+    try {
+      ctx.log(`tsdb-down #${iteration}: time-series store started again (${(await faults.start()).split('\n').at(-1)})`);
+    } finally {
+      faults.close();
+    }
   }
   const downMs = epochNow() - stoppedAt;
   const agentEvents = await scrapeEvents(ctx.docker, stoppedAt, [AGENT_SERVICE], ctx.nodes);
@@ -54,13 +52,13 @@ export async function tsdbDownIteration(ctx: ExperimentContext, iteration: numbe
   const r = inner.record;
   const problems = [
     ...(r.error ? [r.error] : []),
-    ...(downThroughout ? [] : ['VictoriaMetrics was listening again before the iteration ended']),
+    ...(downThroughout ? [] : ['the time-series store was listening again before the iteration ended']),
     ...(taskRestarts ? [`${agentStarts} agent and ${managerStarts} manager task(s) started during the iteration (1 manager start expected)`] : []),
   ];
   const record = {
     ...r,
     experiment: 'tsdb-down',
-    params: { ...r.params, tsdb: lab.influxdb.url, tsdbDownMs: Math.round(downMs), agentsReportingInfluxFailure: [...failedNodes].sort() },
+    params: { ...r.params, tsdb: lab.influxdb.url, fault: faults.how, tsdbDownMs: Math.round(downMs), agentsReportingInfluxFailure: [...failedNodes].sort() },
     outcome: problems.length ? ('error' as const) : r.outcome,
     ...(problems.length ? { error: problems.join('; ') } : {}),
     measurements: { ...r.measurements, tsdb_down_ms: downMs, task_restarts: taskRestarts, influx_failure_nodes: failedNodes.size },
