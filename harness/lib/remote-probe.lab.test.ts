@@ -12,8 +12,10 @@ const lab = await loadLab();
 const url = `${lab.entrypoint}${lab.experiments.probe_path}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Gaps between consecutive sends, smallest first. The log is in order of completion: a slow answer comes after the next send. */
 function spacings(sentAt: number[]): number[] {
-  return sentAt.slice(1).map((t, i) => t - sentAt[i]).sort((a, b) => a - b);
+  const sent = [...sentAt].sort((a, b) => a - b);
+  return sent.slice(1).map((t, i) => t - sent[i]).sort((a, b) => a - b);
 }
 
 describe.runIf(lab.load_generators.length > 0)('the remote availability probe on the load generators', () => {
@@ -30,7 +32,7 @@ describe.runIf(lab.load_generators.length > 0)('the remote availability probe on
     }
     expect(results.map((r) => r.source)).toEqual(lab.load_generators.map((g) => g.name));
     for (const r of results) {
-      const sent = r.samples.map((s) => s.sentAt);
+      const sent = r.samples.map((s) => s.sentAt).sort((a, b) => a - b);
       const gaps = spacings(sent);
       console.log(
         `${r.source}: ${r.samples.length} samples, clock ${r.clock?.name}, offset ${r.clockOffset.offsetMs.toFixed(2)} ± ${r.clockOffset.uncertaintyMs.toFixed(2)} ms; ` +
