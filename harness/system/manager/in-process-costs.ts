@@ -1,0 +1,85 @@
+import { reportSchema, type Report } from '../../../system/shared/alert-schema.ts';
+import { EventLogger, nowMs } from '../../../system/shared/event-logger.ts';
+import { systemClock } from '../../../system/manager/src/clock.ts';
+import { parseConfig, type ManagerConfig } from '../../../system/manager/src/config.ts';
+import { RecoveryManager } from '../../../system/manager/src/recovery-manager.ts';
+import { ScaleDownLoop } from '../../../system/manager/src/scale-down-loop.ts';
+import { summarizeLatencies } from './latency-stats.ts';
+import type { NodeReports } from './scale-reports.ts';
+import { SimulatedSwarm } from './simulated-swarm.ts';
+import type { SwarmLayout } from './swarm-layout.ts';
+
+/* What parts of the manager cost, measured in this process without HTTP, with the child stopped. */
+
+export interface CeilingStep {
+  step: string;
+  /** Per report, µs. */
+  us: number;
+}
+
+/** Runs `fn(i)` for about `ms` and returns the µs each call took on average. */
+function timed(ms: number, fn: (i: number) => void): number {
+  let i = 0;
+  const began = performance.now();
+  while (performance.now() - began < ms) for (let k = 0; k < 50; k += 1) fn(i++);
+  return ((performance.now() - began) * 1000) / i;
+}
+
+function managerOn(layout: SwarmLayout, config: ManagerConfig): RecoveryManager {
+  const swarm = new SimulatedSwarm(layout, systemClock);
+  return new RecoveryManager({ port: swarm, clock: systemClock, events: new EventLogger('manager', 'bench', { write: () => undefined }), config: () => config });
+}
+
+const withTime = (r: Report): Report => ({ ...r, t: nowMs() });
+
+/**
+ * The manager's own cost per /report: JSON.parse of the body, the schema check, and `handleReport`
+ * (metrics cache and breach counters) with the reports of every node in turn (the cache holding
+ * every node's containers), then of one node only (the cache holding that node's alone): the
+ * difference is what the size of the cache costs each report.
+ */
+export function reportCeiling(layout: SwarmLayout, reports: NodeReports, msPerStep = 1500): CeilingStep[] {
+  const config = parseConfig('', {}, 'bench');
+  const manager = managerOn(layout, config);
+  const n = reports.nodes.length;
+  const bodies = reports.nodes.map((r) => r.body(nowMs()));
+  const parsed = bodies.map((b) => JSON.parse(b) as unknown);
+  const checked = parsed.map((p) => reportSchema.parse(p));
+  for (const r of checked) manager.handleReport(withTime(r), nowMs()); // every node once: the cache is full
+  timed(300, (i) => manager.handleReport(withTime(checked[i % n]), nowMs())); // JIT warm-up
+
+  const steps: CeilingStep[] = [
+    { step: 'JSON.parse of the body', us: timed(msPerStep, (i) => JSON.parse(bodies[i % n])) },
+    { step: 'schema check (zod)', us: timed(msPerStep, (i) => reportSchema.parse(parsed[i % n])) },
+    { step: `handleReport, ${n} nodes in turn`, us: timed(msPerStep, (i) => manager.handleReport(withTime(checked[i % n]), nowMs())) },
+  ];
+  steps[2].step += ` (${manager.metrics.fresh(nowMs()).length} containers cached)`;
+
+  const one = managerOn(layout, config);
+  timed(300, () => one.handleReport(withTime(checked[0]), nowMs()));
+  steps.push({ step: `handleReport, one node (${one.metrics.fresh(nowMs()).length} containers cached)`, us: timed(msPerStep, () => one.handleReport(withTime(checked[0]), nowMs())) });
+  return steps;
+}
+
+/**
+ * One scale-down tick when `manager.services` lists every service (the most it allows is 1,000)
+ * and every node has reported: the loop reads each listed service's metrics from the cache. The
+ * tick runs on the event loop between two awaits, so for that long no alert is decided. Median of
+ * `ticks` ticks after a first one (which logs every service's first state).
+ */
+export async function scaleDownTick(layout: SwarmLayout, reports: NodeReports, ticks = 5): Promise<{ services: number; medianMs: number; maxMs: number }> {
+  const names = layout.services.map((s) => s.name);
+  const config = parseConfig(`manager: {services: [${names.join(', ')}]}`, {}, 'bench');
+  const manager = managerOn(layout, config);
+  for (const r of reports.nodes) manager.handleReport(reportSchema.parse(JSON.parse(r.body(nowMs()))), nowMs());
+  const loop = new ScaleDownLoop(manager, systemClock);
+  await loop.tick();
+  const ms: number[] = [];
+  for (let k = 0; k < ticks; k += 1) {
+    const began = performance.now();
+    await loop.tick();
+    ms.push(performance.now() - began);
+  }
+  const s = summarizeLatencies(ms);
+  return { services: names.length, medianMs: s.median, maxMs: s.max };
+}
