@@ -61,7 +61,7 @@ export class ManagerProcess {
     let child: ChildProcess | undefined;
     try {
       const file = await bundleChild(dir);
-      child = spawn(process.execPath, [file], {
+      child = spawn(process.execPath, ['--expose-gc', file], {
         // stdout: the manager's event lines, written as in production and discarded here
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
         env: { PATH: process.env.PATH, SWARMGUARD_TOKEN: token, NODE_NAME: 'bench-manager', SCALE_SHAPE: JSON.stringify(shape), SCALE_TIMING: JSON.stringify(timing) },
@@ -83,7 +83,7 @@ export class ManagerProcess {
     }
   }
 
-  /** The child's own view of its memory (V8 heap and RSS), over IPC. */
+  /** The child's own view of its memory (V8 heap and RSS) after a garbage collection, over IPC. */
   memory(timeoutMs = 5000): Promise<ManagerChildMemory> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`simulated manager: no memory reading after ${timeoutMs} ms`)), timeoutMs);

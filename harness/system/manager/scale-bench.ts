@@ -126,13 +126,15 @@ let swarmCalls = 'n/a (the manager did not stop cleanly)';
     if (stopped) swarmCalls = `${stopped.swarmCalls} calls, ${stopped.swarmUpdates} service updates`;
   }
 }
+const beforeCosts = readMeter(process.pid);
 const ceiling = reportCeiling(layout, reports);
 const tick = await scaleDownTick(layout, reports);
+const costsUse = usageBetween(beforeCosts, readMeter(process.pid));
 
 if (phase) printDecisions(phase, rate, swarmCalls);
 printIngestion(ingestion);
 printCheckpoints(checkpoints);
-printCeiling(ceiling);
+printCeiling(ceiling, costsUse.machineBusyCores);
 console.log(`scale-down tick with manager.services listing all ${tick.services} services, ${layout.tasks.length} containers cached: median ${tick.medianMs.toFixed(1)} ms, max ${tick.maxMs.toFixed(1)} ms (in-process; no alert is decided meanwhile)`);
 console.log(
   '\nBounds: one manager process (a single JavaScript thread) and this client share a 2-core machine with whatever else runs on it ' +

@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import type { CeilingStep } from './in-process-costs.ts';
 import { summarizeLatencies } from './latency-stats.ts';
 import type { ManagerChildMemory } from './simulated-manager.ts';
-import type { MeterReading, usageBetween } from './process-meter.ts';
+import { usageBetween, type MeterReading } from './process-meter.ts';
 import type { AlertSample, DecisionPhase } from './scale-alerts.ts';
 import type { FloodResult } from './scale-reports.ts';
 
@@ -86,20 +86,20 @@ export interface Checkpoint {
 }
 
 export function printCheckpoints(points: Checkpoint[]): void {
-  const t = new Table({ head: ['manager process', 'RSS MB', 'peak RSS MB', 'V8 heap used MB', 'CPU s since previous', 'cores'] });
+  const t = new Table({ head: ['manager process, at', 'RSS MB', 'peak RSS MB', 'V8 heap used after GC, MB', 'CPU s since previous', 'cores', 'machine busy cores'] });
   points.forEach((p, i) => {
     const prev = points[i - 1];
-    const cpuS = prev ? (p.meter.cpuMs - prev.meter.cpuMs) / 1000 : p.meter.cpuMs / 1000;
-    const cores = prev ? f3(cpuS / ((p.meter.at - prev.meter.at) / 1000)) : '';
-    t.push([p.label, f1(p.meter.rssMb), f1(p.meter.peakRssMb), f1(p.memory.heapUsed / MiB), f3(cpuS), cores]);
+    const u = prev ? usageBetween(prev.meter, p.meter) : undefined;
+    t.push([p.label, f1(p.meter.rssMb), f1(p.meter.peakRssMb), f1(p.memory.heapUsed / MiB), f3(u ? u.cpuS : p.meter.cpuMs / 1000), u ? f3(u.cores) : '', u ? f3(u.machineBusyCores) : '']);
   });
   console.log(`\n${t.toString()}`);
 }
 
-export function printCeiling(steps: CeilingStep[]): void {
+export function printCeiling(steps: CeilingStep[], machineBusyCores: number): void {
   const t = new Table({ head: ['manager code per report, in-process, no HTTP', 'µs', 'reports/s on one core'] });
   for (const s of steps) t.push([s.step, f1(s.us), Math.round(1e6 / s.us)]);
   const total = steps.slice(0, 3).reduce((sum, c) => sum + c.us, 0);
   t.push(['parse + check + handleReport (100 nodes in turn)', f1(total), Math.round(1e6 / total)]);
   console.log(`\n${t.toString()}`);
+  console.log(`machine busy cores meanwhile (this process included): ${f3(machineBusyCores)}`);
 }

@@ -38,7 +38,11 @@ process.send?.({ kind: 'listening', address: running.address } satisfies Manager
 // a parent that died (or gave up) must not leave a manager listening
 process.on('disconnect', () => process.exit(1));
 process.on('message', (message) => {
-  if (message === 'memory') process.send?.({ kind: 'memory', ...process.memoryUsage() } satisfies ManagerChildMemory);
+  if (message === 'memory') {
+    // a collection first (node --expose-gc), so heapUsed is what the manager keeps, not garbage awaiting collection
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ kind: 'memory', ...process.memoryUsage() } satisfies ManagerChildMemory);
+  }
   if (message !== 'stop') return;
   void running.stop().then(() => {
     const done: ManagerChildStopped = { kind: 'stopped', swarmCalls: swarm.calls, swarmUpdates: swarm.updates };
