@@ -72,7 +72,9 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
   let load: Scenario2Load | undefined;
   let copyCpus = lab.app.limits.cpus;
   try {
-    managedBefore = await setManagerEnv(ctx, 'MANAGED_SERVICES', withCopies(ROLES)); // also a fresh manager: no cooldown, no counter
+    // not the copies yet: B's calibration drives it near its limit, and a manager that managed B then
+    // scaled it up before the faults (seen on a busy host)
+    managedBefore = await setManagerEnv(ctx, 'MANAGED_SERVICES', (previous) => previous ?? lab.app.service);
     managerSet = true;
     const [mainTask] = await resetApp(lab, docker);
     await removeExtraApps(lab, docker, ctx.nodes); // what an interrupted run may have left
@@ -102,6 +104,8 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     loadS = loadSeconds(load);
     ctx.log(`${tag}: copies at ${copyCpus} CPU; B's traffic ${load.levels[0]} requests/s of ${load.iterations} iterations and ${load.kb} KiB, ≈ ${calibration.plan.levels[0].expectedCpuPct} % CPU`);
     for (const r of ROLES) from[r.key] = placed.get(r.app.name)!.node;
+    // the copies managed from here on, by a fresh manager: no cooldown, no counter
+    await setManagerEnv(ctx, 'MANAGED_SERVICES', withCopies(ROLES)(managedBefore ?? lab.app.service));
     const mainBefore = (await docker.getService(lab.app.service).inspect()) as { Version: { Index: number } };
     const budgetMs = (loadS + 40) * 1000 + ACTION_LIMIT_MS;
     const started = await Promise.all(ROLES.map((r) => ProbeSet.start(lab, { experiment: 'concurrent', url: `${urls[r.key]}${lab.experiments.probe_path}`, durationMs: budgetMs, runId: `${runId}-${r.key}`, log: ctx.log })));
