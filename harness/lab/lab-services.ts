@@ -83,7 +83,7 @@ export async function ensureVictoriaMetrics(paths: LabPaths, lab: LabConfig): Pr
   const addr = hostPort(lab.influxdb.url);
   const pid = await ensureService(paths, 'victoria-metrics', async (dir, log) => spawnDetached('victoria-metrics', victoriaMetricsArgs(dir, addr), log), addr);
   const s = paths.service('victoria-metrics');
-  await writeFile(join(s.dir, 'tsdb-ctl'), tsdbCtlScript(s, addr), { mode: 0o755 });
+  await writeFile(join(s.dir, 'tsdb-ctl'), tsdbCtlScript(s, addr, paths.service('haproxy').pidFile), { mode: 0o755 });
   return pid;
 }
 
@@ -92,7 +92,7 @@ export async function ensureVictoriaMetrics(paths: LabPaths, lab: LabConfig): Pr
  * lab.yaml that points at the local lab and runs its faults over SSH (from a load generator's
  * login: same file system and processes, another network, hence the nsenter into the host's).
  */
-function tsdbCtlScript(s: { dir: string; pidFile: string; log: string }, addr: { host: string; port: number }): string {
+function tsdbCtlScript(s: { dir: string; pidFile: string; log: string }, addr: { host: string; port: number }, hostNetPidFile: string): string {
   const up = `curl -sf --max-time 1 http://${addr.host}:${addr.port}/health >/dev/null 2>&1`;
   return `#!/bin/sh
 # made by the local lab (harness/lab/lab-services.ts); removed by lab down
@@ -106,7 +106,9 @@ stop)
   exit 0 ;;
 start)
   if ${up}; then exit 0; fi
-  setsid nsenter --net=/proc/1/ns/net victoria-metrics ${victoriaMetricsArgs(s.dir, addr).join(' ')} >>${s.log} 2>&1 </dev/null &
+  # the host's network, through a lab process that lives in it (pid 1's may be unreadable in a container)
+  h=$(cat ${hostNetPidFile}) || { echo "HAProxy's pid file is missing: is the lab up?" >&2; exit 1; }
+  setsid nsenter --net=/proc/$h/ns/net victoria-metrics ${victoriaMetricsArgs(s.dir, addr).join(' ')} >>${s.log} 2>&1 </dev/null &
   echo $! > ${s.pidFile}
   i=0; until ${up}; do
     [ $i -ge 300 ] && { echo "VictoriaMetrics not answering on ${addr.host}:${addr.port} after 30 s; see ${s.log}" >&2; exit 1; }
