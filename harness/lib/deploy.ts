@@ -10,6 +10,7 @@ import { dockerClient, managerDocker } from './docker-clients.ts';
 import { buildSystemImages } from './images.ts';
 import { AGENT_SERVICE, MANAGER_SERVICE, agentSpec, managerSpec, webStressSpec, type SpecInputs, type SystemImages } from './system-specs.ts';
 import { waitFor } from './wait-for.ts';
+import { appTasks, setServiceShape } from './app-control.ts';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -121,9 +122,65 @@ export async function deploySystem(lab: LabConfig, log: (line: string) => void =
   log('deploying services');
   await upsertService(docker, managerSpec(lab, inputs));
   await upsertService(docker, agentSpec(lab, inputs));
-  await upsertService(docker, webStressSpec(lab, inputs));
+  await deployApp(lab, docker, webStressSpec(lab, inputs) as AppSpec, log);
   await waitHealthy(lab, docker);
   return { images, seconds: (performance.now() - started) / 1000 };
+}
+
+interface AppSpec {
+  Name: string;
+  TaskTemplate: { Placement: { Constraints: string[] } };
+  [key: string]: unknown;
+}
+
+const UPDATE_MOVING = new Set(['updating', 'rollback_started']);
+
+/** Waits (bounded) until the service's rolling update has ended; returns its last state and message. */
+async function updateEnded(docker: Docker, name: string, timeoutMs = 120_000): Promise<{ State?: string; Message?: string }> {
+  return waitFor(
+    `the update of ${name} to end`,
+    async () => {
+      const s = (await docker.getService(name).inspect()) as { UpdateStatus?: { State?: string; Message?: string } };
+      return UPDATE_MOVING.has(s.UpdateStatus?.State ?? '') ? undefined : (s.UpdateStatus ?? {});
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+}
+
+/** Why swarm's last failed task of a service failed, for an error message. */
+async function lastTaskError(docker: Docker, name: string): Promise<string> {
+  const tasks = (await docker.listTasks({ filters: { service: [name] } })) as Array<{ UpdatedAt: string; Status: { Err?: string } }>;
+  const failed = tasks.filter((t) => t.Status.Err).sort((a, b) => Date.parse(b.UpdatedAt) - Date.parse(a.UpdatedAt));
+  return failed[0]?.Status.Err ?? 'no task error recorded';
+}
+
+/**
+ * Deploys the app so that its new spec really runs. With host-mode publishing, a start-first update
+ * may place a replacement on the node whose task it replaces: it cannot bind the port, fails, and
+ * swarm rolls the whole update back (seen on the local lab: a deploy's new healthcheck undone within
+ * 6 s, silently). Then the update is made again with the nodes that run a task excluded, and the
+ * exclusion is dropped once it has rolled (a placement-only change that keeps every task). A
+ * rollback that remains is an error naming swarm's reason.
+ */
+async function deployApp(lab: LabConfig, docker: Docker, spec: AppSpec, log: (line: string) => void): Promise<void> {
+  const name = spec.Name;
+  const existed = await docker.getService(name).inspect().then(() => true, () => false);
+  await upsertService(docker, spec);
+  if (!existed) return;
+  let end = await updateEnded(docker, name);
+  if (!end.State?.startsWith('rollback') && end.State !== 'paused') return;
+  const why = await lastTaskError(docker, name);
+  const busy = [...new Set((await appTasks(docker, name)).filter((t) => t.state === 'running').map((t) => t.node))];
+  if (lab.app.publish.mode !== 'host' || lab.swarm.workers.length - busy.length < lab.app.replicas) {
+    throw new Error(`swarm rolled the update of ${name} back (${end.State}: ${end.Message ?? ''}); its task failed with: ${why}`);
+  }
+  log(`${name}: swarm rolled the update back (${why}); updating again with ${busy.join(', ')} excluded`);
+  const base = spec.TaskTemplate.Placement.Constraints;
+  await upsertService(docker, { ...spec, TaskTemplate: { ...spec.TaskTemplate, Placement: { ...spec.TaskTemplate.Placement, Constraints: [...base, ...busy.map((n) => `node.hostname!=${n}`)] } } });
+  end = await updateEnded(docker, name);
+  if (end.State !== 'completed') throw new Error(`the update of ${name} with ${busy.join(', ')} excluded ended ${end.State ?? 'without a state'}: ${end.Message ?? ''}; its task failed with: ${await lastTaskError(docker, name)}`);
+  await setServiceShape(docker, name, { constraints: base });
+  await updateEnded(docker, name);
 }
 
 /** Pulls an image on every worker (by its pinned digest); a node that cannot is named, not fatal. */
