@@ -7,7 +7,7 @@ import { LabPaths, netnsName } from './lab-paths.ts';
 import { Progress } from './progress.ts';
 import { ensurePackages, requireRootLinux } from './host-tools.ts';
 import { ensureBridge, ensureHostNetns, listNetns, removeBridge, removeHostNetns } from './lab-network.ts';
-import { dockerFor, pingDocker, startDockerd, stopDockerd, nodeLeftoverPids } from './node-daemons.ts';
+import { dockerFor, pingDocker, reapOrphanProxies, startDockerd, stopDockerd, nodeLeftoverPids } from './node-daemons.ts';
 import { formSwarm } from './swarm-setup.ts';
 import {
   ensureHaproxy, ensureRegistry, ensureSink, ensureSshKeys, ensureSshd, ensureVictoriaMetrics, stopService, tcpOpen,
@@ -76,6 +76,11 @@ export class LocalLab {
     await progress.step('swarm', () => {
       const member = (n: { name: string; address: string }) => ({ ...n, docker: dockerFor(this.paths, n.name) });
       return formSwarm(member(this.lab.swarm.manager), this.lab.swarm.workers.map(member));
+    });
+    await progress.step('leftover port proxies', async () => {
+      for (const n of swarmNodes(this.lab)) {
+        for (const k of await reapOrphanProxies(this.paths, n.name)) console.log(`[lab up] ${n.name}: killed a docker-proxy left without its container: ${k}`);
+      }
     });
     await progress.step('HAProxy entrypoint', () => ensureHaproxy(this.paths, this.lab));
     await progress.step(`sshd on ${swarmNodes(this.lab).length} nodes and ${this.lab.load_generators.length} load generators`, async () => {

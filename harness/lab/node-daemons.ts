@@ -1,5 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
@@ -156,4 +156,41 @@ export async function stopDockerd(paths: LabPaths, node: string): Promise<void> 
   await killAll(await nodeLeftoverPids(node, sshdPids(paths, node)));
   removeCgroupDirs(node);
   await rm(p.run, { recursive: true, force: true });
+}
+
+/** A docker-proxy process: the host port it holds and the container address it forwards to. */
+export function parseDockerProxy(cmdline: string): { hostPort: number; containerIp: string } | undefined {
+  const args = cmdline.split('\0').filter(Boolean);
+  if (!args[0]?.endsWith('docker-proxy')) return undefined;
+  const arg = (name: string) => args[args.indexOf(name) + 1];
+  const hostPort = Number(arg('-host-port'));
+  const containerIp = arg('-container-ip');
+  return args.includes('-host-port') && args.includes('-container-ip') && Number.isInteger(hostPort) && containerIp ? { hostPort, containerIp } : undefined;
+}
+
+/**
+ * Kills a node's docker-proxy processes whose container no longer runs. Docker 20.10 leaves one
+ * behind when swarm removes a task's container right after its dockerd came back (seen after the
+ * lab's kill -9 recovery): it keeps the published port, and every later task placed on that node
+ * fails with "port is already allocated". Only running containers count: one that failed to
+ * start keeps the address it was given. Returns what it killed, "<port> → <ip> (pid)".
+ */
+export async function reapOrphanProxies(paths: LabPaths, node: string): Promise<string[]> {
+  const docker = dockerFor(paths, node);
+  const running = (await docker.listContainers({ filters: { status: ['running', 'restarting', 'paused'] } })) as Array<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>;
+  const live = new Set(running.flatMap((c) => Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.IPAddress).filter(Boolean)));
+  const killed: string[] = [];
+  for (const pid of await pidsInNetns(node)) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    const proxy = parseDockerProxy(cmdline);
+    if (!proxy || live.has(proxy.containerIp)) continue;
+    await killAll([pid]);
+    killed.push(`${proxy.hostPort} → ${proxy.containerIp} (${pid})`);
+  }
+  return killed;
 }

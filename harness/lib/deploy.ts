@@ -135,13 +135,30 @@ interface AppSpec {
 
 const UPDATE_MOVING = new Set(['updating', 'rollback_started']);
 
-/** Waits (bounded) until the service's rolling update has ended; returns its last state and message. */
-async function updateEnded(docker: Docker, name: string, timeoutMs = 120_000): Promise<{ State?: string; Message?: string }> {
+interface UpdateStatus {
+  State?: string;
+  Message?: string;
+  StartedAt?: string;
+}
+
+async function updateStatus(docker: Docker, name: string): Promise<UpdateStatus> {
+  return ((await docker.getService(name).inspect()) as { UpdateStatus?: UpdateStatus }).UpdateStatus ?? {};
+}
+
+/**
+ * Waits (bounded) until the update started after `before` has ended, and returns its last state.
+ * A spec swarm found unchanged starts no update: after `graceMs` without one, the old status is returned.
+ */
+async function updateEnded(docker: Docker, name: string, before: UpdateStatus, timeoutMs = 120_000, graceMs = 3000): Promise<UpdateStatus> {
+  const since = Date.now();
   return waitFor(
     `the update of ${name} to end`,
     async () => {
-      const s = (await docker.getService(name).inspect()) as { UpdateStatus?: { State?: string; Message?: string } };
-      return UPDATE_MOVING.has(s.UpdateStatus?.State ?? '') ? undefined : (s.UpdateStatus ?? {});
+      const u = await updateStatus(docker, name);
+      // swarm clears the status when it takes a new spec, and fills it once its updater starts
+      if (!u.StartedAt) return Date.now() - since > 2 * graceMs ? u : undefined;
+      if (u.StartedAt === before.StartedAt) return Date.now() - since > graceMs ? u : undefined;
+      return UPDATE_MOVING.has(u.State ?? '') ? undefined : u;
     },
     { timeoutMs, intervalMs: 500 },
   );
@@ -165,10 +182,11 @@ async function lastTaskError(docker: Docker, name: string): Promise<string> {
 async function deployApp(lab: LabConfig, docker: Docker, spec: AppSpec, log: (line: string) => void): Promise<void> {
   const name = spec.Name;
   const existed = await docker.getService(name).inspect().then(() => true, () => false);
+  let before = existed ? await updateStatus(docker, name) : {};
   await upsertService(docker, spec);
   if (!existed) return;
-  let end = await updateEnded(docker, name);
-  if (!end.State?.startsWith('rollback') && end.State !== 'paused') return;
+  let end = await updateEnded(docker, name, before);
+  if (end.StartedAt === before.StartedAt || (!end.State?.startsWith('rollback') && end.State !== 'paused')) return;
   const why = await lastTaskError(docker, name);
   const busy = [...new Set((await appTasks(docker, name)).filter((t) => t.state === 'running').map((t) => t.node))];
   if (lab.app.publish.mode !== 'host' || lab.swarm.workers.length - busy.length < lab.app.replicas) {
@@ -176,11 +194,13 @@ async function deployApp(lab: LabConfig, docker: Docker, spec: AppSpec, log: (li
   }
   log(`${name}: swarm rolled the update back (${why}); updating again with ${busy.join(', ')} excluded`);
   const base = spec.TaskTemplate.Placement.Constraints;
+  before = await updateStatus(docker, name);
   await upsertService(docker, { ...spec, TaskTemplate: { ...spec.TaskTemplate, Placement: { ...spec.TaskTemplate.Placement, Constraints: [...base, ...busy.map((n) => `node.hostname!=${n}`)] } } });
-  end = await updateEnded(docker, name);
+  end = await updateEnded(docker, name, before);
   if (end.State !== 'completed') throw new Error(`the update of ${name} with ${busy.join(', ')} excluded ended ${end.State ?? 'without a state'}: ${end.Message ?? ''}; its task failed with: ${await lastTaskError(docker, name)}`);
+  before = await updateStatus(docker, name);
   await setServiceShape(docker, name, { constraints: base });
-  await updateEnded(docker, name);
+  await updateEnded(docker, name, before);
 }
 
 /** Pulls an image on every worker (by its pinned digest); a node that cannot is named, not fatal. */
