@@ -7,7 +7,7 @@ import { LabPaths, netnsName } from './lab-paths.ts';
 import { Progress } from './progress.ts';
 import { ensurePackages, requireRootLinux } from './host-tools.ts';
 import { ensureBridge, ensureHostNetns, listNetns, removeBridge, removeHostNetns } from './lab-network.ts';
-import { dockerFor, pingDocker, reapOrphanProxies, startDockerd, stopDockerd, nodeLeftoverPids } from './node-daemons.ts';
+import { dockerFor, pingDocker, repairLeakedPorts, startDockerd, stopDockerd, nodeLeftoverPids } from './node-daemons.ts';
 import { formSwarm } from './swarm-setup.ts';
 import {
   ensureHaproxy, ensureRegistry, ensureSink, ensureSshKeys, ensureSshd, ensureVictoriaMetrics, stopService, tcpOpen,
@@ -79,7 +79,8 @@ export class LocalLab {
     });
     await progress.step('leftover port proxies', async () => {
       for (const n of swarmNodes(this.lab)) {
-        for (const k of await reapOrphanProxies(this.paths, n.name)) console.log(`[lab up] ${n.name}: killed a docker-proxy left without its container: ${k}`);
+        const found = await repairLeakedPorts(this.paths, n, this.lab.registry);
+        if (found.length) console.log(`[lab up] ${n.name}: docker-proxy left without its container (${found.join(', ')}): dockerd restarted`);
       }
     });
     await progress.step('HAProxy entrypoint', () => ensureHaproxy(this.paths, this.lab));

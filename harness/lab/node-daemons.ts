@@ -169,13 +169,23 @@ export function parseDockerProxy(cmdline: string): { hostPort: number; container
 }
 
 /**
- * Kills a node's docker-proxy processes whose container no longer runs. Docker 20.10 leaves one
- * behind when swarm removes a task's container right after its dockerd came back (seen after the
- * lab's kill -9 recovery): it keeps the published port, and every later task placed on that node
- * fails with "port is already allocated". Only running containers count: one that failed to
- * start keeps the address it was given. Returns what it killed, "<port> → <ip> (pid)".
+ * Docker 20.10 leaves a docker-proxy behind when swarm removes a task's container right after its
+ * dockerd came back (seen after the lab's kill -9 recovery): it keeps the published port, and so
+ * does the daemon's own port allocator, so every later task placed on that node fails with "port
+ * is already allocated". Killing the proxy frees the socket but not the allocator: the node's
+ * dockerd is restarted too (it runs no task that needs the port). Only running containers count as
+ * owners: one that failed to start keeps the address it was given. Returns what it found,
+ * "<port> → <ip> (pid)"; empty when the node was clean and left alone.
  */
-export async function reapOrphanProxies(paths: LabPaths, node: string): Promise<string[]> {
+export async function repairLeakedPorts(paths: LabPaths, node: LabHost, registry: string): Promise<string[]> {
+  const found = await orphanProxies(paths, node.name);
+  if (found.length === 0) return [];
+  await stopDockerd(paths, node.name);
+  await startDockerd(paths, node, registry);
+  return found;
+}
+
+async function orphanProxies(paths: LabPaths, node: string): Promise<string[]> {
   const docker = dockerFor(paths, node);
   const running = (await docker.listContainers({ filters: { status: ['running', 'restarting', 'paused'] } })) as Array<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>;
   const live = new Set(running.flatMap((c) => Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.IPAddress).filter(Boolean)));

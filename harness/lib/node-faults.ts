@@ -1,5 +1,5 @@
 import { LabPaths } from '../lab/lab-paths.ts';
-import { reapOrphanProxies, startDockerd, stopDockerd } from '../lab/node-daemons.ts';
+import { repairLeakedPorts, startDockerd, stopDockerd } from '../lab/node-daemons.ts';
 import { ensureVictoriaMetrics } from '../lab/lab-services.ts';
 import { readPid, stopPid } from '../lab/processes.ts';
 import { stateDir, swarmNodes, type LabConfig, type LabNode } from './lab-config.ts';
@@ -14,7 +14,7 @@ export interface NodeFaults {
   stopDocker(node: string): Promise<void>;
   /** Starts the engine again; resolves once the command says it is up, with a line for the log. */
   startDocker(node: string): Promise<string>;
-  /** Once the node is back in the swarm: what the lab cleaned up after it (the local lab's leaked port proxies). */
+  /** Once the node is back in the swarm: what the lab repaired after it (the local lab's leaked ports). */
   settle(node: string): Promise<string[]>;
   close(): void;
 }
@@ -65,7 +65,7 @@ export function nodeFaults(lab: LabConfig): NodeFaults {
       how: 'local lab: the node\'s dockerd stopped (SIGTERM, then what it left) and started again by the harness',
       stopDocker: (name) => stopDockerd(paths, name),
       startDocker: async (name) => `pid ${(await startDockerd(paths, nodeOf(name), lab.registry)).pid}`,
-      settle: (name) => reapOrphanProxies(paths, name),
+      settle: (name) => repairLeakedPorts(paths, nodeOf(name), lab.registry),
       close: () => undefined,
     };
   }

@@ -126,7 +126,8 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
         }, { timeoutMs: 30_000, intervalMs: 250 })) - restartAt;
         await waitFor(`the manager to log ${victim} Ready again`, async () =>
           (await managerEvents(lab, since)).some((e) => e.event === 'node_state_changed' && e.hostname === victim && e.to === 'ready'), { timeoutMs: 15_000, intervalMs: 250 });
-        for (const k of await faults.settle(victim)) ctx.log(`node-failure #${iteration}: ${victim}: killed a docker-proxy left without its container: ${k}`);
+        const leaked = await faults.settle(victim);
+        if (leaked.length) ctx.log(`node-failure #${iteration}: ${victim}: docker-proxy left without its container (${leaked.join(', ')}): dockerd restarted`);
       } catch (err) {
         errors.push((err as Error).message);
       }
