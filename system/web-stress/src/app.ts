@@ -5,7 +5,7 @@ import { SinkUnavailableError, type SinkConfig } from './network-sink.ts';
 import {
   CPU_TARGET, DURATION, ITERATIONS, KB, NETWORK_TARGET, RAMP, ParamError, memoryBound, parseQuery,
 } from './params.ts';
-import { computePi } from './pi.ts';
+import type { PiRunner } from './pi-runner.ts';
 import type { StressSupervisor } from './stress-supervisor.ts';
 import type { StressKind, StressStatus } from './types.ts';
 
@@ -25,6 +25,8 @@ export interface AppDeps {
   node: string;
   clock: Clock;
   lifecycle: Lifecycle;
+  /** Runs the CPU work of /compute/pi and /api/work (off the event loop in the container). */
+  pi: PiRunner;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -135,7 +137,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get('/compute/pi', async (request) => {
     const { iterations } = parseQuery(request.query, { iterations: ITERATIONS });
     const t0 = performance.now();
-    const pi = computePi(iterations);
+    const pi = await deps.pi.compute(iterations);
     return { pi, iterations, duration_ms: Math.round((performance.now() - t0) * 100) / 100 };
   });
 
@@ -149,7 +151,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get('/api/work', async (request, reply) => {
     const { iterations, kb } = parseQuery(request.query, { iterations: ITERATIONS, kb: KB });
     const t0 = performance.now();
-    computePi(iterations);
+    await deps.pi.compute(iterations);
+    // from arrival to the end of the work: the wait for a work thread included
     reply.header('x-work-ms', String(Math.round((performance.now() - t0) * 100) / 100));
     return reply.type('application/octet-stream').send(payload(kb));
   });
