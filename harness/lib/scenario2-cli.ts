@@ -15,8 +15,8 @@ import type { SpreadStep } from './experiments/load-spread.ts';
 
 const t = SCENARIO2_TIMING;
 const HELP = `usage: npx zx harness/scenario2.mjs [--cpus N] [--ramp-time s] [--hold-time s] [--scale-down-timeout s] [--json file] [--lab lab.yaml]
-Scenario 2 once, on a lab where SwarmGuard is deployed. First a short calibration measures what a
-CPU-heavy (/compute/pi) and a network-heavy (/api/data) request cost the replica on this lab; from
+Scenario 2 once, on a lab where SwarmGuard is deployed. First a short calibration measures what an
+/api/work request (CPU work and an answer in one) costs the replica and the host on this lab; from
 it come the rates that put each replica at lab.yaml's experiments.traffic shares of its limit, one
 level per scale-up up to experiments.traffic.target_replicas. Then the traffic from every load
 generator through the entrypoint; prints the replicas and each replica's CPU and network while the

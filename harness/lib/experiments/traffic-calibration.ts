@@ -6,7 +6,7 @@ import { parseLoadLog } from '../load-script.ts';
 import { epochNow, sleep } from './context.ts';
 import {
   CalibrationError,
-  median,
+  requestHostMs,
   planTraffic,
   requestCost,
   shortOfPlan,
@@ -128,9 +128,8 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
 
     // the request itself: sized for pi_request_cpu_ms at the target (its answer carrying the
     // network share at that rate), measured at REQUEST_STEP_SHARE of a replica's rate, and resized while it
-    // misses by over a quarter. Requests small enough not to hold the app's event loop (and the
-    // health check queued behind it) for long; large enough that a generator's process per request
-    // is not most of the host's cost.
+    // misses by over a quarter. Requests large enough that a generator's process per request is not
+    // most of the host's cost.
     const target = tr.pi_request_cpu_ms;
     const replicaBudget = (opts.targets.cpuPct / 100) * opts.limitCpus * 1000 - idleCpuMsPerS;
     const rate = replicaBudget / target;
@@ -140,14 +139,14 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     let perIteration = probeCost.cpuMs / PROBE_ITERATIONS; // proportional: the fixed cost counts as work for now
     let request: MeasuredRequest | undefined;
     // the host's cost of a request (generator, balancer, kernel) is the noisiest figure here: every
-    // request step measures it, and the plan takes their median
-    const hostCosts: number[] = [];
+    // request step measures it, and the plan takes their median (see requestHostMs)
+    const hostCosts: Array<{ cpuMs: number; hostMs: number }> = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
       const iterations = Math.min(50_000_000, Math.max(1000, Math.round(Math.max(target - kbMs, target * 0.2) / perIteration / 1000) * 1000));
       const sample = await step(`request-${attempt}`, workUrl(iterations, kb), Math.max(1, (REQUEST_STEP_SHARE * replicaBudget) / target));
       const cost = requestCost(`work (${iterations} iterations, ${kb} KiB)`, idle, sample, opts.limitCpus);
-      if (cost.hostMs !== null) hostCosts.push(cost.hostMs);
-      request = { iterations, kb, ...cost, hostMs: hostCosts.length > 0 ? median(hostCosts) : null };
+      if (cost.hostMs !== null) hostCosts.push({ cpuMs: cost.cpuMs, hostMs: cost.hostMs });
+      request = { iterations, kb, ...cost, hostMs: requestHostMs(hostCosts, cost.cpuMs) };
       if (Math.abs(cost.cpuMs - target) <= target / 4) break;
       perIteration = Math.max(1e-9, (cost.cpuMs - kbMs) / iterations);
     }

@@ -7,6 +7,7 @@ import {
   median,
   planTraffic,
   requestCost,
+  requestHostMs,
   stepSeconds,
   targetProblems,
   wholeRates,
@@ -96,6 +97,26 @@ const input = (over: Partial<PlanInput> = {}): PlanInput => ({
   hostBudgetPct: 80,
   workerCores: null,
   ...over,
+});
+
+describe('requestHostMs', () => {
+  it('adds the median path cost of the steps to the request that will be sent', () => {
+    // the case that let a level past the host's cores through: 37 ms for a 14 ms request, 53 ms for a 32 ms one
+    expect(requestHostMs([{ cpuMs: 13.6, hostMs: 37.3 }, { cpuMs: 32, hostMs: 53 }], 32)).toBeCloseTo(32 + (23.7 + 21) / 2, 6);
+    expect(requestHostMs([{ cpuMs: 13.6, hostMs: 37.3 }, { cpuMs: 32, hostMs: 53 }], 32)!).toBeGreaterThan((37.3 + 53) / 2);
+  });
+
+  it('is robust to one noisy step of three', () => {
+    expect(requestHostMs([{ cpuMs: 30, hostMs: 50 }, { cpuMs: 40, hostMs: 61 }, { cpuMs: 38, hostMs: 140 }], 40)).toBe(61);
+  });
+
+  it("never counts a host rise below the replica's own CPU as negative", () => {
+    expect(requestHostMs([{ cpuMs: 40, hostMs: 30 }], 40)).toBe(40);
+  });
+
+  it('is unknown without a step that measured the host', () => {
+    expect(requestHostMs([], 40)).toBeNull();
+  });
 });
 
 describe('planTraffic', () => {
