@@ -143,6 +143,18 @@ function checkLines(lab: LabConfig): string[] {
   return [`  option httpchk GET ${lab.app.healthcheck.path}`, `  default-server inter ${b.check_interval_ms}ms fall ${b.fall} rise 1`];
 }
 
+/**
+ * The probe's requests get a backend of their own, whose servers follow the app backend's checks
+ * (`track`): round robin then counts only the app's own requests. In one shared rotation the probe's
+ * fixed period aliased with the load's: two probes and one work request per 200 ms over three
+ * servers sent every work request to the same replica (66 % CPU against 38 % on the two others).
+ */
+function probeBackend(lab: LabConfig, name: string, backend: string, port: number): string[] {
+  return [`backend ${name}`, '  balance roundrobin', ...lab.swarm.workers.map((w) => `  server ${w.name} ${w.address}:${port} track ${backend}/${w.name}`)];
+}
+
+const probeRule = (lab: LabConfig, backend: string) => `  use_backend ${backend} if { path ${lab.experiments.probe_path} }`;
+
 export function haproxyConfig(lab: LabConfig, stateDir: string): string {
   const front = hostPort(lab.entrypoint);
   const port = lab.app.publish.port;
@@ -166,11 +178,13 @@ export function haproxyConfig(lab: LabConfig, stateDir: string): string {
     ...haproxyRetryLines(lab.entrypoint_balancer.retries),
     'frontend entry',
     `  bind ${front.host}:${front.port}`,
+    probeRule(lab, 'app-probe'),
     '  default_backend app',
     'backend app',
     '  balance roundrobin',
     ...checkLines(lab),
     ...servers,
+    ...probeBackend(lab, 'app-probe', 'app', port),
     ...extraAppProxies(lab, front.host),
     '',
   ].join('\n');
@@ -181,11 +195,13 @@ function extraAppProxies(lab: LabConfig, host: string): string[] {
   return extraApps(lab).flatMap((a) => [
     `frontend ${a.name}`,
     `  bind ${host}:${a.port}`,
+    probeRule(lab, `${a.name}-probe`),
     `  default_backend ${a.name}`,
     `backend ${a.name}`,
     '  balance roundrobin',
     ...checkLines(lab),
     ...lab.swarm.workers.map((w) => `  server ${w.name} ${w.address}:${a.port} check`),
+    ...probeBackend(lab, `${a.name}-probe`, a.name, a.port),
   ]);
 }
 

@@ -206,7 +206,7 @@ const experiments = z
      * The application path the availability probes request: cheap, always 200 while the task serves,
      * naming the serving container. Never the health path, which fails on purpose during a drain.
      */
-    probe_path: z.string().startsWith('/').default('/ping'),
+    probe_path: z.string().regex(/^\/[^\s{}]*$/, 'a path: /, then no spaces or braces').default('/ping'),
     /** Traffic experiments (scenario 2, concurrent's B): load derived from a calibration on this lab. */
     traffic: traffic.default(() => traffic.parse({})),
     ramp_s: z.number().min(0).max(600).default(5),
