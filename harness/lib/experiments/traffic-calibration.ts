@@ -146,7 +146,7 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
       const sample = await step(`request-${attempt}`, workUrl(iterations, kb), Math.max(1, (REQUEST_STEP_SHARE * replicaBudget) / target));
       const cost = requestCost(`work (${iterations} iterations, ${kb} KiB)`, idle, sample, opts.limitCpus);
       if (cost.hostMs !== null) hostCosts.push({ cpuMs: cost.cpuMs, hostMs: cost.hostMs });
-      request = { iterations, kb, ...cost, hostMs: requestHostMs(hostCosts, cost.cpuMs) };
+      request = { iterations, kb, ...cost, hostMs: requestHostMs(hostCosts, { cpuMs: cost.cpuMs, kb }, { probe: probeCost, hostPerKibMs }) };
       if (Math.abs(cost.cpuMs - target) <= target / 4) break;
       perIteration = Math.max(1e-9, (cost.cpuMs - kbMs) / iterations);
     }

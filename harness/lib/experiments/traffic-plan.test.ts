@@ -100,22 +100,42 @@ const input = (over: Partial<PlanInput> = {}): PlanInput => ({
 });
 
 describe('requestHostMs', () => {
-  it('adds the median path cost of the steps to the request that will be sent', () => {
+  const request = { cpuMs: 32, kb: 200 };
+  it('adds the median path cost of the request steps to the request that will be sent', () => {
     // the case that let a level past the host's cores through: 37 ms for a 14 ms request, 53 ms for a 32 ms one
-    expect(requestHostMs([{ cpuMs: 13.6, hostMs: 37.3 }, { cpuMs: 32, hostMs: 53 }], 32)).toBeCloseTo(32 + (23.7 + 21) / 2, 6);
-    expect(requestHostMs([{ cpuMs: 13.6, hostMs: 37.3 }, { cpuMs: 32, hostMs: 53 }], 32)!).toBeGreaterThan((37.3 + 53) / 2);
+    const steps = [{ cpuMs: 13.6, hostMs: 37.3 }, { cpuMs: 32, hostMs: 53 }];
+    expect(requestHostMs(steps, request)).toBeCloseTo(32 + (23.7 + 21) / 2, 6);
+    expect(requestHostMs(steps, request)!).toBeGreaterThan((37.3 + 53) / 2);
+  });
+
+  it('counts the estimate from the probe and answers steps as one more', () => {
+    // 0.25 CPU on a noisy host: request steps at 2.5 requests/s gave paths of 46, 169 and 116 ms;
+    // the probe at 10.9 requests/s 26 ms, answers 0.07 ms a KiB
+    const steps = [{ cpuMs: 13.8, hostMs: 59.8 }, { cpuMs: 27.4, hostMs: 196.4 }, { cpuMs: 28.4, hostMs: 144.4 }];
+    const r = { cpuMs: 28, kb: 423 };
+    const model = { probe: { cpuMs: 1.5, hostMs: 27.5 }, hostPerKibMs: 0.07 };
+    const modelMs = 26 + 0.07 * 423 + 28;
+    expect(requestHostMs(steps, r, model)).toBeCloseTo(((116 + 28) + modelMs) / 2, 6);
+    expect(requestHostMs(steps, r)).toBeCloseTo(116 + 28, 6);
+  });
+
+  it('leaves out a model it cannot build', () => {
+    const steps = [{ cpuMs: 30, hostMs: 50 }];
+    expect(requestHostMs(steps, request, { probe: { cpuMs: 1, hostMs: null }, hostPerKibMs: 0.1 })).toBe(52);
+    expect(requestHostMs(steps, request, { probe: { cpuMs: 1, hostMs: 20 }, hostPerKibMs: null })).toBe(52);
   });
 
   it('is robust to one noisy step of three', () => {
-    expect(requestHostMs([{ cpuMs: 30, hostMs: 50 }, { cpuMs: 40, hostMs: 61 }, { cpuMs: 38, hostMs: 140 }], 40)).toBe(61);
+    expect(requestHostMs([{ cpuMs: 30, hostMs: 50 }, { cpuMs: 40, hostMs: 61 }, { cpuMs: 38, hostMs: 140 }], { cpuMs: 40, kb: 0 })).toBe(61);
   });
 
   it("never counts a host rise below the replica's own CPU as negative", () => {
-    expect(requestHostMs([{ cpuMs: 40, hostMs: 30 }], 40)).toBe(40);
+    expect(requestHostMs([{ cpuMs: 40, hostMs: 30 }], { cpuMs: 40, kb: 0 })).toBe(40);
   });
 
-  it('is unknown without a step that measured the host', () => {
-    expect(requestHostMs([], 40)).toBeNull();
+  it('is unknown without anything that measured the host', () => {
+    expect(requestHostMs([], request)).toBeNull();
+    expect(requestHostMs([], request, { probe: { cpuMs: 1, hostMs: null }, hostPerKibMs: null })).toBeNull();
   });
 });
 

@@ -125,15 +125,27 @@ export function requestCost(name: string, idle: StepSample, step: StepSample, li
 }
 
 /**
- * The host's cost of the request that will be sent, from every request step: the median of what each
- * step cost the host beyond the replica's own CPU (the path: generator, balancer, kernel), plus the
- * request's own CPU. The median of the steps' whole host costs would mix in the lighter requests of
- * a step that missed its CPU target: seen, 37 ms for a 14 ms request and 53 ms for a 32 ms one gave
- * 45 ms for the 32 ms request, and a level the host could not carry passed the budget.
+ * The host's cost of the request that will be sent, as the median of several estimates, each its
+ * request's own CPU plus what the host paid beyond the replica's CPU (the path: generator, balancer,
+ * kernel): one per request step, and one built from the work probe's path cost (the step at the
+ * highest rate, where the host's noise weighs least per request) plus the answers' cost per KiB.
+ * A request step runs at a few requests a second, where ±0.1 busy cores of noise is ±40 ms a
+ * request: seen, 144 ms planned from the steps alone, where the probe and answers steps gave 84 ms,
+ * and the plan refused a limit the host could carry. The median of the steps' whole host costs,
+ * before, mixed in a lighter step's request: 45 ms planned for a request that cost 53 ms, and a level
+ * the host could not carry passed the budget.
  */
-export function requestHostMs(steps: ReadonlyArray<{ cpuMs: number; hostMs: number }>, cpuMs: number): number | null {
-  if (steps.length === 0) return null;
-  return median(steps.map((s) => Math.max(0, s.hostMs - s.cpuMs))) + cpuMs;
+export function requestHostMs(
+  steps: ReadonlyArray<{ cpuMs: number; hostMs: number }>,
+  request: { cpuMs: number; kb: number },
+  model?: { probe: { cpuMs: number; hostMs: number | null }; hostPerKibMs: number | null },
+): number | null {
+  const path = (s: { cpuMs: number; hostMs: number }) => Math.max(0, s.hostMs - s.cpuMs);
+  const estimates = steps.map((s) => path(s) + request.cpuMs);
+  if (model && model.probe.hostMs !== null && model.hostPerKibMs !== null) {
+    estimates.push(path({ cpuMs: model.probe.cpuMs, hostMs: model.probe.hostMs }) + model.hostPerKibMs * request.kb + request.cpuMs);
+  }
+  return estimates.length === 0 ? null : median(estimates);
 }
 
 /** The rules the traffic must cross, and the shares it aims at (lab.yaml experiments.traffic). */
