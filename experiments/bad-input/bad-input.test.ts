@@ -35,9 +35,7 @@ describe.sequential('bad input: the manager, web-stress and the lab.yaml loader 
       const r = await run.iteration('bad-input', i, () => badInputIteration(run.ctx, i, run.offsets, { payloads: payloads(), labFile }));
       expect(r.error).toBeUndefined();
       expect(r.measurements.bad_inputs_tried).toBeGreaterThanOrEqual(payloads());
-      expect(r.measurements.unexpected_answers).toBe(0);
-      expect(r.measurements.swarm_changes).toBe(0);
-      expect(r.measurements.manager_restarts).toBe(0);
+      expect(r.slo.filter((v) => v.pass === false).map((v) => `${v.metric}=${v.value} (limit ${v.op} ${v.limit})`)).toEqual([]);
       expect(r.measurements.manager_send_ms).toBeLessThan(60_000);
     }, 180_000);
   }

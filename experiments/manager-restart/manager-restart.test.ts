@@ -29,9 +29,7 @@ describe.sequential('manager restart mid-migration: one move, one task on a heal
       expect(r.params.to).not.toBe(r.params.from);
       expect(r.params.constraintsAfter).toEqual(['node.role==worker']);
       expect([null, 'completed']).toContain(r.params.updateStateAfter);
-      expect(r.measurements.forced_updates).toBe(0);
-      expect(r.measurements.second_migrations).toBe(0);
-      expect(r.measurements.replay_alerts).toBe(1);
+      expect(r.slo.filter((v) => v.pass === false).map((v) => `${v.metric}=${v.value} (limit ${v.op} ${v.limit})`)).toEqual([]);
       expect(r.measurements.reconcile_ms).toBeGreaterThan(0);
     }, 300_000);
   }

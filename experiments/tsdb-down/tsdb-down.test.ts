@@ -28,10 +28,7 @@ describe.skipIf(!supported).sequential('time-series store down: migration and it
       const r = await run.iteration('tsdb-down', i, () => tsdbDownIteration(run.ctx, i, run.offsets));
       expect(r.error).toBeUndefined();
       expect(r.params.to).not.toBe(r.params.from);
-      expect(r.measurements.failed_requests).toBe(0);
-      expect(r.measurements.t2_t1_ms).toBeLessThan(1000);
-      expect(r.measurements.t3_t2_ms).toBeLessThan(1000);
-      expect(r.measurements.task_restarts).toBe(0);
+      expect(r.slo.filter((v) => v.pass === false).map((v) => `${v.metric}=${v.value} (limit ${v.op} ${v.limit})`)).toEqual([]);
       // the outage was real: VictoriaMetrics refused connections from before the iteration to its end
       // (checked by the iteration); the agents log a failed write once per outage, so this is informational
       expect(r.measurements.tsdb_down_ms).toBeGreaterThanOrEqual(r.endedAt - r.startedAt);

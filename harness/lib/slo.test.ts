@@ -15,8 +15,19 @@ describe('SLOS', () => {
     expect(SLOS.map((s) => s.name)).toEqual([
       's1-no-failed-requests', 's1-no-downtime', 's1-mttr-under-10s', 's1-mttr-below-baseline',
       's2-scale-up-under-5s', 's2-no-failed-requests', 's2-reached-target-replicas', 's2-load-split', 's2-scale-down-stepwise',
+      'tsdb-no-failed-requests', 'tsdb-alert-latency', 'tsdb-decision-latency', 'tsdb-no-restarts',
+      'agent-restart-no-failed-requests', 'agent-restart-one-migration',
+      'manager-restart-no-forced-update', 'manager-restart-no-second-migration', 'manager-restart-replayed',
+      'node-failure-one-migration',
+      'concurrent-no-failed-requests', 'concurrent-right-services', 'concurrent-no-failed-actions', 'concurrent-sequence', 'concurrent-b-scaled',
+      'bad-input-answers', 'bad-input-no-swarm-change', 'bad-input-no-manager-restart',
       's1-alert-latency', 's1-decision-latency', 's2-alert-latency', 's2-decision-latency',
     ]);
+  });
+
+  it('judges every experiment the full suite runs', () => {
+    const judged = new Set(SLOS.map((s) => s.experiment));
+    for (const e of ['scenario1', 'scenario2', 'tsdb-down', 'agent-restart', 'manager-restart', 'node-failure', 'concurrent', 'bad-input']) expect(judged.has(e), e).toBe(true);
   });
 });
 
