@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { $ } from 'zx';
 import { netnsName, vethName } from './lab-paths.ts';
 
@@ -77,4 +78,18 @@ export async function pidsInNetns(name: string): Promise<number[]> {
     .split('\n')
     .map((l) => Number.parseInt(l, 10))
     .filter((p) => p > 0);
+}
+
+/**
+ * Whether `host` (an address or `localhost`) is one of this host's own: loopback, or an address of
+ * one of its interfaces (the bridge's while the lab is up). A lab address that is not routes off the
+ * machine, where the lab's traffic must never go.
+ */
+export function isLocalAddress(host: string, own: readonly string[] = interfaceAddresses()): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h) || own.includes(h);
+}
+
+function interfaceAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((addrs) => (addrs ?? []).map((a) => a.address));
 }

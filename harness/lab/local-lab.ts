@@ -6,7 +6,7 @@ import { stateDir, swarmNodes } from '../lib/lab-config.ts';
 import { LabPaths, netnsName } from './lab-paths.ts';
 import { Progress } from './progress.ts';
 import { ensurePackages, requireRootLinux } from './host-tools.ts';
-import { ensureBridge, ensureHostNetns, listNetns, removeBridge, removeHostNetns } from './lab-network.ts';
+import { ensureBridge, ensureHostNetns, isLocalAddress, listNetns, removeBridge, removeHostNetns } from './lab-network.ts';
 import { dockerFor, pingDocker, repairLeakedPorts, startDockerd, stopDockerd, nodeLeftoverPids } from './node-daemons.ts';
 import { formSwarm } from './swarm-setup.ts';
 import {
@@ -153,7 +153,10 @@ export class LocalLab {
       services.push({ name, pid: isAlive(pid) ? pid : undefined, state: isAlive(pid) ? 'running' : 'stopped' });
     }
     const entry = new URL(this.lab.entrypoint);
-    const entrypointUp = await tcpOpen(entry.hostname, Number(entry.port || 80));
+    // With the bridge gone, its address routes off the machine (seen: through eth0 to a gateway that
+    // accepts any connection, so a downed lab looked "listening"): connect only to an address that is
+    // this host's own.
+    const entrypointUp = isLocalAddress(entry.hostname) && (await tcpOpen(entry.hostname, Number(entry.port || 80)));
     return { nodes, services, entrypointUp, namespaces: (await listNetns()).filter((n) => n.startsWith('sg-')) };
   }
 

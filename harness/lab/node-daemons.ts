@@ -7,6 +7,7 @@ import { LabPaths, cgroupParent, netnsName } from './lab-paths.ts';
 import { isAlive, killAll, pidsInCgroup, readPid, spawnDetached, stopPid } from './processes.ts';
 import { pidsInNetns } from './lab-network.ts';
 import { dockerdTlsFlags } from './node-tls.ts';
+import { shQuote } from '../lib/sh-quote.ts';
 
 /** A lab host as the daemons need it. */
 export interface LabHost {
@@ -82,7 +83,7 @@ function nsenterArgs(node: string, script: string): string[] {
  */
 export function dockerdCtlScript(paths: LabPaths, node: LabHost, registry: string): string {
   const p = paths.node(node.name);
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const q = shQuote;
   const ping = `curl -sf --max-time 2 --unix-socket ${p.socket} http://docker/_ping >/dev/null 2>&1`;
   return `#!/bin/sh
 # made by the local lab (harness/lab/node-daemons.ts); removed by lab down

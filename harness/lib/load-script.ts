@@ -1,3 +1,5 @@
+import { shQuote } from './sh-quote.ts';
+
 export interface RampPlan {
   peakRps: number;
   rampUpS: number;
@@ -56,10 +58,7 @@ export function planRates(plan: LoadShape): number[] {
   return rateSchedule(plan);
 }
 
-/** Single-quoted for sh: nothing inside is expanded. */
-export function shQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
+export { shQuote };
 
 /**
  * A POSIX sh load generator (dash, bash, busybox ash on Alpine): curl when present, else wget.

@@ -6,6 +6,7 @@ import { stateDir, swarmNodes, type LabConfig, type LabNode } from './lab-config
 import { nodeSshTarget } from './remote/endpoint.ts';
 import { connectSsh, type SshConnection } from './remote/ssh-connect.ts';
 import { sshExec } from './remote/ssh-exec.ts';
+import { shQuote } from './sh-quote.ts';
 
 /** What the node-failure experiment does to a node: stop its Docker engine, and start it again. */
 export interface NodeFaults {
@@ -23,7 +24,7 @@ export interface NodeFaults {
 export function faultCommand(template: string, node: Pick<LabNode, 'name' | 'ssh'>): string {
   const command = template.replaceAll('{node}', node.name);
   if (!node.ssh?.sudo) return command;
-  return `sudo -n sh -c '${command.replace(/'/g, `'\\''`)}'`;
+  return `sudo -n sh -c ${shQuote(command)}`;
 }
 
 /** Runs a fault command on a host over SSH (one login, kept for the next command); throws on a non-zero exit. */
