@@ -11,6 +11,8 @@ export interface PiRunner {
   compute(iterations: number): Promise<number>;
   /** Requests waiting for or in the worker. */
   readonly pending: number;
+  /** Threads running (0 until the first request). */
+  readonly threads: number;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export function inlinePiRunner(): PiRunner {
     get pending() {
       return pending;
     },
+    threads: 0,
     async close() {},
   };
 }
@@ -99,10 +102,16 @@ export function workerPiRunner(threads: number): PiRunner {
     }
   };
 
-  for (let i = 0; i < threads; i++) spawn();
+  // Threads start with the first request, not with the process: a thread's start is tens of ms of
+  // CPU, which under a 0.25 CPU quota delays the first healthcheck a new replica must pass.
+  let started = false;
   return {
     compute(iterations) {
       if (closed) return Promise.reject(new Error('work threads closed'));
+      if (!started) {
+        started = true;
+        for (let i = 0; i < threads; i++) spawn();
+      }
       return new Promise<number>((resolve, reject) => {
         queue.push({ id: nextId++, iterations, resolve, reject });
         dispatch();
@@ -110,6 +119,9 @@ export function workerPiRunner(threads: number): PiRunner {
     },
     get pending() {
       return queue.length + busy.size;
+    },
+    get threads() {
+      return idle.length + busy.size;
     },
     async close() {
       closed = true;

@@ -9,6 +9,13 @@ describe('workerPiRunner', () => {
     runner = undefined;
   });
 
+  it('starts its threads with the first request, not before', async () => {
+    runner = workerPiRunner(2);
+    expect(runner.threads).toBe(0);
+    await runner.compute(10);
+    expect(runner.threads).toBe(2);
+  });
+
   it('computes what computePi computes, in order of arrival', async () => {
     runner = workerPiRunner(1);
     const results = await Promise.all([10, 1000, 7].map((n) => runner!.compute(n)));
