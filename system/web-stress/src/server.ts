@@ -11,7 +11,7 @@ import { MemoryStress } from './memory-stress.ts';
 import { memoryLimit, MetricsSampler } from './metrics-sampler.ts';
 import { parseNetworkSink } from './network-sink.ts';
 import { NetworkStress } from './network-stress.ts';
-import { chunkedPiRunner } from './pi-runner.ts';
+import { workerPiRunner, workThreads } from './pi-runner.ts';
 import { StressSupervisor } from './stress-supervisor.ts';
 import type { StressEngine } from './types.ts';
 
@@ -33,7 +33,7 @@ export function createDeps(env: NodeJS.ProcessEnv): AppDeps {
     node,
     clock,
     lifecycle: { shuttingDown: false },
-    pi: chunkedPiRunner(),
+    pi: workerPiRunner(workThreads(env)),
     logger: { level: env.LOG_LEVEL ?? 'info', base: { component: 'web-stress', node, container: hostname() } },
   };
 }
@@ -93,6 +93,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, deps: Ap
     if (lifecycle.shuttingDown) reply.header('connection', 'close');
   });
   const address = await app.listen({ port, host: env.HOST ?? '0.0.0.0' });
+  deps.pi.start();
   let closing: Promise<void> | null = null;
   const shutdown = (reason: string) => {
     closing ??= (async () => {
@@ -114,7 +115,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, deps: Ap
       // them too; said here because the exit on time depends on it.
       app.server.closeIdleConnections();
       await Promise.all([app.close(), stopping]);
-      deps.pi.close();
+      await deps.pi.close();
     })();
     return closing;
   };

@@ -4,7 +4,7 @@ import { MemoryStress } from '../src/memory-stress.ts';
 import { MetricsSampler } from '../src/metrics-sampler.ts';
 import { parseNetworkSink, SinkUnavailableError } from '../src/network-sink.ts';
 import { NetworkStress } from '../src/network-stress.ts';
-import { chunkedPiRunner } from '../src/pi-runner.ts';
+import { inlinePiRunner } from '../src/pi-runner.ts';
 import { StressSupervisor } from '../src/stress-supervisor.ts';
 import type { StressEngine } from '../src/types.ts';
 import { FakeClock, FakeHolder, FakeMeter, FakePool, FakeReader, FakeSender } from './fakes.ts';
@@ -44,7 +44,7 @@ export function appFixture(
     node: 'worker-3',
     clock,
     lifecycle: { shuttingDown: false },
-    pi: chunkedPiRunner(),
+    pi: inlinePiRunner(),
   };
   return { app: buildApp(deps), deps, clock, reader, meter, pools, holders, senders };
 }

@@ -1,50 +1,71 @@
-import { describe, expect, it } from 'vitest';
-import { computePi, leibnizSum } from '../src/pi.ts';
-import { chunkedPiRunner } from '../src/pi-runner.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { computePi } from '../src/pi.ts';
+import { workerPiRunner, workThreads, type PiRunner } from '../src/pi-runner.ts';
 
-describe('leibnizSum', () => {
-  it('in chunks gives the very same sum as in one go', () => {
-    const n = 1_000_003;
-    let sum = 0;
-    for (let k = 0; k < n; k += 65_536) sum = leibnizSum(k, Math.min(n, k + 65_536), sum);
-    expect(4 * sum).toBe(computePi(n));
+describe('workerPiRunner', () => {
+  let runner: PiRunner | undefined;
+  afterEach(async () => {
+    await runner?.close();
+    runner = undefined;
   });
-});
 
-describe('chunkedPiRunner', () => {
-  it('computes what computePi computes, first come first served', async () => {
-    const runner = chunkedPiRunner(1000);
-    const done: number[] = [];
-    const results = await Promise.all([25_000, 1000, 7].map((n, i) => runner.compute(n).then((pi) => (done.push(i), pi))));
-    expect(results).toEqual([25_000, 1000, 7].map((n) => computePi(n)));
-    expect(done).toEqual([0, 1, 2]);
+  it('starts its threads when told, or with the first request', async () => {
+    runner = workerPiRunner(2);
+    expect(runner.threads).toBe(0);
+    await runner.compute(10);
+    expect(runner.threads).toBe(2);
+    await runner.close();
+    runner = workerPiRunner(1);
+    runner.start();
+    expect(runner.threads).toBe(1);
+    runner.start();
+    expect(runner.threads).toBe(1);
+  });
+
+  it('computes what computePi computes, in order of arrival', async () => {
+    runner = workerPiRunner(1);
+    const results = await Promise.all([10, 1000, 7].map((n) => runner!.compute(n)));
+    expect(results).toEqual([10, 1000, 7].map((n) => computePi(n)));
     expect(runner.pending).toBe(0);
   });
 
-  it('serves the event loop between chunks while work queues', async () => {
-    const runner = chunkedPiRunner(100_000);
-    // tens of ms of work per request, three queued
-    const work = Array.from({ length: 3 }, () => runner.compute(2e7));
+  it('leaves the event loop free while work queues', async () => {
+    runner = workerPiRunner(1);
+    // a few hundred ms of work per request, three queued
+    const work = Array.from({ length: 3 }, () => runner!.compute(3e8));
     expect(runner.pending).toBe(3);
+    // a timer due in 20 ms fires while the work runs; on the calling thread it would wait for all of it
     const t0 = performance.now();
-    const turnMs = await new Promise<number>((resolve) => setImmediate(() => resolve(performance.now() - t0)));
-    const workMs = await Promise.all(work).then(() => performance.now() - t0);
-    // on the calling thread in one go, the turn would come only after all the work
-    expect(turnMs).toBeLessThan(workMs / 3);
+    const timerMs = await new Promise<number>((resolve) => setTimeout(() => resolve(performance.now() - t0), 20));
+    const workDone = await Promise.all(work).then(() => performance.now() - t0);
+    expect(timerMs).toBeLessThan(workDone);
     expect(runner.pending).toBe(0);
   });
 
   it('fails queued work on close, and refuses new work', async () => {
-    const runner = chunkedPiRunner(1000);
-    const outcomes = Promise.allSettled([runner.compute(1e6), runner.compute(10)]);
-    runner.close();
+    runner = workerPiRunner(1);
+    const outcomes = Promise.allSettled([runner.compute(3e8), runner.compute(10)]);
+    await runner.close();
     const [busy, queued] = await outcomes;
-    expect(busy).toMatchObject({ status: 'rejected', reason: new Error('work runner closed') });
-    expect(queued).toMatchObject({ status: 'rejected', reason: new Error('work runner closed') });
-    await expect(runner.compute(10)).rejects.toThrow('work runner closed');
+    expect(busy).toMatchObject({ status: 'rejected', reason: new Error('work threads closed') });
+    expect(queued).toMatchObject({ status: 'rejected', reason: new Error('work threads closed') });
+    await expect(runner.compute(10)).rejects.toThrow('work threads closed');
   });
 
-  it('refuses a chunk below 1', () => {
-    expect(() => chunkedPiRunner(0)).toThrow('expected an integer ≥ 1');
+  it('refuses a thread count below 1', () => {
+    expect(() => workerPiRunner(0)).toThrow('expected an integer ≥ 1');
+  });
+});
+
+describe('workThreads', () => {
+  it('defaults to 1 and reads WORK_THREADS', () => {
+    expect(workThreads({})).toBe(1);
+    expect(workThreads({ WORK_THREADS: '' })).toBe(1);
+    expect(workThreads({ WORK_THREADS: '2' })).toBe(2);
+  });
+
+  it('names a bad value', () => {
+    expect(() => workThreads({ WORK_THREADS: '0' })).toThrow('WORK_THREADS is "0"');
+    expect(() => workThreads({ WORK_THREADS: 'two' })).toThrow('WORK_THREADS is "two"');
   });
 });
