@@ -44,6 +44,18 @@ describe('evaluate', () => {
     expect(verdicts.some((v) => v.experiment === 'scenario2')).toBe(false);
   });
 
+  it('does not judge against a reference of one iteration', () => {
+    const oneBaseline = [
+      { experiment: 'baseline', iteration: 1, values: { mttr_ms: 7140 } },
+      { experiment: 'scenario1', iteration: 1, values: { mttr_ms: 7140 } },
+    ];
+    const [v] = evaluate(SLOS.filter((t) => t.name === 's1-mttr-below-baseline'), oneBaseline);
+    expect(v).toMatchObject({ pass: null, limit: 7140, value: 7140 });
+    expect(v.reason).toContain('no reference');
+    const twoBaselines = [...oneBaseline, { experiment: 'baseline', iteration: 2, values: { mttr_ms: 7300 } }];
+    expect(evaluate(SLOS.filter((t) => t.name === 's1-mttr-below-baseline'), twoBaselines)[0]).toMatchObject({ pass: true, limit: 7220 });
+  });
+
   it('fails a metric that was not measured', () => {
     const [v] = evaluate([SLOS[2]], [{ experiment: 'scenario1', iteration: 1, values: { mttr_ms: null } }]);
     expect(v).toMatchObject({ pass: false, value: null, reason: 'mttr_ms was not measured' });
@@ -72,8 +84,11 @@ describe('evaluate', () => {
     const rows = [
       { experiment: 'baseline', iteration: 1, values: { mttr_ms: 8000 } },
       { experiment: 'baseline', iteration: 2, values: { mttr_ms: null } },
+      { experiment: 'baseline', iteration: 3, values: { mttr_ms: 7000 } },
       { experiment: 'scenario1', iteration: 1, values: { mttr_ms: 4000 } },
     ];
-    expect(evaluate(ref, rows)[0]).toMatchObject({ limit: 8000, pass: true, reason: 'limit: baseline median over 1 of 2 iterations' });
+    expect(evaluate(ref, rows)[0]).toMatchObject({ limit: 7500, pass: true, reason: 'limit: baseline median over 2 of 3 iterations' });
+    // one of two measured: no reference at all
+    expect(evaluate(ref, rows.filter((r) => r.iteration !== 3))[0]).toMatchObject({ limit: 8000, pass: null });
   });
 });

@@ -95,6 +95,9 @@ export function compare(value: number, op: Op, limit: number): boolean {
   }
 }
 
+/** A limit taken from another experiment needs at least this many of its iterations measured. */
+export const MIN_REFERENCE_ITERATIONS = 2;
+
 function resolveLimit(t: Threshold, rows: readonly MeasurementRow[]): { limit: number | null; reason?: string; ran: boolean } {
   if (typeof t.limit === 'number') return { limit: t.limit, ran: true };
   const { experiment, metric, stat } = t.limit.ref;
@@ -103,6 +106,11 @@ function resolveLimit(t: Threshold, rows: readonly MeasurementRow[]): { limit: n
   const s = summarizeIterations(refRows.map((r) => r.values[metric]));
   const limit = s[stat];
   if (limit === null) return { limit, ran: true, reason: `no ${experiment} ${metric} was measured` };
+  // one iteration is no reference: the baseline's MTTR is bimodal (a 1-iteration remote run judged
+  // a 7.14 s migration against a single 7.14 s kill), so such an SLO is reported, not judged
+  if (s.n < MIN_REFERENCE_ITERATIONS) {
+    return { limit, ran: false, reason: `the ${experiment} ${stat} of ${s.n} iteration is no reference: ${MIN_REFERENCE_ITERATIONS} are needed` };
+  }
   // a limit taken from fewer iterations than ran says so, or a verdict would rest on an unseen subset
   return s.n < s.m ? { limit, ran: true, reason: `limit: ${experiment} ${stat} over ${s.n} of ${s.m} iterations` } : { limit, ran: true };
 }
