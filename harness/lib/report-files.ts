@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadJournal } from './journal.ts';
 import { JUNIT_FILE, renderJunit } from './junit.ts';
 import { renderReport, writeCharts } from './report.ts';
+import { writeRunCharts } from './run-charts.ts';
 
 /**
  * Renders `<outDir>/<run-id>.md` (and the charts and junit.xml under the run's raw folder) from the
@@ -11,6 +12,7 @@ import { renderReport, writeCharts } from './report.ts';
 export async function writeReport(runDir: string, outDir = path.dirname(path.dirname(runDir))): Promise<string> {
   const journal = await loadJournal(runDir);
   await writeCharts(journal, runDir);
+  await writeRunCharts(journal, runDir);
   await writeFile(path.join(runDir, JUNIT_FILE), renderJunit(journal));
   await mkdir(outDir, { recursive: true });
   const file = path.join(outDir, `${journal.runId}.md`);
