@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: fast unit tests (no lab), tests against the real local lab, and the experiments.
-// The lab and the experiments share one swarm, so their files run one at a time.
+// Four projects: fast unit tests (no lab), tests against the real local lab, the experiments, and the
+// reports opened in a real browser (headless Chromium, installed by the test when missing: root and
+// apt, so not a unit test). The lab and the experiments share one swarm, so their files run one at a time.
 export default defineConfig({
   test: {
     projects: [
@@ -9,7 +10,15 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['system/**/*.test.ts', 'harness/**/*.test.ts'],
-          exclude: ['**/*.lab.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.lab.test.ts', '**/*.browser.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['harness/**/*.browser.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 900_000,
         },
       },
       {

@@ -29,15 +29,23 @@ export function requireRootLinux(): void {
   }
 }
 
-export function missingPackages(): string[] {
-  return Object.entries(LAB_PACKAGES)
+/** The packages of `wanted` (package → a file it installs) whose file is absent. */
+export function missingOf(wanted: Readonly<Record<string, string>>): string[] {
+  return Object.entries(wanted)
     .filter(([, file]) => !existsSync(file))
     .map(([pkg]) => pkg);
 }
 
-/** Installs whatever of LAB_PACKAGES is missing; never starts their system services. */
-export async function ensurePackages(): Promise<string[]> {
-  const missing = missingPackages();
+export function missingPackages(): string[] {
+  return missingOf(LAB_PACKAGES);
+}
+
+/**
+ * Installs whatever of `wanted` is missing with apt-get (so needs root and a Debian host); never
+ * starts their system services. Returns what it installed; throws naming what is still missing.
+ */
+export async function ensureDebianPackages(wanted: Readonly<Record<string, string>>): Promise<string[]> {
+  const missing = missingOf(wanted);
   if (missing.length === 0) return [];
   // policy-rc.d 101 keeps Debian from starting dockerd, haproxy, sshd… as system services
   const policy = '/usr/sbin/policy-rc.d';
@@ -49,7 +57,12 @@ export async function ensurePackages(): Promise<string[]> {
   } finally {
     if (!hadPolicy) await $`rm -f ${policy}`;
   }
-  const still = missingPackages();
-  if (still.length > 0) throw new LabHostError(`packages still missing after apt-get install: ${still.join(', ')}`);
+  const still = missingOf(wanted);
+  if (still.length > 0) throw new LabHostError(`packages still missing after apt-get install: ${still.map((p) => `${p} (no ${wanted[p]})`).join(', ')}`);
   return missing;
+}
+
+/** Installs whatever of LAB_PACKAGES is missing; never starts their system services. */
+export function ensurePackages(): Promise<string[]> {
+  return ensureDebianPackages(LAB_PACKAGES);
 }

@@ -88,7 +88,12 @@ describe('renderReport', () => {
     // baseline MTTR 8 s and 12 s: mean 10 s, stdev 2.83 s, CI with t(1) = 12.706
     expect(md).toContain('| MTTR | 2 | 10.00 s | 10.00 s | 11.80 s | 8.00 s | 12.00 s | 2.83 s | -15.41 s … 35.41 s |');
     // scenario1 mean 5 s vs baseline 10 s
-    expect(md).toContain('| MTTR | scenario1 | 2 | 2 | 10.00 s | 5.00 s | 50.0 % | 10.00 s | 5.00 s | 50.0 % |');
+    // medians with their bootstrap interval (two values: the interval is the pair), and the rank test:
+    // both proactive MTTRs below both reactive ones, U = 0, exact p = 2 / C(4, 2) = 0.333
+    expect(md).toContain('| MTTR | scenario1 | 2 | 2 | 10.00 s | 5.00 s | 50.0 % | 10.00 s [8.00 s … 12.00 s] | 5.00 s [4.00 s … 6.00 s] | 50.0 % | 0 | 0.333 | exact |');
+    // two zero downtimes tie: normal approximation (scipy 1.17.1, method "asymptotic": p = 0.2206713619)
+    expect(md).toContain('| downtime | scenario1 | 2 | 2 | 9.85 s | 0.0 ms | 100.0 % | 9.85 s [7.90 s … 11.80 s] | 0.0 ms [0.0 ms … 0.0 ms] | 100.0 % | 0 | 0.221 | normal approx., tie-corrected |');
+    expect(md).toContain('U is the Mann–Whitney statistic of the proactive values against the reactive ones');
     expect(md).toContain('| scenario1 | T2−T1 (alert latency) | 2 | 3.0 ms | 3.0 ms |');
     // scenario1 #2 has no T6: the mean rests on one of the two iterations, and says so
     expect(md).toContain('| scenario1 | T6−T5 (old task removed) | 1 of 2 | 482.4 ms | 482.4 ms |');
@@ -101,9 +106,14 @@ describe('renderReport', () => {
     expect(md).toContain('| manager-1 | 0.0 ms | ± 0.1 ms | 0.2 ms | 5 |');
     expect(md).toContain('| worker-2 | 12.3 ms | ± 0.4 ms | 0.8 ms | 5 |');
     const links = [...md.matchAll(/\]\((raw\/[^)]+)\)/g)].map((m) => m[1]);
-    expect(links).toEqual(['availability', 'replicas', 'resources'].map((k) => `raw/2026-11-22T19-05-00Z-abc1234/charts/scenario1-1-${k}.svg`));
+    const charts = 'raw/2026-11-22T19-05-00Z-abc1234/charts';
+    // the run's figures beside the comparison and the breakdown, then each iteration's charts
+    expect(links).toEqual([
+      ...['mttr-distribution', 'downtime-distribution', 'phase-breakdown'].map((f) => `${charts}/${f}.svg`),
+      ...['availability', 'replicas', 'resources'].map((k) => `${charts}/scenario1-1-${k}.svg`),
+    ]);
     const written = await writeCharts(data, journal.dir);
-    expect(written.map((f) => path.relative(root, f))).toEqual(links.map((l) => l.replace('raw/', '')));
+    expect(written.map((f) => path.relative(root, f))).toEqual(links.slice(3).map((l) => l.replace('raw/', '')));
     const first = await readFile(written[0], 'utf8');
     expect(first).toContain('>lg-1</text>');
     expect(first).toContain('>T6</text>');

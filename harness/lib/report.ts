@@ -1,30 +1,19 @@
+import { BOOTSTRAP_RESAMPLES } from './bootstrap.ts';
+import { BASELINE, comparisons, experimentsOf as experiments, iterationsOf as of, measured, proactiveExperiments, type MetricStats } from './comparison.ts';
 import { DELTA_KEYS } from './events.ts';
 import { formatCount, formatMetric, formatMs, formatPct, mdTable, metricLabel, orderMetrics } from './format.ts';
 import type { IterationRecord, JournalData } from './journal-schema.ts';
+import { describeMethod, EXACT_MAX_N } from './rank-test.ts';
 import { chartFiles } from './report-charts.ts';
+import { runChartFiles, type RunChartKind } from './run-charts.ts';
 import { improvementPct, summarizeIterations } from './stats.ts';
 import type { IterationSummary, JitterReport } from './types.ts';
 
 export { chartFiles, writeCharts } from './report-charts.ts';
 
-const BASELINE = 'baseline';
-const COMPARED = ['mttr_ms', 'downtime_ms', 'failed_requests'];
-
-function experiments(j: JournalData): string[] {
-  return [...new Set(j.iterations.map((i) => i.experiment))];
-}
-
-function of(j: JournalData, experiment: string): IterationRecord[] {
-  return j.iterations.filter((i) => i.experiment === experiment);
-}
-
 /** One metric over the iterations; every iteration counts in m, also one that has no value for it. */
 function stat(its: readonly IterationRecord[], metric: string): IterationSummary {
   return summarizeIterations(its.map((i) => i.measurements[metric]));
-}
-
-function measured(its: readonly IterationRecord[], metric: string): boolean {
-  return its.some((i) => metric in i.measurements);
 }
 
 const NOT_RECORDED = 'not recorded';
@@ -163,32 +152,45 @@ function incomplete(reactive: IterationSummary, proactive: IterationSummary): st
   return parts.length > 0 ? ` (over ${parts.join(', ')})` : '';
 }
 
+function withCi(metric: string, s: MetricStats): string {
+  const median = formatMetric(metric, s.median);
+  return s.medianCi95 ? `${median} [${formatMetric(metric, s.medianCi95[0])} … ${formatMetric(metric, s.medianCi95[1])}]` : median;
+}
+
+function formatP(p: number): string {
+  return p < 0.001 ? '< 0.001' : p.toFixed(3);
+}
+
+function runFigures(j: JournalData, kinds: readonly RunChartKind[]): string {
+  const links = runChartFiles(j).filter((f) => kinds.includes(f.kind)).map((f) => `![${f.title}](raw/${j.runId}/charts/${f.file})`);
+  return links.join('\n\n');
+}
+
+const COMPARISON_NOTES = [
+  `Medians carry their 95 % percentile bootstrap interval in brackets (${BOOTSTRAP_RESAMPLES} resamples, seeded by experiment and metric, so the same journal gives the same interval; none for fewer than two values).`,
+  "U is the Mann–Whitney statistic of the proactive values against the reactive ones: the pairs in which the proactive value is the larger, ties counting ½; 0 means every proactive iteration was below every reactive one, and n_proactive × n_reactive the reverse.",
+  `p is two-sided: exact = the exact distribution of U (no ties, at most ${EXACT_MAX_N} per side); normal = the normal approximation with tie and continuity correction. With two or three iterations a side even complete separation cannot reach p < 0.05 exactly: read p together with n.`,
+].join(' ');
+
 function comparisonSection(j: JournalData): string {
-  const base = of(j, BASELINE);
-  // a proactive experiment is one meant to recover something: it records an MTTR (bad input does not),
-  // also when none of its iterations got one, so that a run of timeouts still shows up here as "0 of m"
-  const proactive = experiments(j).filter((e) => e !== BASELINE && measured(of(j, e), 'mttr_ms'));
-  if (base.length === 0 || proactive.length === 0) return 'Needs the baseline and at least one proactive experiment in the same run.';
-  const rows: string[][] = [];
-  for (const e of proactive) {
-    for (const k of COMPARED) {
-      if (!measured(of(j, e), k) && !measured(base, k)) continue;
-      const p = stat(of(j, e), k);
-      const r = stat(base, k);
-      const over = incomplete(r, p);
-      const improvement = (x: number | null) => `${formatPct(x)}${over}`;
-      rows.push([
-        metricLabel(k), e, formatCount(r.n, r.m), formatCount(p.n, p.m),
-        formatMetric(k, r.mean), formatMetric(k, p.mean), improvement(improvementPct(p.mean, r.mean)),
-        formatMetric(k, r.median), formatMetric(k, p.median), improvement(improvementPct(p.median, r.median)),
-      ]);
-    }
-  }
-  return mdTable(
-    ['metric', 'proactive', 'reactive n', 'proactive n', 'reactive mean', 'proactive mean', 'improvement (mean)', 'reactive median', 'proactive median', 'improvement (median)'],
+  if (of(j, BASELINE).length === 0 || proactiveExperiments(j).length === 0) return 'Needs the baseline and at least one proactive experiment in the same run.';
+  const rows = comparisons(j).map(({ experiment, metric: k, reactive: r, proactive: p, rank }) => {
+    const over = incomplete(r, p);
+    const improvement = (x: number | null) => `${formatPct(x)}${over}`;
+    return [
+      metricLabel(k), experiment, formatCount(r.n, r.m), formatCount(p.n, p.m),
+      formatMetric(k, r.mean), formatMetric(k, p.mean), improvement(improvementPct(p.mean, r.mean)),
+      withCi(k, r), withCi(k, p), improvement(improvementPct(p.median, r.median)),
+      rank ? String(rank.u) : '—', rank ? formatP(rank.p) : '—', rank ? describeMethod(rank.method) : '—',
+    ];
+  });
+  const table = mdTable(
+    ['metric', 'proactive', 'reactive n', 'proactive n', 'reactive mean', 'proactive mean', 'improvement (mean)', 'reactive median [95 % CI]', 'proactive median [95 % CI]', 'improvement (median)', 'Mann–Whitney U', 'p', 'test'],
     rows,
-    'llrrrrrrrr',
+    'llrrrrrrrrrrl',
   );
+  const figures = runFigures(j, ['mttr', 'downtime']);
+  return [table, COMPARISON_NOTES, ...(figures ? [figures] : [])].join('\n\n');
 }
 
 function breakdownSection(j: JournalData): string {
@@ -200,7 +202,9 @@ function breakdownSection(j: JournalData): string {
       rows.push([e, metricLabel(k), formatCount(s.n, s.m), formatMs(s.mean), formatMs(s.median)]);
     }
   }
-  return rows.length ? mdTable(['experiment', 'interval', 'n', 'mean', 'median'], rows, 'llrrr') : 'No T-events were recorded in this run.';
+  if (rows.length === 0) return 'No T-events were recorded in this run.';
+  const figure = runFigures(j, ['phases']);
+  return [mdTable(['experiment', 'interval', 'n', 'mean', 'median'], rows, 'llrrr'), ...(figure ? [figure] : [])].join('\n\n');
 }
 
 function clockSection(j: JournalData): string {

@@ -6,8 +6,9 @@ import { writeReport } from '../report-files.ts';
 import { exitHelp } from './exit-codes.ts';
 
 const HELP = `usage: npx zx harness/report.mjs results/raw/<run-id> [--out results]
-  Renders <out>/<run-id>.md, and the charts and junit.xml in the run folder, from the run's
-  journal.json and probes.csv alone; the same raw data always gives the same files.
+  Renders <out>/<run-id>.md and <out>/<run-id>.html, and the charts, summary.json and junit.xml
+  in the run folder, from the run's journal.json and probes.csv alone; the same raw data always
+  gives the same files.
 ${exitHelp({ ok: 'written', errors: 'a journal.json that cannot be read or is not a valid journal' })}`;
 
 export function main(argv: string[]): Promise<number> {
