@@ -98,7 +98,7 @@ export class BufferedLineWriter {
   private kick(): void {
     if (this.draining || this.timer || this.queue.length === 0 || this.closed) return;
     // a macrotask later: nothing of the send (not even building the request) runs in the caller's turn
-    this.draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+    this.draining = new Promise<void>((resolve) => setImmediate(() => resolve())).then(() => this.drain());
   }
 
   private async drain(): Promise<void> {

@@ -23,7 +23,7 @@ export class InfluxLineSender implements LineSender {
   }
 
   async send(lines: readonly string[]): Promise<void> {
-    this.writeApi.writeRecords(lines);
+    this.writeApi.writeRecords([...lines]);
     await this.writeApi.flush();
   }
 }
