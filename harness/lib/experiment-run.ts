@@ -10,6 +10,8 @@ import { measureClockOffsets } from './lab-clocks.ts';
 import type { ClockOffset } from './types.ts';
 import { makeContext, type ExperimentContext, type IterationResult } from './experiments/context.ts';
 import { writeReport } from './report-files.ts';
+import { resolveInfluxToken } from './deploy.ts';
+import { resultsStoreFor, type ResultsSink } from './results-store.ts';
 
 async function gitCommit(): Promise<string> {
   const r = await $({ nothrow: true, quiet: true })`git rev-parse --short=12 HEAD`;
@@ -30,6 +32,7 @@ export class ExperimentRun {
     readonly journal: Journal,
     readonly offsets: ClockOffset[],
     readonly outDir: string,
+    private readonly results: ResultsSink,
   ) {}
 
   static async open(lab: LabConfig, opts: { labFile: string; outDir?: string; log?: (l: string) => void }): Promise<ExperimentRun> {
@@ -49,7 +52,8 @@ export class ExperimentRun {
       transports: nodeTransports(lab),
       ...measurementConditions(lab),
     });
-    return new ExperimentRun(ctx, journal, offsets, outDir);
+    const results = await resultsStoreFor(lab, () => resolveInfluxToken(lab));
+    return new ExperimentRun(ctx, journal, offsets, outDir, results);
   }
 
   /** Runs one iteration, judges it against the SLOs and records it; an iteration that throws is recorded as an error. */
@@ -74,6 +78,8 @@ export class ExperimentRun {
     const verdicts = evaluate(SLOS, this.rows).filter((v) => v.experiment === record.experiment && v.iteration === record.iteration);
     record.slo = verdicts.map((v) => ({ ...v }));
     if (record.outcome !== 'error' && verdicts.some((v) => v.pass === false)) record.outcome = 'failed';
+    record.store = await this.results.write(record, this.journal.runId);
+    if (!record.store.written) this.ctx.log(`${experiment} #${iteration}: figures not written to ${record.store.url} (${record.store.measurement}): ${record.store.error}`);
     await this.journal.addIteration(record, result.probes);
     return record;
   }

@@ -55,6 +55,14 @@ export const probeSummarySchema = z.looseObject({
   sources: z.record(z.string().min(1), probeSourceSummarySchema).optional(),
 });
 
+/** Whether the iteration's figures reached the time-series store (best effort: a store that is down is noted, not fatal). */
+export const storeNoteSchema = z.object({
+  measurement: z.string().min(1),
+  url: z.string().min(1),
+  written: z.boolean(),
+  error: z.string().optional(),
+});
+
 export const iterationSchema = z.object({
   experiment: z.string().min(1),
   iteration: z.number().int().positive(),
@@ -68,6 +76,8 @@ export const iterationSchema = z.object({
   error: z.string().optional(),
   measurements: z.record(z.string(), finite.nullable()),
   slo: z.array(sloVerdictSchema),
+  /** The write of the iteration's test_results point; absent in journals from before it was written. */
+  store: storeNoteSchema.optional(),
   /** Instants to mark on charts (T0–T6 on the control clock, the baseline's kill …). */
   marks: z.array(z.object({ label: z.string().min(1), t: epochMs })).optional(),
   series: z
@@ -121,3 +131,4 @@ export type JournalMeta = z.infer<typeof metaSchema>;
 export type IterationRecord = z.infer<typeof iterationSchema>;
 export type SloVerdictRecord = z.infer<typeof sloVerdictSchema>;
 export type ReliabilityRecord = z.infer<typeof reliabilitySchema>;
+export type StoreNote = z.infer<typeof storeNoteSchema>;

@@ -39,16 +39,23 @@ function common(lab: LabConfig, inputs: SpecInputs) {
   };
 }
 
+/** The time-series store, for the agent's container_metrics and the manager's recovery_actions. */
+function influxEnv(lab: LabConfig, inputs: SpecInputs): string[] {
+  return [
+    `INFLUX_URL=${lab.influxdb.url}`,
+    `INFLUX_ORG=${lab.influxdb.org}`,
+    `INFLUX_BUCKET=${lab.influxdb.bucket}`,
+    ...(inputs.influxTokenSecret ? ['INFLUX_TOKEN_FILE=/run/secrets/influx_token'] : []),
+  ];
+}
+
 /** The agent: one task per node (global), SwarmGuard's own containers carry a label it skips. */
 export function agentSpec(lab: LabConfig, inputs: SpecInputs): Record<string, unknown> {
   const c = common(lab, inputs);
   const env = [
     ...c.env,
     `MANAGER_URL=${lab.manager_api}`,
-    `INFLUX_URL=${lab.influxdb.url}`,
-    `INFLUX_ORG=${lab.influxdb.org}`,
-    `INFLUX_BUCKET=${lab.influxdb.bucket}`,
-    ...(inputs.influxTokenSecret ? ['INFLUX_TOKEN_FILE=/run/secrets/influx_token'] : []),
+    ...influxEnv(lab, inputs),
   ];
   // the host's /proc and cgroup tree, read-only: the agent reads container counters there (stats_source cgroup)
   const mounts = [
@@ -81,7 +88,7 @@ export function managerSpec(lab: LabConfig, inputs: SpecInputs): Record<string, 
       ContainerSpec: {
         Image: inputs.images.manager,
         // only the application under test: test services of the lab tests are not the manager's business
-        Env: [...c.env, `PORT=${port}`, `MANAGED_SERVICES=${lab.app.service}`],
+        Env: [...c.env, `PORT=${port}`, `MANAGED_SERVICES=${lab.app.service}`, ...influxEnv(lab, inputs)],
         Mounts: c.mounts,
         Secrets: c.secrets,
         Configs: c.configs,

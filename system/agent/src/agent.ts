@@ -5,7 +5,7 @@ import type { ContainerMetrics } from '../../shared/types.ts';
 import { alertId, buildAlert, MAX_ALERT_BYTES, shortId } from './alert-payload.ts';
 import { BreachTracker, type BreachAlert } from './breach-tracker.ts';
 import { computeMetrics, countersOf, limitCores, roundMetrics, type Counters } from './metrics.ts';
-import { StateLatch } from './state-latch.ts';
+import { StateLatch } from '../../shared/state-latch.ts';
 import type {
   AlertOutcome,
   AlertSink,

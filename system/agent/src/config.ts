@@ -5,7 +5,7 @@ import { z, type ZodError } from 'zod';
 import { rulesConfigSchema, type RulesConfig } from '../../shared/rules-schema.ts';
 import { describeValue } from '../../shared/zod-errors.ts';
 import { DEFAULT_HOST_PATHS, type HostPaths } from './cgroup-stats-adapter.ts';
-import type { InfluxSettings } from './influx-metrics-sink.ts';
+import type { InfluxSettings } from '../../shared/influx.ts';
 
 export const STATS_SOURCES = ['auto', 'cgroup', 'docker'] as const;
 export type StatsSource = (typeof STATS_SOURCES)[number];

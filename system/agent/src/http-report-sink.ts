@@ -1,7 +1,7 @@
 import type { Report } from '../../shared/alert-schema.ts';
 import type { EventLogger } from '../../shared/event-logger.ts';
 import { PostError, type HttpPoster } from './http-poster.ts';
-import { StateLatch } from './state-latch.ts';
+import { StateLatch } from '../../shared/state-latch.ts';
 import type { ReportSink } from './types.ts';
 
 /**

@@ -1,15 +1,10 @@
-import { InfluxDB, Point, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import { InfluxDB, Point, type WriteApi } from '@influxdata/influxdb-client';
 import type { EventLogger } from '../../shared/event-logger.ts';
+import { routeInfluxClientLog, type InfluxSettings } from '../../shared/influx.ts';
 import { shortId } from './alert-payload.ts';
-import { StateLatch } from './state-latch.ts';
+import { StateLatch } from '../../shared/state-latch.ts';
 import type { MetricPoint, MetricsSink } from './types.ts';
 
-export interface InfluxSettings {
-  url: string;
-  org: string;
-  bucket: string;
-  token: string;
-}
 
 /** Bounded so that an InfluxDB outage costs a known amount of memory and time, never an alert. */
 export const INFLUX_WRITE_OPTIONS = {
@@ -23,12 +18,6 @@ export const INFLUX_WRITE_OPTIONS = {
   minRetryDelay: 1000,
   maxRetryDelay: 10_000,
 };
-
-function clientLog(events: EventLogger, message: string, error: unknown): void {
-  const fields = { event: 'influx_client', message, reason: error instanceof Error ? error.message : undefined };
-  if (message.startsWith('Write to InfluxDB')) events.log.debug(fields);
-  else events.log.warn(fields);
-}
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
@@ -65,13 +54,8 @@ export class InfluxMetricsSink implements MetricsSink {
     this.latch = new StateLatch(({ ok, reason, failures }) =>
       ok ? events.event('influx_recovered', { failures }) : events.event('influx_write_failed', { reason }),
     );
-    // The client logs each failed attempt to the console; writeFailed below already sees those
-    // (and logs once per outage), so they go to debug. Anything else it says is worth a warning.
-    // setLogger is process-wide: the agent has one sink.
-    setLogger({
-      error: (message, error) => clientLog(events, message, error),
-      warn: (message, error) => clientLog(events, message, error),
-    });
+    // writeFailed below logs once per outage; the client's own line per attempt goes to debug
+    routeInfluxClientLog(events);
     const latch = this.latch;
     this.writeApi = new InfluxDB({ url: settings.url, token: settings.token, timeout: timeoutMs }).getWriteApi(
       settings.org,

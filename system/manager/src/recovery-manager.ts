@@ -1,7 +1,9 @@
 import { evaluate } from '../../shared/rules.ts';
 import type { Alert, Report } from '../../shared/alert-schema.ts';
-import type { EventLogger } from '../../shared/event-logger.ts';
+import type { EventLogger, EventRecord } from '../../shared/event-logger.ts';
 import { ActionLedger } from './action-ledger.ts';
+import { ActionRecorder, type RecoveryActionRecord } from './action-record.ts';
+import { NullActionStore, type ActionStore } from './action-store.ts';
 import { BreachTracker } from './breach-tracker.ts';
 import type { Clock } from './clock.ts';
 import { ClockedEvents } from './clocked-events.ts';
@@ -31,6 +33,8 @@ export interface RecoveryManagerDeps {
   clock: Clock;
   events: EventLogger;
   config: () => ManagerConfig;
+  /** Where each finished action goes with its T-phases (the time-series store); default: nowhere. */
+  actions?: ActionStore;
 }
 
 export function controllerOptions(cfg: ManagerConfig): ControllerOptions {
@@ -69,16 +73,40 @@ export class RecoveryManager {
   private readonly clock: Clock;
   readonly events: ClockedEvents;
   readonly config: () => ManagerConfig;
+  readonly actions: ActionStore;
+  private readonly recorder: ActionRecorder;
 
   constructor(deps: RecoveryManagerDeps) {
     this.clock = deps.clock;
-    this.events = new ClockedEvents(deps.events, deps.clock, (record) => this.telemetry.observe(record));
+    this.actions = deps.actions ?? new NullActionStore();
+    this.recorder = new ActionRecorder((record) => this.store(record, deps.events));
+    this.events = new ClockedEvents(deps.events, deps.clock, (record) => {
+      this.telemetry.observe(record);
+      this.record(record, deps.events);
+    });
     this.config = deps.config;
     this.metrics = new MetricsCache(this.metricsTtlMs());
     this.inventory = new SwarmInventory(deps.port, deps.clock, (error) =>
       this.events.event('swarm_error', { error: error.message, during: 'inventory refresh' }),
     );
     this.controller = new SwarmController(deps.port, this.inventory, deps.clock, this.events, () => controllerOptions(this.config()));
+  }
+
+  /** The store is an observer: whatever goes wrong there is logged, never thrown into a decision. */
+  private record(record: EventRecord, log: EventLogger): void {
+    try {
+      this.recorder.observe(record);
+    } catch (error) {
+      log.log.warn({ event: 'action_record_error', reason: (error as Error).message, of: record.event, actionId: record.actionId });
+    }
+  }
+
+  private store(record: RecoveryActionRecord, log: EventLogger): void {
+    try {
+      this.actions.write(record);
+    } catch (error) {
+      log.log.warn({ event: 'action_store_error', reason: (error as Error).message, actionId: record.actionId });
+    }
   }
 
   metricsTtlMs(): number {

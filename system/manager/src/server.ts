@@ -2,6 +2,10 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { EventLogger } from '../../shared/event-logger.ts';
+import { influxSettingsFromEnv, routeInfluxClientLog } from '../../shared/influx.ts';
+import { LineActionStore, NullActionStore, type ActionStore, ACTION_MEASUREMENT } from './action-store.ts';
+import { ACTION_BUFFER_OPTIONS, BufferedLineWriter } from './buffered-line-writer.ts';
+import { InfluxLineSender } from './influx-line-sender.ts';
 import { buildApp } from './app.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { loadConfig, loadToken, overridesFrom } from './config.ts';
@@ -37,7 +41,14 @@ export async function startServer(
   // log-driver wake-ups under an alert flood); pino flushes what is left when the process exits.
   const stdout = pino.destination({ dest: 1, sync: false });
   const events = new EventLogger('manager', env.NODE_NAME ?? hostname(), stdout);
-  const manager = new RecoveryManager({ port, clock, events, config: () => store.current() });
+  const influx = influxSettingsFromEnv(env);
+  let actions: ActionStore = new NullActionStore();
+  if (influx) {
+    routeInfluxClientLog(events);
+    const sender = new InfluxLineSender(influx, ACTION_BUFFER_OPTIONS.batchLines);
+    actions = new LineActionStore(new BufferedLineWriter(sender, events, { measurement: ACTION_MEASUREMENT }));
+  }
+  const manager = new RecoveryManager({ port, clock, events, config: () => store.current(), actions });
   const scaleDown = new ScaleDownLoop(manager, clock);
   const cfg = store.current();
   const app = buildApp({ manager, clock, token, bodyLimit: cfg.manager.body_limit, scaleDown });
@@ -69,7 +80,12 @@ export async function startServer(
   void reconciling.then(() => {
     if (!stopping) sweep.start();
   });
-  events.event('manager_started', { address, configFile: overrides.file ?? null, services: cfg.manager.services ?? 'all' });
+  events.event('manager_started', {
+    address,
+    configFile: overrides.file ?? null,
+    services: cfg.manager.services ?? 'all',
+    influx: influx ? `${influx.url} org=${influx.org} bucket=${influx.bucket}` : 'off (INFLUX_URL not set)',
+  });
 
   return {
     app,
@@ -83,6 +99,8 @@ export async function startServer(
       await app.close();
       // an action cut short leaves at most its temporary constraint, which the next start reconciles
       await Promise.race([Promise.all([manager.idle(), reconciling]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+      // the actions just finished go out with one last attempt, bounded (the writer's close)
+      await manager.actions.close();
     },
   };
 }

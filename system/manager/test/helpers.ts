@@ -1,5 +1,6 @@
 import { EventLogger, type EventRecord } from '../../shared/event-logger.ts';
 import type { Alert, Report } from '../../shared/alert-schema.ts';
+import type { ActionStore } from '../src/action-store.ts';
 import { buildApp } from '../src/app.ts';
 import { parseConfig, type ManagerConfig } from '../src/config.ts';
 import { RecoveryManager } from '../src/recovery-manager.ts';
@@ -16,7 +17,9 @@ export function testConfig(yaml = ''): ManagerConfig {
 }
 
 /** A manager over a fake swarm of one manager node and three workers, web-stress on worker-3. */
-export function setup(opts: { yaml?: string; replicas?: number; on?: string[]; constraints?: string[]; nodes?: string[]; port?: (swarm: FakeSwarm) => SwarmPort } = {}) {
+export function setup(
+  opts: { yaml?: string; replicas?: number; on?: string[]; constraints?: string[]; nodes?: string[]; port?: (swarm: FakeSwarm) => SwarmPort; actions?: ActionStore } = {},
+) {
   const clock = new FakeClock();
   const workers = opts.nodes ?? ['worker-1', 'worker-2', 'worker-3'];
   const swarm = new FakeSwarm(clock, [node('manager-1', 'manager'), ...workers.map((w) => node(w))]);
@@ -27,7 +30,7 @@ export function setup(opts: { yaml?: string; replicas?: number; on?: string[]; c
   });
   let config = testConfig(opts.yaml ?? '');
   const events = new EventLogger('manager', 'manager-1', silent, 100_000);
-  const manager = new RecoveryManager({ port: opts.port ? opts.port(swarm) : swarm, clock, events, config: () => config });
+  const manager = new RecoveryManager({ port: opts.port ? opts.port(swarm) : swarm, clock, events, config: () => config, actions: opts.actions });
   const scaleDown = new ScaleDownLoop(manager, clock);
   const app = buildApp({ manager, clock, token: TOKEN, bodyLimit: config.manager.body_limit, scaleDown });
   return {
