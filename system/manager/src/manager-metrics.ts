@@ -60,6 +60,8 @@ export class ManagerMetrics {
   private readonly undecided = new Map<string, { scenario: string; t2: number }[]>();
   /** Action id → T4. */
   private readonly t4 = new Map<string, number>();
+  /** When this manager began counting: a scraper that sees it change knows the counters restarted from 0. */
+  private readonly startedAtSeconds = Date.now() / 1000;
 
   observe(e: EventRecord): void {
     switch (e.event) {
@@ -125,6 +127,7 @@ export class ManagerMetrics {
       renderGauge('swarmguard_manager_reporting_nodes', 'Nodes whose agent reported within the metrics TTL.', [[{}, now.reportingNodes]]),
       this.rejected.render(),
       this.failedRequests.render(),
+      renderGauge('process_start_time_seconds', 'When this manager process began counting (Unix seconds).', [[{}, this.startedAtSeconds]]),
     ].join('');
   }
 }

@@ -44,6 +44,10 @@ describe('GET /metrics', () => {
     }
     expect(s.get('swarmguard_manager_reporting_nodes')).toBe(0);
     expect(s.get('swarmguard_manager_requests_failed_total')).toBe(0);
+    // a scraper tells a restarted manager (counters from 0 again) by its start time
+    const started = s.get('process_start_time_seconds');
+    expect(started).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(started).toBeLessThanOrEqual(Date.now() / 1000);
     // the token never appears, whatever was sent
     await h.app.inject({ method: 'POST', url: '/alert', headers: auth, payload: alertFor(h.swarm) });
     expect((await h.app.inject({ url: '/metrics' })).body).not.toContain(TOKEN);
