@@ -12,6 +12,7 @@ import { makeContext, type ExperimentContext, type IterationResult } from './exp
 import { writeReport } from './report-files.ts';
 import { resolveInfluxToken } from './deploy.ts';
 import { resultsStoreFor, type ResultsSink } from './results-store.ts';
+import { compareCounts, scrapeManagerCounters } from './manager-counters.ts';
 
 async function gitCommit(): Promise<string> {
   const r = await $({ nothrow: true, quiet: true })`git rev-parse --short=12 HEAD`;
@@ -60,6 +61,7 @@ export class ExperimentRun {
   async iteration(experiment: string, iteration: number, work: () => Promise<IterationResult>): Promise<IterationRecord> {
     let result: IterationResult;
     const startedAt = Date.now();
+    const countersBefore = await scrapeManagerCounters(this.ctx.lab);
     try {
       result = await work();
     } catch (err) {
@@ -74,6 +76,10 @@ export class ExperimentRun {
       };
     }
     const record = result.record;
+    if (record.outcome !== 'error') {
+      record.managerCounts = compareCounts(countersBefore, await scrapeManagerCounters(this.ctx.lab), record.events);
+      if (record.managerCounts.match === false) this.ctx.log(`${experiment} #${iteration}: the manager's /metrics counted ${JSON.stringify(record.managerCounts.metrics)}, the journal holds ${JSON.stringify(record.managerCounts.journal)}`);
+    }
     this.rows.push({ experiment: record.experiment, iteration: record.iteration, values: record.measurements });
     const verdicts = evaluate(SLOS, this.rows).filter((v) => v.experiment === record.experiment && v.iteration === record.iteration);
     record.slo = verdicts.map((v) => ({ ...v }));

@@ -63,6 +63,15 @@ export const storeNoteSchema = z.object({
   error: z.string().optional(),
 });
 
+const managerCountsSchema = z.object({ accepted: z.number().int(), actions: z.record(z.string(), z.number().int()) });
+
+export const managerCountsCheckSchema = z.object({
+  metrics: managerCountsSchema.nullable(),
+  journal: managerCountsSchema,
+  match: z.boolean().nullable(),
+  note: z.string().optional(),
+});
+
 export const iterationSchema = z.object({
   experiment: z.string().min(1),
   iteration: z.number().int().positive(),
@@ -78,6 +87,8 @@ export const iterationSchema = z.object({
   slo: z.array(sloVerdictSchema),
   /** The write of the iteration's test_results point; absent in journals from before it was written. */
   store: storeNoteSchema.optional(),
+  /** The manager's /metrics counters over the iteration against the manager events kept above; absent in older journals. */
+  managerCounts: managerCountsCheckSchema.optional(),
   /** Instants to mark on charts (T0–T6 on the control clock, the baseline's kill …). */
   marks: z.array(z.object({ label: z.string().min(1), t: epochMs })).optional(),
   series: z

@@ -225,6 +225,29 @@ function reliabilitySection(j: JournalData): string {
   return mdTable(['check', 'trials', 'passed', 'rate', 'notes'], rows, 'lrrrl');
 }
 
+function countsText(c: { accepted: number; actions: Record<string, number> } | null): string {
+  if (!c) return '—';
+  const actions = Object.entries(c.actions).map(([k, v]) => `${k} ${v}`);
+  return [`accepted ${c.accepted}`, ...actions].join(', ');
+}
+
+/** Only for runs that scraped the manager's /metrics around each iteration (older journals did not). */
+function managerCountsSection(j: JournalData): string | undefined {
+  const checked = j.iterations.filter((it) => it.managerCounts);
+  if (checked.length === 0) return undefined;
+  const rows = checked.map((it) => {
+    const c = it.managerCounts!;
+    const verdict = c.match === null ? `not compared: ${c.note ?? ''}` : c.match ? 'match' : 'DIFFER';
+    return [`${it.experiment} #${it.iteration}`, countsText(c.metrics), countsText(c.journal), verdict];
+  });
+  const matched = checked.filter((it) => it.managerCounts!.match === true).length;
+  const differ = checked.filter((it) => it.managerCounts!.match === false).length;
+  return [
+    `The manager's /metrics was scraped before and after each iteration; its counters' increase (alerts acted on, actions started and ended by outcome) is set against the manager events the journal keeps for the iteration. ${matched} matched, ${differ} differed, ${checked.length - matched - differ} could not be compared (the manager not reachable, e.g. scaled to 0, or restarted).`,
+    mdTable(['iteration', '/metrics counted', 'journal holds', 'verdict'], rows),
+  ].join('\n\n');
+}
+
 /** The run's markdown report (DESIGN.md §7). Pure: the same journal always gives the same bytes. */
 export function renderReport(journal: JournalData): string {
   const parts = [
@@ -257,6 +280,8 @@ export function renderReport(journal: JournalData): string {
     '## Charts',
     chartsSection(journal),
   );
+  const counts = managerCountsSection(journal);
+  if (counts) parts.push('## Manager /metrics against the journal', counts);
   if (journal.reliability) parts.push('## Reliability', reliabilitySection(journal));
   return `${parts.join('\n\n')}\n`;
 }
