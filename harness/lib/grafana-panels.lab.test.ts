@@ -14,6 +14,8 @@ import { makeContext } from './experiments/context.ts';
 import { dashboardQueries, loadDashboard, type PanelQuery } from './grafana-queries.ts';
 import type { IterationRecord } from './journal-schema.ts';
 import { InfluxResultsStore } from './results-store.ts';
+import { compareCounts, scrapeManagerCounters } from './manager-counters.ts';
+import { managerEvents } from './manager-api.ts';
 import { waitFor } from './wait-for.ts';
 import { epochNow, eventOf, forgeAlert, postAlert, waitActionEvents, waitReportsFromWorkers } from '../system/manager/lab-alerts.ts';
 
@@ -73,12 +75,16 @@ describe.sequential('Grafana dashboard queries on the lab', () => {
     const old = running[0]!;
 
     const since = epochNow() - 1;
+    const countersBefore = await scrapeManagerCounters(lab);
     const alert = forgeAlert(service, { node: old.node, containerId: old.containerId, taskId: old.id }, 'scenario1_migration');
     const answer = await postAlert(lab, token, alert);
     expect(answer.status, JSON.stringify(answer.body)).toBe(202);
     const actionId = String(answer.body.actionId);
     const events = await waitActionEvents(lab, since, actionId, 90_000);
     expect(events.find((e) => e.event === 'action_completed'), JSON.stringify(events.find((e) => e.event === 'action_failed'))).toBeDefined();
+    // /metrics, scraped around the action, counts what the manager's own events of the span hold
+    const counts = compareCounts(countersBefore, await scrapeManagerCounters(lab), await managerEvents(lab, since));
+    expect(counts, JSON.stringify(counts)).toMatchObject({ match: true, metrics: { accepted: 1, actions: { 'migrate/started': 1, 'migrate/completed': 1 } } });
     const mttrMs = Math.max(eventOf(events, 'replacement_ready').t, eventOf(events, 'old_task_removed').t) - alert.t0;
 
     // the iteration's figures, as ExperimentRun writes them at the end of an iteration
