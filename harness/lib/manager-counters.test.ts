@@ -64,10 +64,18 @@ describe('compareCounts', () => {
     expect(check.metrics?.accepted).toBe(2);
   });
 
-  it('does not compare across a manager restart or an unreachable manager, and says why', () => {
-    const restarted = compareCounts(parseManagerCounters(exposition(10, 4, 3)), parseManagerCounters(exposition(99, 1, 1)), migration);
-    expect(restarted.match).toBeNull();
-    expect(restarted.note).toMatch(/restarted/);
+  it('compares from 0 when the manager restarted before any of the journal\'s events, and not at all when after some', () => {
+    // the events are at t = 1 ms: a restart at 0.0005 s precedes them, one at 99 s follows them
+    const fresh = compareCounts(parseManagerCounters(exposition(10, 4, 3)), parseManagerCounters(exposition(0.0005, 1, 1)), migration);
+    expect(fresh).toMatchObject({ match: true, metrics: { accepted: 1 }, note: 'counted since the manager restarted at the start of the iteration' });
+    const freshButMore = compareCounts(parseManagerCounters(exposition(10, 4, 3)), parseManagerCounters(exposition(0.0005, 2, 2)), migration);
+    expect(freshButMore.match).toBe(false);
+    const midway = compareCounts(parseManagerCounters(exposition(10, 4, 3)), parseManagerCounters(exposition(99, 1, 1)), migration);
+    expect(midway.match).toBeNull();
+    expect(midway.note).toBe('the manager restarted during the iteration, after 4 of its events the journal holds');
+  });
+
+  it('does not compare with an unreachable manager, and says why', () => {
     const down = compareCounts('GET http://m/metrics: fetch failed', parseManagerCounters(exposition(10, 1, 1)), migration);
     expect(down).toMatchObject({ metrics: null, match: null, note: 'before the iteration: GET http://m/metrics: fetch failed' });
   });

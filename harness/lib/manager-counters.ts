@@ -94,10 +94,21 @@ export function compareCounts(before: ManagerCounterSample | string, after: Mana
   const journal = { ...journalCounts(events), actions: nonZero(journalCounts(events).actions) };
   if (typeof before === 'string') return { metrics: null, journal, match: null, note: `before the iteration: ${before}` };
   if (typeof after === 'string') return { metrics: null, journal, match: null, note: `after the iteration: ${after}` };
-  if (after.startedAt !== before.startedAt) return { metrics: null, journal, match: null, note: 'the manager restarted during the iteration, so its counters started again from 0' };
+  if (after.startedAt !== before.startedAt) {
+    // a manager started afresh for the iteration (most experiments restart it, for a clean slate)
+    // counted from 0 only what happened since: comparable when the journal holds nothing before that
+    const restartMs = after.startedAt * 1000;
+    const earlier = events.filter((e) => e.component === 'manager' && e.t < restartMs).length;
+    if (earlier > 0) return { metrics: null, journal, match: null, note: `the manager restarted during the iteration, after ${earlier} of its events the journal holds` };
+    const metrics = { accepted: after.accepted, actions: nonZero(after.actions) };
+    return { metrics, journal, match: sameCounts(metrics, journal), note: 'counted since the manager restarted at the start of the iteration' };
+  }
   const keys = new Set([...Object.keys(before.actions), ...Object.keys(after.actions)]);
   const actions = nonZero(Object.fromEntries([...keys].map((k) => [k, (after.actions[k] ?? 0) - (before.actions[k] ?? 0)])));
   const metrics = { accepted: after.accepted - before.accepted, actions };
-  const match = metrics.accepted === journal.accepted && JSON.stringify(metrics.actions) === JSON.stringify(journal.actions);
-  return { metrics, journal, match };
+  return { metrics, journal, match: sameCounts(metrics, journal) };
+}
+
+function sameCounts(a: ManagerCounts, b: ManagerCounts): boolean {
+  return a.accepted === b.accepted && JSON.stringify(a.actions) === JSON.stringify(b.actions);
 }

@@ -243,7 +243,7 @@ function managerCountsSection(j: JournalData): string | undefined {
   const matched = checked.filter((it) => it.managerCounts!.match === true).length;
   const differ = checked.filter((it) => it.managerCounts!.match === false).length;
   return [
-    `The manager's /metrics was scraped before and after each iteration; its counters' increase (alerts acted on, actions started and ended by outcome) is set against the manager events the journal keeps for the iteration. ${matched} matched, ${differ} differed, ${checked.length - matched - differ} could not be compared (the manager not reachable, e.g. scaled to 0, or restarted).`,
+    `The manager's /metrics was scraped before and after each iteration; its counters' increase (alerts acted on, actions started and ended by outcome) is set against the manager events the journal keeps for the iteration. ${matched} matched, ${differ} differed, ${checked.length - matched - differ} could not be compared (the manager not reachable, e.g. scaled to 0, or restarted after some of the events).`,
     mdTable(['iteration', '/metrics counted', 'journal holds', 'verdict'], rows),
   ].join('\n\n');
 }
