@@ -6,6 +6,7 @@ import { parseLoadLog } from '../load-script.ts';
 import { epochNow, sleep } from './context.ts';
 import {
   CalibrationError,
+  median,
   requestHostMs,
   planTraffic,
   requestCost,
@@ -57,6 +58,8 @@ const PROBE_RPS = 3;
  * where that idle is a quarter of a small limit (0.25 CPU: 9-27 % between runs).
  */
 const REQUEST_STEP_SHARE = 0.6;
+/** Request steps at most, each resized towards pi_request_cpu_ms until one is within a quarter of it. */
+const REQUEST_ATTEMPTS = 4;
 
 interface Sampled {
   t: number;
@@ -141,14 +144,19 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     // the host's cost of a request (generator, balancer, kernel) is the noisiest figure here: every
     // request step measures it, and the plan takes their median (see requestHostMs)
     const hostCosts: Array<{ cpuMs: number; hostMs: number }> = [];
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    // each miss's cost per iteration, and the next size from their median: on a host whose cores
+    // share a physical one, a request's CPU time swings with the neighbours' load, and resizing by
+    // the last step alone swung 10 → 57 → 19 ms around a 37 ms target
+    const perIterationSeen: number[] = [];
+    for (let attempt = 1; attempt <= REQUEST_ATTEMPTS; attempt++) {
       const iterations = Math.min(50_000_000, Math.max(1000, Math.round(Math.max(target - kbMs, target * 0.2) / perIteration / 1000) * 1000));
       const sample = await step(`request-${attempt}`, workUrl(iterations, kb), Math.max(1, (REQUEST_STEP_SHARE * replicaBudget) / target));
       const cost = requestCost(`work (${iterations} iterations, ${kb} KiB)`, idle, sample, opts.limitCpus);
       if (cost.hostMs !== null) hostCosts.push({ cpuMs: cost.cpuMs, hostMs: cost.hostMs });
       request = { iterations, kb, ...cost, hostMs: requestHostMs(hostCosts, { cpuMs: cost.cpuMs, kb }, { probe: probeCost, hostPerKibMs }) };
       if (Math.abs(cost.cpuMs - target) <= target / 4) break;
-      perIteration = Math.max(1e-9, (cost.cpuMs - kbMs) / iterations);
+      perIterationSeen.push(Math.max(1e-9, (cost.cpuMs - kbMs) / iterations));
+      perIteration = median(perIterationSeen);
     }
     const plan = planTraffic(
       {
