@@ -3,7 +3,8 @@ import type { EventRecord } from '../../../system/shared/event-logger.ts';
 import { nowMs } from '../../../system/shared/event-logger.ts';
 import { EventReader } from './event-reader.ts';
 import type { JsonPoster } from './json-poster.ts';
-import { seededRandom, type SwarmLayout } from './swarm-layout.ts';
+import { mulberry32 } from '../../lib/bootstrap.ts';
+import type { SwarmLayout } from './swarm-layout.ts';
 
 /** Shares of the stream: scale-up alerts (high network), and late alerts naming a node the task is not on. */
 export interface AlertMix {
@@ -23,7 +24,7 @@ const tenth = (v: number) => Math.round(v * 10) / 10;
  * would. A late alert names another node than the task's, as one sent before the task moved does.
  */
 export function alertSubjects(layout: SwarmLayout, count: number, seed: number, mix: AlertMix = DEFAULT_MIX): AlertSubject[] {
-  const rand = seededRandom(seed);
+  const rand = mulberry32(seed);
   return Array.from({ length: count }, () => {
     const task = layout.tasks[Math.floor(rand() * layout.tasks.length)];
     const scaling = rand() < mix.scaling;

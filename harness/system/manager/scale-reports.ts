@@ -1,7 +1,8 @@
 import type { ReportEntry } from '../../../system/shared/alert-schema.ts';
 import { nowMs } from '../../../system/shared/event-logger.ts';
 import type { JsonPoster } from './json-poster.ts';
-import { seededRandom, type SwarmLayout } from './swarm-layout.ts';
+import { mulberry32 } from '../../lib/bootstrap.ts';
+import type { SwarmLayout } from './swarm-layout.ts';
 
 const tenth = (v: number) => Math.round(v * 10) / 10;
 
@@ -15,7 +16,7 @@ export class NodeReports {
 
   /** `perNode`: only each node's first that many containers (a smaller node), all when absent. */
   constructor(layout: SwarmLayout, seed: number, perNode?: number) {
-    const rand = seededRandom(seed);
+    const rand = mulberry32(seed);
     const byNode = new Map<string, ReportEntry[]>();
     for (const t of layout.tasks) {
       const hot = rand() < 0.01;

@@ -1,4 +1,5 @@
 import { nodeSatisfiesAll } from '../../../system/manager/src/placement.ts';
+import { mulberry32 } from '../../lib/bootstrap.ts';
 import type { NodeInfo } from '../../../system/manager/src/swarm-port.ts';
 
 /** How big a simulated swarm is. Seeded: two processes that build the same shape get the same swarm. */
@@ -47,17 +48,6 @@ export interface SwarmLayout {
   tasks: LayoutTask[];
 }
 
-/** mulberry32: a small seeded generator, so that a layout and an alert stream can be rebuilt exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASE36 = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const HEX = '0123456789abcdef';
@@ -112,7 +102,7 @@ const restrictiveness = (s: LayoutService) => (s.constraints.some((c) => c.inclu
  * evenly loaded.
  */
 export function buildLayout(shape: LayoutShape = SCALE_SHAPE): SwarmLayout {
-  const rand = seededRandom(shape.seed);
+  const rand = mulberry32(shape.seed);
   const nodes: NodeInfo[] = Array.from({ length: shape.nodes }, (_, i) => ({
     id: swarmId(rand),
     hostname: `node-${String(i).padStart(3, '0')}`,
