@@ -19,6 +19,7 @@ describe('SLOS', () => {
       'agent-restart-no-failed-requests', 'agent-restart-one-migration',
       'manager-restart-no-forced-update', 'manager-restart-no-second-migration', 'manager-restart-replayed',
       'node-failure-one-migration',
+      'node-detection-served-in-4s', 'node-detection-faster-than-swarm', 'node-detection-one-evacuation', 'node-detection-restore-moves-nothing', 'node-detection-exclusion-lifted',
       'concurrent-no-failed-requests', 'concurrent-right-services', 'concurrent-no-failed-actions', 'concurrent-sequence', 'concurrent-b-scaled',
       'bad-input-answers', 'bad-input-no-swarm-change', 'bad-input-no-manager-restart',
       's1-alert-latency', 's1-decision-latency', 's2-alert-latency', 's2-decision-latency',
@@ -27,7 +28,7 @@ describe('SLOS', () => {
 
   it('judges every experiment the full suite runs', () => {
     const judged = new Set(SLOS.map((s) => s.experiment));
-    for (const e of ['scenario1', 'scenario2', 'tsdb-down', 'agent-restart', 'manager-restart', 'node-failure', 'concurrent', 'bad-input']) expect(judged.has(e), e).toBe(true);
+    for (const e of ['scenario1', 'scenario2', 'tsdb-down', 'agent-restart', 'manager-restart', 'node-failure', 'node-detection', 'concurrent', 'bad-input']) expect(judged.has(e), e).toBe(true);
   });
 });
 

@@ -28,7 +28,7 @@ export async function runExperiments(lab: LabConfig, variants: ExperimentVariant
     await new LocalLab(lab).up();
   } else {
     // a bad host fails here, named, before anything is deployed or changed
-    const needsLogins = variants.some((v) => v.experiment === 'node-failure');
+    const needsLogins = variants.some((v) => v.experiment === 'node-failure' || v.experiment === 'node-detection');
     for (const c of await checkRemoteLab(lab, { nodeLogins: needsLogins })) log(`remote lab: ${c.detail}`);
   }
   log('deploying SwarmGuard');

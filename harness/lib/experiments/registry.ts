@@ -7,7 +7,7 @@ import { badInputIteration } from './reliability/bad-input.ts';
 import { canFailTsdb } from '../node-faults.ts';
 import { tsdbDownIteration } from './reliability/tsdb-down.ts';
 import { concurrentIteration } from './reliability/concurrent.ts';
-import { nodeFailureIteration } from './reliability/node-failure.ts';
+import { nodeDetectionIteration, nodeFailureIteration } from './reliability/node-failure.ts';
 import { managerRestartIteration } from './reliability/manager-restart.ts';
 import { agentRestartIteration } from './reliability/agent-restart.ts';
 import type { ExperimentContext, IterationResult } from './context.ts';
@@ -37,9 +37,11 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
   'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: canFailTsdb }],
   // node-failure stops a node's dockerd: the local lab's own way, or lab.yaml's faults commands over SSH
   'node-failure': [
-    { experiment: 'node-failure', label: "task's node down", run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'task-node') },
+    { experiment: 'node-failure', label: "task's node down, Swarm alone", run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'task-node') },
     { experiment: 'node-failure', label: 'other node down', run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'other-node') },
   ],
+  // the same fault with the manager's own node-failure detection: judged against node-failure's Swarm alone
+  'node-detection': [{ experiment: 'node-detection', label: "task's node down, SwarmGuard's detection", run: (ctx, i, o) => nodeDetectionIteration(ctx, i, o) }],
   'manager-restart': [{ experiment: 'manager-restart', label: 'manager SIGKILL mid-migration', run: (ctx, i, o) => managerRestartIteration(ctx, i, o) }],
   'agent-restart': [{ experiment: 'agent-restart', label: 'agent SIGKILL under CPU stress', run: (ctx, i, o) => agentRestartIteration(ctx, i, o) }],
   // last: the heaviest on a small host; it probes the copies A, B, C through the local lab's HAProxy frontends

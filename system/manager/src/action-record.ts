@@ -16,7 +16,7 @@ export interface RecoveryActionRecord {
   phases: Partial<Record<Phase, number>>;
   /** action_completed or action_failed. */
   endedAt: number;
-  /** DESIGN.md §5: max(T5, T6) − T0 for a migration, T5 − T0 for a scale-up; completed actions only. */
+  /** DESIGN.md §5: max(T5, T6) − T0 for a migration, T5 − T0 for a scale-up or an evacuation; completed actions only. */
   mttrSeconds?: number;
 }
 
@@ -44,7 +44,8 @@ export function mttrSeconds(kind: ActionKind, phases: Partial<Record<Phase, numb
   const { T0, T5, T6 } = phases;
   if (T0 === undefined || T5 === undefined) return undefined;
   if (kind === 'migrate') return T6 === undefined ? undefined : (Math.max(T5, T6) - T0) / 1000;
-  if (kind === 'scale_up') return (T5 - T0) / 1000;
+  // an evacuation's T0 is the failed node's first missed report; the old task is gone with its node
+  if (kind === 'scale_up' || kind === 'evacuate') return (T5 - T0) / 1000;
   return undefined;
 }
 
@@ -73,7 +74,7 @@ export class ActionRecorder {
           service: e.service ?? '',
           kind: e.decision as ActionKind,
           ...(alert?.scenario ? { scenario: alert.scenario } : {}),
-          phases: { ...(alert?.t0 !== undefined ? { T0: alert.t0 } : {}), ...(alert?.t1 !== undefined ? { T1: alert.t1 } : {}), ...(alert ? { T2: alert.t2 } : {}), T3: e.t },
+          phases: { ...(alert?.t0 !== undefined ? { T0: alert.t0 } : num(e.t0) !== undefined ? { T0: num(e.t0) } : {}), ...(alert?.t1 !== undefined ? { T1: alert.t1 } : {}), ...(alert ? { T2: alert.t2 } : {}), T3: e.t },
         });
         break;
       }

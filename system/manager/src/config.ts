@@ -34,6 +34,23 @@ export const scalingSchema = z
   })
   .strict();
 
+export const nodeDetectionSchema = z
+  .object({
+    /** Off: node failures are left to swarm's own heartbeat (Down after ~10–15 s). */
+    enabled: z.boolean().default(true),
+    /** Reports (one per poll interval) a node's agent may miss before the node is suspected. */
+    missed_reports: z.number().int().min(1).max(100).default(2),
+    /** Probe rounds in a row that must find none of the node's published ports open. */
+    probe_failures: z.number().int().min(1).max(20).default(2),
+    /** Deadline of one TCP connect to a node's published port. */
+    probe_timeout_ms: z.number().int().min(20).max(10_000).default(300),
+    /** How often silent nodes are looked at and probed. */
+    interval_ms: z.number().int().min(20).max(10_000).default(100),
+    /** Ports to probe on every node besides the managed services' published ports (a node with no task published). */
+    probe_ports: z.array(z.number().int().min(1).max(65_535)).max(64).default([]),
+  })
+  .strict();
+
 export const managerSchema = z
   .object({
     port: z.number().int().min(0).max(65_535).default(5000),
@@ -53,6 +70,7 @@ export const managerSchema = z
     docker_call_timeout_ms: z.number().int().min(100).max(600_000).default(10_000),
     migration: migrationSchema.default(() => migrationSchema.parse({})),
     scaling: scalingSchema.default(() => scalingSchema.parse({})),
+    node_detection: nodeDetectionSchema.default(() => nodeDetectionSchema.parse({})),
   })
   .strict();
 
@@ -73,6 +91,8 @@ export interface ConfigOverrides {
   services?: string[];
   /** manager.docker_call_timeout_ms: a shorter deadline for one run (a test that freezes dockerd). */
   dockerCallTimeoutMs?: number;
+  /** manager.node_detection.enabled: one run with swarm's own node-failure handling only. */
+  nodeDetection?: boolean;
 }
 
 function toPort(raw: string, origin: string): number {
@@ -104,6 +124,10 @@ export function overridesFrom(env: NodeJS.ProcessEnv, argv: string[]): ConfigOve
     if (!/^\d+$/.test(env.DOCKER_CALL_TIMEOUT_MS)) throw new ConfigError(`DOCKER_CALL_TIMEOUT_MS: got ${JSON.stringify(env.DOCKER_CALL_TIMEOUT_MS)}, expected milliseconds`);
     o.dockerCallTimeoutMs = Number(env.DOCKER_CALL_TIMEOUT_MS);
   }
+  if (env.NODE_DETECTION !== undefined && env.NODE_DETECTION !== '') {
+    if (!/^(on|off)$/.test(env.NODE_DETECTION)) throw new ConfigError(`NODE_DETECTION: got ${JSON.stringify(env.NODE_DETECTION)}, expected on or off`);
+    o.nodeDetection = env.NODE_DETECTION === 'on';
+  }
   return o;
 }
 
@@ -126,6 +150,10 @@ export function parseConfig(yamlText: string, overrides: ConfigOverrides = {}, o
   if (overrides.host !== undefined) manager.host = overrides.host;
   if (overrides.services !== undefined) manager.services = overrides.services;
   if (overrides.dockerCallTimeoutMs !== undefined) manager.docker_call_timeout_ms = overrides.dockerCallTimeoutMs;
+  if (overrides.nodeDetection !== undefined) {
+    const section = manager.node_detection;
+    manager.node_detection = { ...(typeof section === 'object' && section !== null && !Array.isArray(section) ? section : {}), enabled: overrides.nodeDetection };
+  }
   doc.manager = manager;
   const result = managerConfigSchema.safeParse(doc);
   if (!result.success) throw new ConfigError(`${origin}: invalid configuration\n${formatZodError(result.error, doc)}`);

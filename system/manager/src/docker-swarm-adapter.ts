@@ -20,7 +20,8 @@ interface RawNode {
   ID: string;
   Description?: { Hostname?: string; Platform?: { OS?: string; Architecture?: string }; Engine?: { Labels?: Record<string, string> } };
   Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> };
-  Status?: { State?: string };
+  Status?: { State?: string; Addr?: string };
+  ManagerStatus?: { Addr?: string };
 }
 
 function toService(raw: RawService): ServiceInfo {
@@ -54,12 +55,21 @@ function toTask(raw: RawTask): TaskInfo {
   };
 }
 
+/** `Status.Addr`; a manager may show 0.0.0.0 there, its `ManagerStatus.Addr` (host:port) then names it. */
+function addressOf(raw: RawNode): { addr?: string } {
+  const status = raw.Status?.Addr;
+  if (status && status !== '0.0.0.0') return { addr: status };
+  const manager = raw.ManagerStatus?.Addr?.replace(/:\d+$/, '');
+  return manager ? { addr: manager } : {};
+}
+
 function toNode(raw: RawNode): NodeInfo {
   return {
     id: raw.ID,
     hostname: raw.Description?.Hostname ?? raw.ID,
     role: raw.Spec?.Role === 'manager' ? 'manager' : 'worker',
     state: raw.Status?.State ?? 'unknown',
+    ...addressOf(raw),
     availability: raw.Spec?.Availability ?? 'unknown',
     labels: raw.Spec?.Labels ?? {},
     engineLabels: raw.Description?.Engine?.Labels ?? {},

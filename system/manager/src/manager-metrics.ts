@@ -4,7 +4,7 @@ import { Counter, Histogram, renderGauge } from './exposition.ts';
 import type { ActionKind } from './types.ts';
 
 const SCENARIOS: readonly ScenarioName[] = ['scenario1_migration', 'scenario2_scaling'];
-const ACTIONS: readonly ActionKind[] = ['migrate', 'scale_up', 'scale_down'];
+const ACTIONS: readonly ActionKind[] = ['migrate', 'scale_up', 'scale_down', 'evacuate'];
 /** Alerts between arrival and decision, and actions between T4 and their end, kept at most. */
 const MAX_OPEN = 10_000;
 

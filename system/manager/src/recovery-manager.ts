@@ -247,7 +247,8 @@ export class RecoveryManager {
     }
   }
 
-  private track(p: Promise<void>): void {
+  /** Keeps a running action in `idle()`'s sight. */
+  track(p: Promise<void>): void {
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
   }

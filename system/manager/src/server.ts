@@ -14,6 +14,7 @@ import { DeadlineSwarmPort } from './deadline-swarm-port.ts';
 import { DockerSwarmAdapter } from './docker-swarm-adapter.ts';
 import { RecoveryManager } from './recovery-manager.ts';
 import { LeftoverSweep } from './leftover-sweep.ts';
+import { NodeFailureWatch } from './node-failure-watch.ts';
 import { NodeWatch } from './node-watch.ts';
 import { ScaleDownLoop } from './scale-down-loop.ts';
 import { reconcileOnStart } from './startup-reconciler.ts';
@@ -71,11 +72,14 @@ export async function startServer(
     events.event('swarm_error', { error: error.message, during: 'start-up reconciliation' }),
   );
   const nodeWatch = new NodeWatch(manager, clock, () => store.current().monitoring.poll_interval * 1000);
+  // the manager's own node-failure detection, ahead of swarm's heartbeat
+  const failureWatch = new NodeFailureWatch(manager, port, clock);
   // a constraint whose clean-up swarm refused would otherwise stay until the next start
   const sweep = new LeftoverSweep(manager, port, clock, 30_000);
   const address = await app.listen({ port: cfg.manager.port, host: cfg.manager.host });
   scaleDown.start();
   nodeWatch.start();
+  failureWatch.start();
   let stopping = false;
   void reconciling.then(() => {
     if (!stopping) sweep.start();
@@ -84,6 +88,7 @@ export async function startServer(
     address,
     configFile: overrides.file ?? null,
     services: cfg.manager.services ?? 'all',
+    nodeDetection: cfg.manager.node_detection.enabled ? cfg.manager.node_detection : 'off',
     influx: influx ? `${influx.url} org=${influx.org} bucket=${influx.bucket}` : 'off (INFLUX_URL not set)',
   });
 
@@ -94,6 +99,7 @@ export async function startServer(
       stopping = true;
       scaleDown.stop();
       nodeWatch.stop();
+      failureWatch.stop();
       sweep.stop();
       store.stop();
       await app.close();

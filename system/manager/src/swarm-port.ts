@@ -65,6 +65,8 @@ export interface NodeInfo {
   role: 'manager' | 'worker';
   /** `Status.State`: ready, down, unknown, disconnected. */
   state: string;
+  /** The node's address as swarm knows it (`Status.Addr`): where its published ports are probed. */
+  addr?: string;
   /** `Spec.Availability`: active, pause, drain. */
   availability: string;
   labels: Record<string, string>;

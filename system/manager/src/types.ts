@@ -1,6 +1,7 @@
 import type { ScenarioName } from '../../shared/types.ts';
 
-export type ActionKind = 'migrate' | 'scale_up' | 'scale_down';
+/** evacuate: the replicated tasks of a failed node moved off it (node-failure detection). */
+export type ActionKind = 'migrate' | 'scale_up' | 'scale_down' | 'evacuate';
 
 export type IgnoreReason =
   | 'unknown_service'

@@ -1,15 +1,16 @@
-import { nodeFaults } from '../../node-faults.ts';
+import { nodeFaults, type NodeFaults } from '../../node-faults.ts';
 import { AvailabilityProbe } from '../../probe.ts';
 import { reactiveMttr, summarizeDowntime } from '../../downtime.ts';
-import { appTasks, resetApp, stopAllStress } from '../../app-control.ts';
+import { appTasks, resetApp, stopAllStress, type AppTask } from '../../app-control.ts';
+import { applyCorrections } from '../../events.ts';
 import { corrections } from '../../clock-offset.ts';
 import { runningTasks } from '../../deploy.ts';
 import { managerEvents, managerState, waitActionEnd } from '../../manager-api.ts';
 import { AGENT_SERVICE } from '../../system-specs.ts';
-import type { ClockOffset, TimingEvent } from '../../types.ts';
+import type { ClockOffset, Mark, TimingEvent } from '../../types.ts';
 import { waitFor } from '../../wait-for.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf, probeSummary } from '../context.ts';
-import { restartManager } from '../manager-control.ts';
+import { setManagerEnv } from '../manager-control.ts';
 
 /** Which worker's dockerd is stopped: the one running the app's task, or another one. */
 export type FailedNode = 'task-node' | 'other-node';
@@ -17,6 +18,8 @@ export type FailedNode = 'task-node' | 'other-node';
 const STEADY_MS = 2000;
 const RECOVERY_LIMIT_MS = 60_000;
 const ACTION_LIMIT_MS = 60_000;
+/** Bound on the manager's own detection: far above its default (2 missed reports + 2 probe rounds). */
+const DETECTION_LIMIT_MS = 20_000;
 
 async function nodeState(ctx: ExperimentContext, hostname: string): Promise<string | undefined> {
   const nodes = (await ctx.docker.listNodes()) as Array<{ Description: { Hostname: string }; Status: { State: string } }>;
@@ -28,130 +31,280 @@ async function agentRunningOn(ctx: ExperimentContext, hostname: string): Promise
   return (await runningTasks(ctx.docker, AGENT_SERVICE)).some((t) => byId.get(t.NodeID) === hostname);
 }
 
+async function placementOf(ctx: ExperimentContext): Promise<string[]> {
+  const svc = (await ctx.docker.getService(ctx.lab.app.service).inspect()) as { Spec: { TaskTemplate?: { Placement?: { Constraints?: string[] } } } };
+  return svc.Spec.TaskTemplate?.Placement?.Constraints ?? [];
+}
+
+/** One node-failure iteration in progress: the lab, the victim, the probe, what was measured. */
+class NodeFailureRun {
+  readonly m: Record<string, number | null> = {};
+  readonly marks: Mark[] = [];
+  readonly errors: string[] = [];
+  readonly faults: NodeFaults;
+  readonly probe: AvailabilityProbe;
+  readonly startedAt = epochNow();
+  stoppedAt = 0;
+  stopped = false;
+  private readonly corr: Record<string, number>;
+
+  constructor(
+    readonly ctx: ExperimentContext,
+    readonly offsets: ClockOffset[],
+    readonly task: AppTask,
+    readonly victim: string,
+  ) {
+    const { lab } = ctx;
+    this.corr = corrections(offsets);
+    this.faults = nodeFaults(lab);
+    this.probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 3 * 60_000 });
+  }
+
+  /** A control-host time as the manager's clock reads it. */
+  onManager(t: number): number {
+    return t - (this.corr[this.ctx.lab.swarm.manager.name] ?? 0);
+  }
+
+  onControl(host: string, t: number): number {
+    return t + (this.corr[host] ?? 0);
+  }
+
+  mark(label: string, t = epochNow()): number {
+    this.marks.push({ label, t });
+    return t;
+  }
+
+  /** The manager's events since `at` (control clock), first one named `event` that `match`es. */
+  async managerEvent(at: number, event: string, match: (e: TimingEvent) => boolean = () => true): Promise<TimingEvent | undefined> {
+    return (await managerEvents(this.ctx.lab, this.onManager(at))).find((e) => e.event === event && match(e));
+  }
+
+  waitManagerEvent(what: string, at: number, event: string, match: (e: TimingEvent) => boolean, timeoutMs: number): Promise<TimingEvent> {
+    return waitFor(what, () => this.managerEvent(at, event, match), { timeoutMs, intervalMs: 200 });
+  }
+
+  async stopNode(which: string): Promise<void> {
+    await sleep(STEADY_MS);
+    this.stoppedAt = this.mark(`dockerd of ${this.victim} stopped`);
+    this.ctx.log(`${which}: stopping dockerd of ${this.victim} (task ${this.task.containerId.slice(0, 12)} on ${this.task.node})`);
+    this.stopped = true;
+    await this.faults.stopDocker(this.victim);
+    this.m.stop_ms = epochNow() - this.stoppedAt;
+  }
+
+  /** Swarm's own detection, and the manager's log of it. */
+  async swarmDown(): Promise<void> {
+    const down = await waitFor(`swarm to see ${this.victim} not Ready`, async () => ((await nodeState(this.ctx, this.victim)) !== 'ready' ? epochNow() : undefined), { timeoutMs: 60_000, intervalMs: 200 });
+    this.m.swarm_down_ms = down - this.stoppedAt;
+    this.mark(`${this.victim} Down (swarm)`, down);
+    const victim = (e: TimingEvent) => e.hostname === this.victim;
+    const logged = await this.waitManagerEvent(`the manager to log ${this.victim} unreachable`, this.stoppedAt, 'node_state_changed', (e) => victim(e) && e.unreachable === true, 15_000);
+    this.m.manager_down_ms = this.onControl(logged.node, logged.t) - this.stoppedAt;
+    const silent = await this.managerEvent(this.stoppedAt, 'agent_reports_stopped', victim);
+    if (silent) this.m.agent_silent_ms = this.onControl(silent.node, silent.t) - this.stoppedAt;
+    else this.errors.push(`the manager did not log agent_reports_stopped for ${this.victim}`);
+  }
+
+  /** The first probe answered by another container than the one on the stopped node. */
+  async servedAgain(): Promise<void> {
+    const oldId = this.task.containerId.slice(0, 12);
+    const rec = await waitFor('a probe answered by a rescheduled container', async () => reactiveMttr(this.probe.snapshot(), this.stoppedAt, oldId) ?? undefined, { timeoutMs: RECOVERY_LIMIT_MS, intervalMs: 100 });
+    this.m.recovery_ms = rec.mttrMs;
+    this.mark('served again', rec.recoveredBy.sentAt);
+  }
+
+  /** dockerd started again; the node Ready, its agent running and reporting, the manager's log of it. */
+  async restartNode(name: string): Promise<number> {
+    const restartAt = this.mark(`dockerd of ${this.victim} started`);
+    const since = this.onManager(restartAt);
+    const back = await this.faults.startDocker(this.victim);
+    this.ctx.log(`${name}: dockerd of ${this.victim} started again (${back.split('\n').at(-1)})`);
+    this.m.rejoin_ms = (await waitFor(`${this.victim} Ready again`, async () => ((await nodeState(this.ctx, this.victim)) === 'ready' ? epochNow() : undefined), { timeoutMs: 60_000, intervalMs: 200 })) - restartAt;
+    this.m.agent_back_ms = (await waitFor(`${AGENT_SERVICE} running on ${this.victim}`, async () => ((await agentRunningOn(this.ctx, this.victim)) ? epochNow() : undefined), { timeoutMs: 60_000, intervalMs: 250 })) - restartAt;
+    // a fresh report makes the node a migration candidate again (chooseTarget needs one)
+    const managerNode = this.ctx.lab.swarm.manager.name;
+    this.m.reporting_again_ms = (await waitFor(`reports from ${this.victim} at the manager`, async () => {
+      const seen = ((await managerState(this.ctx.lab)) as { reportingNodes?: Record<string, number> }).reportingNodes?.[this.victim];
+      return seen !== undefined && seen > since ? this.onControl(managerNode, seen) : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 250 })) - restartAt;
+    return restartAt;
+  }
+
+  /** Once the node is back: docker-proxy leftovers of the local lab repaired, and the manager's log of it Ready. */
+  async settle(name: string, restartAt: number): Promise<void> {
+    await this.waitManagerEvent(`the manager to log ${this.victim} Ready again`, restartAt, 'node_state_changed', (e) => e.hostname === this.victim && e.to === 'ready', 15_000).catch(async (err: Error) => {
+      // a node back before swarm ever saw it Down has no state change to log
+      if (this.m.swarm_down_ms !== null && this.m.swarm_down_ms !== undefined) throw err;
+    });
+    const leaked = await this.faults.settle(this.victim);
+    if (leaked.length) this.ctx.log(`${name}: ${this.victim}: docker-proxy left without its container (${leaked.join(', ')}): dockerd restarted`);
+  }
+
+  /** The manager's events of the iteration, on the control host's clock, for the journal. */
+  async journalEvents(): Promise<TimingEvent[]> {
+    try {
+      return applyCorrections(await managerEvents(this.ctx.lab, this.onManager(this.startedAt)), this.corr);
+    } catch (err) {
+      this.errors.push(`the manager's events could not be read: ${(err as Error).message}`);
+      return [];
+    }
+  }
+
+  async finish(experiment: string, iteration: number, params: Record<string, unknown>, extra: Record<string, number | null>): Promise<IterationResult> {
+    this.faults.close();
+    const events = await this.journalEvents();
+    const result = await this.probe.stop();
+    const down = summarizeDowntime(result.samples);
+    await resetApp(this.ctx.lab, this.ctx.docker);
+    const error = this.errors.join('; ');
+    const record = {
+      experiment,
+      iteration,
+      params: { fault: this.faults.how, victim: this.victim, taskNode: this.task.node, killedContainer: this.task.containerId.slice(0, 12), ...params },
+      startedAt: this.startedAt,
+      endedAt: epochNow(),
+      events,
+      probes: probeSummary(result, down),
+      ...outcomeOf(error),
+      measurements: { ...this.m, ...extra, failed_requests: down.failed, downtime_ms: down.downtimeMs },
+      slo: [],
+      marks: this.marks,
+    };
+    return { record, probes: [{ source: 'control', samples: result.samples }] };
+  }
+}
+
 /**
- * Node failure: under steady probing, one worker's dockerd is stopped as the local lab
- * stops it (its containers with it): the app task's node, or another worker. Measured: swarm's Down
- * detection, the manager's `node_state_changed`/`agent_reports_stopped` lines, the service's
- * recovery when swarm reschedules (stop → first probe answered by a new container) and failed probes.
- * Then CPU stress on the live task: the manager must still migrate it, never onto the dead node.
- * The dockerd is always started again; the node must be Ready with its agent running and reporting.
+ * The manager restarted with its node-failure detection on or off (fresh cooldowns too: the previous
+ * iteration migrated), the app reset to one task; the victim is the task's node or, in turn, another.
  */
-export async function nodeFailureIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], which: FailedNode): Promise<IterationResult> {
-  const { lab, docker } = ctx;
-  const service = lab.app.service;
-  const managerNode = lab.swarm.manager.name;
-  const corr = corrections(offsets);
-  const onControl = (host: string, t: number) => t + (corr[host] ?? 0);
-  const faults = nodeFaults(lab);
-  const experiment = `node-failure`;
-  const startedAt = epochNow();
-  await restartManager(ctx); // fresh cooldowns: the previous iteration migrated
-  const [task] = await resetApp(lab, docker);
-  const workers = lab.swarm.workers.map((w) => w.name);
-  // another node: each worker in turn, skipping the task's
+async function prepare(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], which: FailedNode, detection: boolean): Promise<NodeFailureRun> {
+  await setManagerEnv(ctx, 'NODE_DETECTION', detection ? 'on' : 'off');
+  const [task] = await resetApp(ctx.lab, ctx.docker);
+  const workers = ctx.lab.swarm.workers.map((w) => w.name);
   const turn = workers[(iteration - 1) % workers.length];
   const victim = which === 'task-node' ? task.node : turn !== task.node ? turn : workers[iteration % workers.length];
-  const oldId = task.containerId.slice(0, 12);
+  return new NodeFailureRun(ctx, offsets, task, victim);
+}
 
-  const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 3 * 60_000 });
-  probe.start();
-  const m: Record<string, number | null> = { stop_ms: null, swarm_down_ms: null, manager_down_ms: null, agent_silent_ms: null, recovery_ms: null, rejoin_ms: null, agent_back_ms: null, reporting_again_ms: null };
-  const marks: Array<{ label: string; t: number }> = [];
-  const errors: string[] = [];
+const seconds = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(v / 1000).toFixed(1)} s`);
+
+/**
+ * Node failure, left to swarm: under steady probing, one worker's dockerd is stopped as the local
+ * lab stops it (its containers with it): the app task's node, or another worker. The manager's
+ * node-failure detection is off for the task's node (swarm alone) and on for another node (which
+ * holds no managed task, so it has nothing to move). Measured: swarm's Down detection, the
+ * manager's `node_state_changed`/`agent_reports_stopped` lines, the service's recovery when swarm
+ * reschedules (stop → first probe answered by a new container) and failed probes. Then CPU stress on
+ * the live task: the manager must still migrate it, never onto the dead node. The dockerd is always
+ * started again; the node must be Ready with its agent running and reporting.
+ */
+export async function nodeFailureIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], which: FailedNode): Promise<IterationResult> {
+  const run = await prepare(ctx, iteration, offsets, which, which !== 'task-node');
+  const { lab } = ctx;
+  const service = lab.app.service;
+  run.probe.start();
   let done: TimingEvent | undefined;
   let started: TimingEvent | undefined;
-  let stopped = false;
-  let stoppedAt = 0;
   let migratedFrom: string | undefined;
   let migratedTo: string | undefined;
   try {
-    await sleep(STEADY_MS);
-    stoppedAt = epochNow();
-    const since = stoppedAt - (corr[managerNode] ?? 0);
-    marks.push({ label: `dockerd of ${victim} stopped`, t: stoppedAt });
-    ctx.log(`node-failure #${iteration} (${which}): stopping dockerd of ${victim} (task ${oldId} on ${task.node})`);
-    stopped = true;
-    await faults.stopDocker(victim);
-    m.stop_ms = epochNow() - stoppedAt;
-
-    const down = await waitFor(`swarm to see ${victim} not Ready`, async () => ((await nodeState(ctx, victim)) !== 'ready' ? epochNow() : undefined), { timeoutMs: 60_000, intervalMs: 200 });
-    m.swarm_down_ms = down - stoppedAt;
-    marks.push({ label: `${victim} Down (swarm)`, t: down });
-    const logged = await waitFor(`the manager to log ${victim} unreachable`, async () =>
-      (await managerEvents(lab, since)).find((e) => e.event === 'node_state_changed' && e.hostname === victim && e.unreachable === true), { timeoutMs: 15_000, intervalMs: 200 });
-    m.manager_down_ms = onControl(managerNode, logged.t) - stoppedAt;
-    const silent = (await managerEvents(lab, since)).find((e) => e.event === 'agent_reports_stopped' && e.hostname === victim);
-    if (silent) m.agent_silent_ms = onControl(managerNode, silent.t) - stoppedAt;
-    else errors.push(`the manager did not log agent_reports_stopped for ${victim}`);
-
-    if (which === 'task-node') {
-      const rec = await waitFor('a probe answered by a rescheduled container', async () => reactiveMttr(probe.snapshot(), stoppedAt, oldId) ?? undefined, { timeoutMs: RECOVERY_LIMIT_MS, intervalMs: 100 });
-      m.recovery_ms = rec.mttrMs;
-      marks.push({ label: 'served again', t: rec.recoveredBy.sentAt });
-    }
+    await run.stopNode(`node-failure #${iteration} (${which})`);
+    await run.swarmDown();
+    if (which === 'task-node') await run.servedAgain();
     const live = await waitFor(`${service} running on a live node`, async () =>
-      (await appTasks(docker, service)).find((t) => t.state === 'running' && t.node !== victim), { timeoutMs: RECOVERY_LIMIT_MS, intervalMs: 250 });
+      (await appTasks(ctx.docker, service)).find((t) => t.state === 'running' && t.node !== run.victim), { timeoutMs: RECOVERY_LIMIT_MS, intervalMs: 250 });
     migratedFrom = live.node;
 
     // the alert path on the live nodes: CPU stress → alert → migration, never onto the dead node
     const stress = `${lab.entrypoint}/stress/cpu?target=90&duration=30&ramp=2`;
     const res = await fetch(stress, { signal: AbortSignal.timeout(3000) });
     if (!res.ok) throw new Error(`${stress} answered ${res.status}: ${await res.text()}`);
-    const stressAt = epochNow() - (corr[managerNode] ?? 0);
+    const stressAt = run.onManager(epochNow());
     done = await waitActionEnd(lab, stressAt, service, ACTION_LIMIT_MS);
     started = (await managerEvents(lab, stressAt)).find((e) => e.event === 'action_started' && e.actionId === done?.actionId);
-    if (done.event === 'action_failed') errors.push(`migration failed: ${String(done.reason ?? 'no reason given')}`);
+    if (done.event === 'action_failed') run.errors.push(`migration failed: ${String(done.reason ?? 'no reason given')}`);
     migratedTo = typeof done.toNode === 'string' ? done.toNode : undefined;
     const constraints = (started?.constraints as string[] | undefined) ?? [];
-    if (migratedTo === victim || constraints.includes(`node.hostname==${victim}`)) errors.push(`the manager targeted the dead node ${victim} (${constraints.join(', ')}, to ${migratedTo})`);
-    const after = (await appTasks(docker, service)).filter((t) => t.state === 'running');
-    if (after.length !== 1 || after[0].node === victim || after[0].node === migratedFrom) errors.push(`after the migration: ${after.map((t) => t.node).join(', ') || 'no running task'} (from ${migratedFrom}, dead ${victim})`);
+    if (migratedTo === run.victim || constraints.includes(`node.hostname==${run.victim}`)) run.errors.push(`the manager targeted the dead node ${run.victim} (${constraints.join(', ')}, to ${migratedTo})`);
+    const after = (await appTasks(ctx.docker, service)).filter((t) => t.state === 'running');
+    if (after.length !== 1 || after[0].node === run.victim || after[0].node === migratedFrom) run.errors.push(`after the migration: ${after.map((t) => t.node).join(', ') || 'no running task'} (from ${migratedFrom}, dead ${run.victim})`);
   } catch (err) {
-    errors.push((err as Error).message);
+    run.errors.push((err as Error).message);
   } finally {
     await stopAllStress(lab);
-    if (stopped) {
-      const restartAt = epochNow();
-      const since = restartAt - (corr[managerNode] ?? 0);
-      marks.push({ label: `dockerd of ${victim} started`, t: restartAt });
+    if (run.stopped) {
       try {
-        const back = await faults.startDocker(victim);
-        ctx.log(`node-failure #${iteration}: dockerd of ${victim} started again (${back.split('\n').at(-1)})`);
-        m.rejoin_ms = (await waitFor(`${victim} Ready again`, async () => ((await nodeState(ctx, victim)) === 'ready' ? epochNow() : undefined), { timeoutMs: 60_000, intervalMs: 200 })) - restartAt;
-        m.agent_back_ms = (await waitFor(`${AGENT_SERVICE} running on ${victim}`, async () => ((await agentRunningOn(ctx, victim)) ? epochNow() : undefined), { timeoutMs: 60_000, intervalMs: 250 })) - restartAt;
-        // a fresh report makes the node a migration candidate again (chooseTarget needs one)
-        m.reporting_again_ms = (await waitFor(`reports from ${victim} at the manager`, async () => {
-          const seen = ((await managerState(lab)) as { reportingNodes?: Record<string, number> }).reportingNodes?.[victim];
-          return seen !== undefined && seen > since ? onControl(managerNode, seen) : undefined;
-        }, { timeoutMs: 30_000, intervalMs: 250 })) - restartAt;
-        await waitFor(`the manager to log ${victim} Ready again`, async () =>
-          (await managerEvents(lab, since)).some((e) => e.event === 'node_state_changed' && e.hostname === victim && e.to === 'ready'), { timeoutMs: 15_000, intervalMs: 250 });
-        const leaked = await faults.settle(victim);
-        if (leaked.length) ctx.log(`node-failure #${iteration}: ${victim}: docker-proxy left without its container (${leaked.join(', ')}): dockerd restarted`);
+        const name = `node-failure #${iteration}`;
+        await run.settle(name, await run.restartNode(name));
       } catch (err) {
-        errors.push((err as Error).message);
+        run.errors.push((err as Error).message);
       }
     }
   }
-  faults.close();
-  const result = await probe.stop();
-  const down = summarizeDowntime(result.samples);
-  await resetApp(lab, docker);
-  const error = errors.join('; ');
-  const record = {
-    experiment,
-    iteration,
-    params: { failed: which, fault: faults.how, victim, taskNode: task.node, killedContainer: oldId, from: migratedFrom ?? null, to: migratedTo ?? null, constraints: (started?.constraints as string[] | undefined) ?? [] },
-    startedAt,
-    endedAt: epochNow(),
-    events: [],
-    probes: probeSummary(result, down),
-    ...outcomeOf(error),
-    measurements: { ...m, migrations: done?.event === 'action_completed' ? 1 : 0, failed_requests: down.failed, downtime_ms: down.downtimeMs },
-    slo: [],
-    marks,
-  };
-  const f = (v: number | null) => (v === null ? 'n/a' : `${(v / 1000).toFixed(1)} s`);
-  ctx.log(`node-failure #${iteration} (${which}, ${victim}): Down after ${f(m.swarm_down_ms)} (manager ${f(m.manager_down_ms)}), served again ${f(m.recovery_ms)}, ${down.failed} failed probes; migration ${migratedFrom} → ${migratedTo ?? '?'}; rejoined ${f(m.rejoin_ms)}, agent ${f(m.agent_back_ms)}${error ? `; ERROR ${error}` : ''}`);
-  return { record, probes: [{ source: 'control', samples: result.samples }] };
+  const r = await run.finish('node-failure', iteration, { failed: which, detection: which !== 'task-node', from: migratedFrom ?? null, to: migratedTo ?? null, constraints: (started?.constraints as string[] | undefined) ?? [] }, {
+    migrations: done?.event === 'action_completed' ? 1 : 0,
+  });
+  const m = r.record.measurements;
+  ctx.log(`node-failure #${iteration} (${which}, ${run.victim}): Down after ${seconds(m.swarm_down_ms)} (manager ${seconds(m.manager_down_ms)}), served again ${seconds(m.recovery_ms)}, ${m.failed_requests} failed probes; migration ${migratedFrom} → ${migratedTo ?? '?'}; rejoined ${seconds(m.rejoin_ms)}, agent ${seconds(m.agent_back_ms)}${r.record.error ? `; ERROR ${r.record.error}` : ''}`);
+  return r;
+}
+
+/**
+ * Node failure with the manager's own detection on: the app task's node's dockerd is stopped under
+ * steady probing. Measured against swarm's Down in the same iteration: the manager's detection
+ * (stop → node_failure_detected; and its T0, the first missed report), the evacuation (T4 → T5, the
+ * task running on another node), the service served again (stop → first probe answered by another
+ * container) and failed probes. Once swarm has seen the node Down, its dockerd is started again: the
+ * manager must lift the node's exclusion (node_restored) without moving the task a second time.
+ */
+export async function nodeDetectionIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<IterationResult> {
+  const run = await prepare(ctx, iteration, offsets, 'task-node', true);
+  const service = ctx.lab.app.service;
+  const exclusion = `node.hostname!=${run.victim}`;
+  const x: Record<string, number | null> = { detected_ms: null, detection_t0_ms: null, evacuated_ms: null, evacuations: 0, tasks_moved_by_restore: null, exclusion_left: null, restored_ms: null };
+  run.probe.start();
+  let evacuatedTo: string | undefined;
+  try {
+    await run.stopNode(`node-detection #${iteration}`);
+    const detected = await run.waitManagerEvent(`the manager to find ${run.victim} failed`, run.stoppedAt, 'node_failure_detected', (e) => e.hostname === run.victim, DETECTION_LIMIT_MS);
+    x.detected_ms = run.onControl(detected.node, detected.t) - run.stoppedAt;
+    if (typeof detected.t0 === 'number') x.detection_t0_ms = run.onControl(detected.node, detected.t0) - run.stoppedAt;
+    run.mark(`${run.victim} failed (manager)`, run.stoppedAt + x.detected_ms);
+    const evacuated = await run.waitManagerEvent(`the evacuation of ${run.victim} to end`, run.stoppedAt, 'action_completed', (e) => e.action === 'evacuate' && e.fromNode === run.victim, ACTION_LIMIT_MS)
+      .catch(async (err: Error) => {
+        const failed = await run.managerEvent(run.stoppedAt, 'action_failed', (e) => e.action === 'evacuate');
+        throw failed ? new Error(`evacuation failed: ${String(failed.reason)}`) : err;
+      });
+    x.evacuated_ms = run.onControl(evacuated.node, evacuated.t) - run.stoppedAt;
+    evacuatedTo = typeof evacuated.toNode === 'string' ? evacuated.toNode : undefined;
+    await run.servedAgain();
+    await run.swarmDown();
+    const events = await managerEvents(ctx.lab, run.onManager(run.stoppedAt));
+    x.evacuations = events.filter((e) => e.event === 'action_started' && e.action === 'evacuate').length;
+    if (!(await placementOf(ctx)).includes(exclusion)) run.errors.push(`${service}'s placement lacks ${exclusion} while ${run.victim} is down`);
+  } catch (err) {
+    run.errors.push((err as Error).message);
+  } finally {
+    if (run.stopped) {
+      try {
+        const before = (await appTasks(ctx.docker, service)).filter((t) => t.state === 'running').map((t) => t.id).sort();
+        const name = `node-detection #${iteration}`;
+        const restartAt = await run.restartNode(name);
+        const restored = await run.waitManagerEvent(`the manager to restore ${run.victim}`, restartAt, 'node_restored', (e) => e.hostname === run.victim, 30_000);
+        x.restored_ms = run.onControl(restored.node, restored.t) - restartAt;
+        await run.settle(name, restartAt);
+        await sleep(STEADY_MS); // what a relaxed placement would move, it moves at once
+        const after = (await appTasks(ctx.docker, service)).filter((t) => t.state === 'running').map((t) => t.id).sort();
+        x.tasks_moved_by_restore = after.filter((id) => !before.includes(id)).length;
+        x.exclusion_left = (await placementOf(ctx)).includes(exclusion) ? 1 : 0;
+      } catch (err) {
+        run.errors.push((err as Error).message);
+      }
+    }
+  }
+  const r = await run.finish('node-detection', iteration, { failed: 'task-node', detection: true, to: evacuatedTo ?? null }, x);
+  const m = r.record.measurements;
+  ctx.log(`node-detection #${iteration} (${run.victim}): failed (manager) after ${seconds(m.detected_ms)}, evacuated ${seconds(m.evacuated_ms)} to ${evacuatedTo ?? '?'}, served again ${seconds(m.recovery_ms)}, ${m.failed_requests} failed probes; swarm Down after ${seconds(m.swarm_down_ms)}; restored ${seconds(m.restored_ms)} after the restart, ${m.tasks_moved_by_restore ?? '?'} tasks moved by it${r.record.error ? `; ERROR ${r.record.error}` : ''}`);
+  return r;
 }

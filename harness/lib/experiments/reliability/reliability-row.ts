@@ -27,10 +27,14 @@ const NOTES: Record<string, Notes> = {
     `detection (T0 after the faults) max A ${max(its, 'a_t0_after_faults_ms')}, B ${max(its, 'b_t0_after_faults_ms')}, C ${max(its, 'c_t0_after_faults_ms')}, failed requests A ${sum(its, 'a_failed_requests')}, B ${sum(its, 'b_failed_requests')}, C ${sum(its, 'c_failed_requests')}, ` +
     `actions ${sum(its, 'actions')} (on the wrong service ${sum(its, 'wrong_service_actions')}, failed ${sum(its, 'failed_actions')}), out-of-sequence updates retried ${sum(its, 'out_of_sequence_retried')}, left unhandled ${sum(its, 'out_of_sequence_unhandled')}`,
   'node-failure': (its) =>
-    `injected: dockerd of a worker stopped (the app task's node, or another worker), then CPU stress on the live task, then dockerd started again; ` +
+    `injected: dockerd of a worker stopped (the app task's node with the manager's node detection off, or another worker with it on), then CPU stress on the live task, then dockerd started again; ` +
     `measured: swarm Down detection max ${max(its, 'swarm_down_ms')}, manager logged it max ${max(its, 'manager_down_ms')}, served again (task's node) max ${max(its, 'recovery_ms')}, ` +
-    `failed requests ${sum(its.filter((i) => i.params.failed === 'task-node'), 'failed_requests')} (task's node down) and ${sum(its.filter((i) => i.params.failed !== 'task-node'), 'failed_requests')} (other node down), migrations ${sum(its, 'migrations')} (${its.filter((i) => i.params.to !== null && i.params.to === i.params.victim).length} onto the dead node), ` +
+    `failed requests ${sum(its.filter((i) => i.params.failed === 'task-node'), 'failed_requests')} (task's node down, Swarm alone) and ${sum(its.filter((i) => i.params.failed !== 'task-node'), 'failed_requests')} (other node down), migrations ${sum(its, 'migrations')} (${its.filter((i) => i.params.to !== null && i.params.to === i.params.victim).length} onto the dead node), ` +
     `node Ready again max ${max(its, 'rejoin_ms')}, its agent running max ${max(its, 'agent_back_ms')}`,
+  'node-detection': (its) =>
+    `injected: dockerd of the app task's node stopped, the manager's node-failure detection on, dockerd started again once swarm saw the node Down; ` +
+    `measured: manager found it failed max ${max(its, 'detected_ms')} (swarm Down max ${max(its, 'swarm_down_ms')}), evacuated max ${max(its, 'evacuated_ms')}, served again max ${max(its, 'recovery_ms')}, ` +
+    `failed requests ${sum(its, 'failed_requests')}, evacuations ${sum(its, 'evacuations')}, exclusion lifted after the restart max ${max(its, 'restored_ms')}, tasks moved by it ${sum(its, 'tasks_moved_by_restore')}`,
   'manager-restart': (its) =>
     `injected: SIGKILL of the manager container after T4, before T6 of a CPU-stress migration, and the migration's alert replayed to the restarted manager; ` +
     `measured: manager back max ${max(its, 'manager_back_ms')}, constraint reconciled max ${max(its, 'reconcile_ms')} after the kill, forced updates ${sum(its, 'forced_updates')} in ${its.length} iterations, ` +
