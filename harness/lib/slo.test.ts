@@ -16,7 +16,7 @@ describe('SLOS', () => {
       's1-no-failed-requests', 's1-no-downtime', 's1-mttr-under-10s', 's1-mttr-below-baseline',
       's2-scale-up-under-5s', 's2-no-failed-requests', 's2-reached-target-replicas', 's2-load-split', 's2-scale-down-stepwise',
       'tsdb-no-failed-requests', 'tsdb-alert-latency', 'tsdb-decision-latency', 'tsdb-no-restarts',
-      'agent-restart-no-failed-requests', 'agent-restart-one-migration',
+      'agent-restart-no-failed-requests', 'agent-restart-one-migration', 'agent-restart-no-node-failure',
       'manager-restart-no-forced-update', 'manager-restart-no-second-migration', 'manager-restart-replayed',
       'node-failure-one-migration',
       'node-detection-served-in-4s', 'node-detection-faster-than-swarm', 'node-detection-one-evacuation', 'node-detection-restore-moves-nothing', 'node-detection-exclusion-lifted',

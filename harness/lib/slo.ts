@@ -68,6 +68,7 @@ export const SLOS: readonly Threshold[] = [
   { name: 'tsdb-no-restarts', experiment: 'tsdb-down', metric: 'task_restarts', op: '==', limit: 0, description: 'TSDB down: no agent or manager task restarts' },
   { name: 'agent-restart-no-failed-requests', experiment: 'agent-restart', metric: 'failed_requests', op: '==', limit: 0, description: 'Agent restart: the migration after it loses no request' },
   { name: 'agent-restart-one-migration', experiment: 'agent-restart', metric: 'migrations', op: '==', limit: 1, description: 'Agent restart: the restarted agent\'s alert leads to exactly one migration' },
+  { name: 'agent-restart-no-node-failure', experiment: 'agent-restart', metric: 'node_failures_detected', op: '==', limit: 0, description: "Agent restart: the agent's silence alone is not taken for a failed node (its ports answer)" },
   { name: 'manager-restart-no-forced-update', experiment: 'manager-restart', metric: 'forced_updates', op: '==', limit: 0, description: 'Manager restart: reconciling forces no update' },
   { name: 'manager-restart-no-second-migration', experiment: 'manager-restart', metric: 'second_migrations', op: '==', limit: 0, description: 'Manager restart: the restarted manager starts no second migration' },
   { name: 'manager-restart-replayed', experiment: 'manager-restart', metric: 'replay_alerts', op: '==', limit: 1, description: 'Manager restart: the interrupted action\'s alert is replayed to the restarted manager (which must refuse it: checked by the iteration)' },

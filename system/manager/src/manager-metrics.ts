@@ -5,6 +5,13 @@ import type { ActionKind } from './types.ts';
 
 const SCENARIOS: readonly ScenarioName[] = ['scenario1_migration', 'scenario2_scaling'];
 const ACTIONS: readonly ActionKind[] = ['migrate', 'scale_up', 'scale_down', 'evacuate'];
+const NODE_VERDICTS: Readonly<Record<string, string>> = {
+  node_failure_suspected: 'suspected',
+  node_failure_ruled_out: 'ruled_out',
+  node_suspicion_cleared: 'cleared',
+  node_failure_detected: 'detected',
+  node_restored: 'restored',
+};
 /** Alerts between arrival and decision, and actions between T4 and their end, kept at most. */
 const MAX_OPEN = 10_000;
 
@@ -55,6 +62,11 @@ export class ManagerMetrics {
     [0.5, 1, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 300],
   );
   private readonly rejected = new Counter('swarmguard_manager_requests_rejected_total', 'Requests refused before any decision (request_rejected), by HTTP status.');
+  private readonly nodeVerdicts = new Counter(
+    'swarmguard_manager_node_verdicts_total',
+    "The node-failure detection's verdicts on silent nodes: suspected, ruled_out (its ports answer), cleared (reports resumed), detected (failed), restored (back, exclusion lifted).",
+    ['suspected', 'ruled_out', 'cleared', 'detected', 'restored'].map((verdict) => ({ verdict })),
+  );
   private readonly failedRequests = new Counter('swarmguard_manager_requests_failed_total', 'Requests answered 500 (request_failed).', [{}]);
   /** Alert id → arrivals not yet decided (a copy of an id is decided at once, so the last is its own). */
   private readonly undecided = new Map<string, { scenario: string; t2: number }[]>();
@@ -108,6 +120,10 @@ export class ManagerMetrics {
       case 'request_failed':
         this.failedRequests.inc();
         break;
+      default: {
+        const verdict = NODE_VERDICTS[e.event];
+        if (verdict) this.nodeVerdicts.inc({ verdict });
+      }
     }
   }
 
@@ -127,6 +143,7 @@ export class ManagerMetrics {
       renderGauge('swarmguard_manager_reporting_nodes', 'Nodes whose agent reported within the metrics TTL.', [[{}, now.reportingNodes]]),
       this.rejected.render(),
       this.failedRequests.render(),
+      this.nodeVerdicts.render(),
       renderGauge('process_start_time_seconds', 'When this manager process began counting (Unix seconds).', [[{}, this.startedAtSeconds]]),
     ].join('');
   }

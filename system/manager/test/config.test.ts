@@ -50,6 +50,17 @@ describe('config', () => {
     expect(() => overridesFrom({}, ['--bogus'])).toThrow();
   });
 
+  it('node detection: on by default, NODE_DETECTION=on|off over the file, keeping its other keys; bad values named', () => {
+    const file = 'manager: {node_detection: {missed_reports: 3}}';
+    expect(parseConfig('').manager.node_detection).toEqual({ enabled: true, missed_reports: 2, probe_failures: 2, probe_timeout_ms: 300, interval_ms: 100, probe_ports: [] });
+    expect(parseConfig(file, overridesFrom({ NODE_DETECTION: 'off' }, [])).manager.node_detection).toMatchObject({ enabled: false, missed_reports: 3 });
+    expect(parseConfig('manager: {node_detection: {enabled: false}}', overridesFrom({ NODE_DETECTION: 'on' }, [])).manager.node_detection.enabled).toBe(true);
+    expect(() => overridesFrom({ NODE_DETECTION: 'yes' }, [])).toThrow(/NODE_DETECTION: got "yes", expected on or off/);
+    expect(() => parseConfig('manager: {node_detection: {missed_reports: 0}}')).toThrow(/missed_reports/);
+    expect(() => parseConfig('manager: {node_detection: {probe_ports: [70000]}}')).toThrow(/probe_ports/);
+    expect(() => parseConfig('manager: {node_detection: {probe: tcp}}')).toThrow(/probe/);
+  });
+
   it('a CONFIG_FILE that does not exist is an error; none at all means defaults', () => {
     expect(() => loadConfig({ file: '/nonexistent/sg.yaml' })).toThrow(/does not exist/);
     expect(loadConfig({}).manager.port).toBe(5000);

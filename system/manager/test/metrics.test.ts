@@ -146,6 +146,20 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('node verdicts', () => {
+  it("counts the node-failure detection's events by verdict, each from 0", async () => {
+    const h = setup();
+    const before = await scrape(h);
+    for (const v of ['suspected', 'ruled_out', 'cleared', 'detected', 'restored']) expect(before.get(`swarmguard_manager_node_verdicts_total{verdict="${v}"}`)).toBe(0);
+    for (const event of ['node_failure_suspected', 'node_failure_ruled_out', 'node_suspicion_cleared', 'node_failure_suspected', 'node_failure_detected', 'node_restored']) {
+      h.manager.events.event(event, { hostname: 'worker-3' });
+    }
+    const after = await scrape(h);
+    expect(after.get('swarmguard_manager_node_verdicts_total{verdict="suspected"}')).toBe(2);
+    for (const v of ['ruled_out', 'cleared', 'detected', 'restored']) expect(after.get(`swarmguard_manager_node_verdicts_total{verdict="${v}"}`)).toBe(1);
+  });
+});
+
 describe('exposition', () => {
   it('escapes label values and help text', () => {
     const c = new Counter('x_total', 'help with \\ and\nnewline');

@@ -111,6 +111,8 @@ export async function agentRestartIteration(ctx: ExperimentContext, iteration: n
   let moved: AppTask | undefined;
   let timing: ActionTiming | undefined;
   let agents: number;
+  // the agent's silence must not pass for a failed node: its ports stayed open
+  const nodeChecks: Record<string, number | null> = { node_failures_detected: null, evacuations: null, silence_ruled_out: null };
   try {
     moved = (await appTasks(docker, service)).find((t) => t.state === 'running');
     timing = done?.actionId ? await actionTiming(ctx, killedAt - 2000, done.actionId, 'migration', offsets) : undefined;
@@ -120,6 +122,10 @@ export async function agentRestartIteration(ctx: ExperimentContext, iteration: n
       const n = (await runningTasks(docker, AGENT_SERVICE)).length;
       return n === nodes ? n : undefined;
     }, { timeoutMs: 60_000, intervalMs: 500 });
+    const seen = await managerEvents(lab, startedAt - (corr[managerNode] ?? 0));
+    nodeChecks.node_failures_detected = seen.filter((e) => e.event === 'node_failure_detected').length;
+    nodeChecks.evacuations = seen.filter((e) => e.event === 'action_started' && e.action === 'evacuate').length;
+    nodeChecks.silence_ruled_out = seen.filter((e) => e.event === 'node_failure_ruled_out' && e.hostname === node).length;
   } finally {
     await resetApp(lab, docker);
   }
@@ -135,6 +141,7 @@ export async function agentRestartIteration(ctx: ExperimentContext, iteration: n
     measurements: {
       ...m,
       migrations: done?.event === 'action_completed' ? 1 : 0,
+      ...nodeChecks,
       mttr_ms: timing?.deltas.mttrMs ?? null,
       failed_requests: down.failed,
       downtime_ms: down.downtimeMs,

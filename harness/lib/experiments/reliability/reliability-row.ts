@@ -17,7 +17,7 @@ const NOTES: Record<string, Notes> = {
     `measured: ${sum(its, 'bad_inputs_tried')} bad inputs, ${sum(its, 'unexpected_answers')} unexpected answers, ${sum(its, 'swarm_changes')} swarm changes, ${sum(its, 'manager_restarts')} manager restarts`,
   'agent-restart': (its) =>
     `injected: SIGKILL of the agent container on the app task's node, then CPU stress; ` +
-    `measured: agent back (kill → agent_started) max ${max(its, 'agent_restart_ms')}, alerts resumed (agent_started → first alert T2) max ${max(its, 'alerts_resume_ms')}, migrations ${sum(its, 'migrations')}, failed requests ${sum(its, 'failed_requests')}`,
+    `measured: agent back (kill → agent_started) max ${max(its, 'agent_restart_ms')}, alerts resumed (agent_started → first alert T2) max ${max(its, 'alerts_resume_ms')}, migrations ${sum(its, 'migrations')}, failed requests ${sum(its, 'failed_requests')}, node failures detected ${sum(its, 'node_failures_detected')} (the silence ruled out ${sum(its, 'silence_ruled_out')} times, its ports answering), evacuations ${sum(its, 'evacuations')}`,
   'tsdb-down': (its) =>
     `injected: VictoriaMetrics stopped (SIGTERM) for a whole scenario-1 CPU iteration; ` +
     `measured: MTTR max ${max(its, 'mttr_ms')}, T2−T1 max ${max(its, 't2_t1_ms')}, T3−T2 max ${max(its, 't3_t2_ms')}, failed requests ${sum(its, 'failed_requests')}, task restarts ${sum(its, 'task_restarts')}`,
