@@ -5,7 +5,8 @@ import { stringify } from 'yaml';
 import type { LabConfig } from './lab-config.ts';
 import { Journal, configHash, measurementConditions, nodeTransports } from './journal.ts';
 import type { IterationRecord } from './journal-schema.ts';
-import { SLOS, evaluate, type MeasurementRow } from './slo.ts';
+import { judgeIteration } from './judge.ts';
+import type { MeasurementRow } from './slo.ts';
 import { measureClockOffsets } from './lab-clocks.ts';
 import type { ClockOffset } from './types.ts';
 import { makeContext, type ExperimentContext, type IterationResult } from './experiments/context.ts';
@@ -80,10 +81,7 @@ export class ExperimentRun {
       record.managerCounts = compareCounts(countersBefore, await scrapeManagerCounters(this.ctx.lab), record.events);
       if (record.managerCounts.match === false) this.ctx.log(`${experiment} #${iteration}: the manager's /metrics counted ${JSON.stringify(record.managerCounts.metrics)}, the journal holds ${JSON.stringify(record.managerCounts.journal)}`);
     }
-    this.rows.push({ experiment: record.experiment, iteration: record.iteration, values: record.measurements });
-    const verdicts = evaluate(SLOS, this.rows).filter((v) => v.experiment === record.experiment && v.iteration === record.iteration);
-    record.slo = verdicts.map((v) => ({ ...v }));
-    if (record.outcome !== 'error' && verdicts.some((v) => v.pass === false)) record.outcome = 'failed';
+    judgeIteration(record, this.rows);
     record.store = await this.results.write(record, this.journal.runId);
     if (!record.store.written) this.ctx.log(`${experiment} #${iteration}: figures not written to ${record.store.url} (${record.store.measurement}): ${record.store.error}`);
     await this.journal.addIteration(record, result.probes);

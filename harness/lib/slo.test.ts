@@ -3,9 +3,9 @@ import { anyFailed, compare, describeVerdict, evaluate, SLOS, type MeasurementRo
 
 const good = { failed_requests: 0, downtime_ms: 0, mttr_ms: 4200, alert_latency_max_ms: 3, decision_latency_max_ms: 12 };
 const rows: MeasurementRow[] = [
-  { experiment: 'baseline', iteration: 1, values: { mttr_ms: 9000 } },
-  { experiment: 'baseline', iteration: 2, values: { mttr_ms: 5000 } },
-  { experiment: 'baseline', iteration: 3, values: { mttr_ms: 7000 } },
+  { experiment: 'baseline', iteration: 1, values: { mttr_ms: 9000, failed_requests: 90 } },
+  { experiment: 'baseline', iteration: 2, values: { mttr_ms: 5000, failed_requests: 50 } },
+  { experiment: 'baseline', iteration: 3, values: { mttr_ms: 7000, failed_requests: 70 } },
   { experiment: 'scenario1', iteration: 1, values: good },
   { experiment: 'scenario1', iteration: 2, values: { ...good, mttr_ms: 7500, failed_requests: 2 } },
 ];
@@ -14,13 +14,16 @@ describe('SLOS', () => {
   it('declares every SLO a run is judged by', () => {
     expect(SLOS.map((s) => s.name)).toEqual([
       's1-no-failed-requests', 's1-no-downtime', 's1-mttr-under-10s', 's1-mttr-below-baseline',
+      'baseline-outage-seen', 'baseline-recovered',
       's2-scale-up-under-5s', 's2-no-failed-requests', 's2-reached-target-replicas', 's2-load-split', 's2-scale-down-stepwise',
+      's2-scale-up-stepwise', 's2-scaled-back', 's2-one-down-per-up', 's2-load-sent',
       'tsdb-no-failed-requests', 'tsdb-alert-latency', 'tsdb-decision-latency', 'tsdb-no-restarts',
       'agent-restart-no-failed-requests', 'agent-restart-one-migration', 'agent-restart-no-node-failure',
       'manager-restart-no-forced-update', 'manager-restart-no-second-migration', 'manager-restart-replayed',
-      'node-failure-one-migration',
-      'node-detection-served-in-4s', 'node-detection-faster-than-swarm', 'node-detection-one-evacuation', 'node-detection-restore-moves-nothing', 'node-detection-exclusion-lifted',
-      'concurrent-no-failed-requests', 'concurrent-right-services', 'concurrent-no-failed-actions', 'concurrent-sequence', 'concurrent-b-scaled',
+      'node-failure-one-migration', 'node-failure-bystander-unharmed',
+      'node-detection-served-in-4s', 'node-detection-faster-than-swarm', 'node-detection-before-swarm', 'node-detection-one-evacuation', 'node-detection-restore-moves-nothing', 'node-detection-exclusion-lifted',
+      'concurrent-no-failed-requests', 'concurrent-right-services', 'concurrent-no-failed-actions', 'concurrent-sequence',
+      'concurrent-a-recovered', 'concurrent-b-recovered', 'concurrent-c-recovered', 'concurrent-b-scaled',
       'bad-input-answers', 'bad-input-no-swarm-change', 'bad-input-no-manager-restart',
       's1-alert-latency', 's1-decision-latency', 's2-alert-latency', 's2-decision-latency',
     ]);
@@ -85,7 +88,7 @@ describe('evaluate', () => {
     const rows = [
       { experiment: 'baseline', iteration: 1, values: { mttr_ms: 8000 } },
       { experiment: 'baseline', iteration: 2, values: { mttr_ms: null } },
-      { experiment: 'baseline', iteration: 3, values: { mttr_ms: 7000 } },
+      { experiment: 'baseline', iteration: 3, values: { mttr_ms: 7000, failed_requests: 70 } },
       { experiment: 'scenario1', iteration: 1, values: { mttr_ms: 4000 } },
     ];
     expect(evaluate(ref, rows)[0]).toMatchObject({ limit: 7500, pass: true, reason: 'limit: baseline median over 2 of 3 iterations' });

@@ -17,6 +17,8 @@ export interface Threshold {
   op: Op;
   limit: number | { ref: RefLimit };
   description: string;
+  /** Measured in some variants only (e.g. the task's node, not another): a missing value is not judged. */
+  optional?: true;
 }
 
 /** One iteration's measured values, by metric name (null: not measured). */
@@ -55,11 +57,17 @@ export const SLOS: readonly Threshold[] = [
     limit: { ref: { experiment: 'baseline', metric: 'mttr_ms', stat: 'median' } },
     description: "Scenario 1: MTTR below the baseline's median MTTR of the same run",
   },
+  { name: 'baseline-outage-seen', experiment: 'baseline', metric: 'failed_requests', op: '>', limit: 0, description: 'Baseline: the probe saw the kill (a kill without failed requests measured nothing)' },
+  { name: 'baseline-recovered', experiment: 'baseline', metric: 'mttr_ms', op: '>', limit: 0, description: 'Baseline: a new container answered after the kill' },
   { name: 's2-scale-up-under-5s', experiment: 'scenario2', metric: 'scale_up_max_ms', op: '<', limit: 5_000, description: 'Scenario 2: every scale-up T5 − T4 < 5 s' },
   { name: 's2-no-failed-requests', experiment: 'scenario2', metric: 'failed_requests', op: '==', limit: 0, description: 'Scenario 2: no failed requests during scale-up and scale-down' },
   { name: 's2-reached-target-replicas', experiment: 'scenario2', metric: 'target_replicas_missed', op: '==', limit: 0, description: 'Scenario 2: traffic alone drove the service to experiments.traffic.target_replicas, one replica at a time' },
   { name: 's2-load-split', experiment: 'scenario2', metric: 'spread_max_deviation_pct', op: '<=', limit: 15, description: 'Scenario 2: after each scale-up every replica is within ±15 CPU points of total / n (the replicas\' mean)' },
   { name: 's2-scale-down-stepwise', experiment: 'scenario2', metric: 'scale_down_non_unit_steps', op: '==', limit: 0, description: 'Scenario 2: every scale-down removed exactly one replica' },
+  { name: 's2-scale-up-stepwise', experiment: 'scenario2', metric: 'scale_up_non_unit_steps', op: '==', limit: 0, description: 'Scenario 2: every scale-up added exactly one replica' },
+  { name: 's2-scaled-back', experiment: 'scenario2', metric: 'replicas_not_restored', op: '==', limit: 0, description: 'Scenario 2: after the traffic, back to the replica count it started from' },
+  { name: 's2-one-down-per-up', experiment: 'scenario2', metric: 'scale_downs_missing', op: '==', limit: 0, description: 'Scenario 2: as many scale-downs as scale-ups' },
+  { name: 's2-load-sent', experiment: 'scenario2', metric: 'load_requests', op: '>', limit: 0, description: 'Scenario 2: the load generators sent requests' },
   // the reliability experiments: what their vitest suites asserted alone before, so that the full
   // suite judges every iteration by the same checks
   { name: 'tsdb-no-failed-requests', experiment: 'tsdb-down', metric: 'failed_requests', op: '==', limit: 0, description: 'TSDB down: the migration loses no request' },
@@ -73,12 +81,14 @@ export const SLOS: readonly Threshold[] = [
   { name: 'manager-restart-no-second-migration', experiment: 'manager-restart', metric: 'second_migrations', op: '==', limit: 0, description: 'Manager restart: the restarted manager starts no second migration' },
   { name: 'manager-restart-replayed', experiment: 'manager-restart', metric: 'replay_alerts', op: '==', limit: 1, description: 'Manager restart: the interrupted action\'s alert is replayed to the restarted manager (which must refuse it: checked by the iteration)' },
   { name: 'node-failure-one-migration', experiment: 'node-failure', metric: 'migrations', op: '==', limit: 1, description: 'Node failure: exactly one migration, off the failed node' },
+  { name: 'node-failure-bystander-unharmed', experiment: 'node-failure', metric: 'bystander_failed_requests', op: '==', limit: 0, optional: true, description: 'Node failure: a failed node that held no task of the app costs it no request' },
   { name: 'node-detection-served-in-4s', experiment: 'node-detection', metric: 'recovery_ms', op: '<=', limit: 4_000, description: "Node detection: the service served again ≤ 4 s after its node's dockerd stopped" },
   {
     name: 'node-detection-faster-than-swarm', experiment: 'node-detection', metric: 'recovery_ms', op: '<',
     limit: { ref: { experiment: 'node-failure', metric: 'recovery_ms', stat: 'median' } },
     description: "Node detection: served again sooner than the same run's median with swarm alone (node-failure, the task's node down)",
   },
+  { name: 'node-detection-before-swarm', experiment: 'node-detection', metric: 'detected_before_swarm_ms', op: '>', limit: 0, description: 'Node detection: the manager found the node failed before swarm marked it Down' },
   { name: 'node-detection-one-evacuation', experiment: 'node-detection', metric: 'evacuations', op: '==', limit: 1, description: 'Node detection: exactly one evacuation, off the failed node' },
   { name: 'node-detection-restore-moves-nothing', experiment: 'node-detection', metric: 'tasks_moved_by_restore', op: '==', limit: 0, description: 'Node detection: lifting the exclusion of the node back moves no task' },
   { name: 'node-detection-exclusion-lifted', experiment: 'node-detection', metric: 'exclusion_left', op: '==', limit: 0, description: 'Node detection: the node back, its exclusion is gone' },
@@ -86,6 +96,7 @@ export const SLOS: readonly Threshold[] = [
   { name: 'concurrent-right-services', experiment: 'concurrent', metric: 'wrong_service_actions', op: '==', limit: 0, description: 'Concurrent: every action on the service whose fault caused it' },
   { name: 'concurrent-no-failed-actions', experiment: 'concurrent', metric: 'failed_actions', op: '==', limit: 0, description: 'Concurrent: no action fails' },
   { name: 'concurrent-sequence', experiment: 'concurrent', metric: 'out_of_sequence_unhandled', op: '==', limit: 0, description: 'Concurrent: no out-of-sequence update left unretried' },
+  ...['a', 'b', 'c'].map((k): Threshold => ({ name: `concurrent-${k}-recovered`, experiment: 'concurrent', metric: `${k}_mttr_ms`, op: '>', limit: 0, description: `Concurrent: ${k.toUpperCase()}'s action completed and its MTTR was measured` })),
   { name: 'concurrent-b-scaled', experiment: 'concurrent', metric: 'b_replicas_after', op: '>', limit: 1, description: 'Concurrent: traffic scaled B up' },
   { name: 'bad-input-answers', experiment: 'bad-input', metric: 'unexpected_answers', op: '==', limit: 0, description: 'Bad input: every bad input gets the answer expected of it' },
   { name: 'bad-input-no-swarm-change', experiment: 'bad-input', metric: 'swarm_changes', op: '==', limit: 0, description: 'Bad input: nothing in the swarm changes' },
@@ -136,6 +147,7 @@ export function evaluate(thresholds: readonly Threshold[], rows: readonly Measur
       const base = { name: t.name, experiment: t.experiment, iteration: row.iteration, metric: t.metric, op: t.op, limit, value, description: t.description };
       if (!ran) verdicts.push({ ...base, pass: null, reason: limitReason });
       else if (limit === null) verdicts.push({ ...base, pass: false, reason: limitReason });
+      else if (value === null && t.optional) verdicts.push({ ...base, pass: null, reason: `${t.metric} is not measured in this variant` });
       else if (value === null) verdicts.push({ ...base, pass: false, reason: `${t.metric} was not measured` });
       else verdicts.push({ ...base, pass: compare(value, t.op, limit), ...(limitReason ? { reason: limitReason } : {}) });
     }

@@ -3,7 +3,7 @@ import type { LabConfig } from '../lab-config.ts';
 import { baselineIteration } from './baseline.ts';
 import { scenario1Iteration } from './scenario1.ts';
 import { scenario2Iteration } from './scenario2.ts';
-import { badInputIteration } from './reliability/bad-input.ts';
+import { badInputIteration, payloadsFromEnv } from './reliability/bad-input.ts';
 import { canFailTsdb } from '../node-faults.ts';
 import { tsdbDownIteration } from './reliability/tsdb-down.ts';
 import { concurrentIteration } from './reliability/concurrent.ts';
@@ -33,7 +33,7 @@ export const EXPERIMENTS: Record<string, ExperimentVariant[]> = {
   ],
   scenario2: [{ experiment: 'scenario2', label: 'load-generator traffic', run: (ctx, i, o) => scenario2Iteration(ctx, i, o) }],
   // reliability; tsdb-down stops the local lab's VictoriaMetrics, or a remote lab's store over SSH (faults.tsdb)
-  'bad-input': [{ experiment: 'bad-input', label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml' }) }],
+  'bad-input': [{ experiment: 'bad-input', label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml', payloads: payloadsFromEnv() }) }],
   'tsdb-down': [{ experiment: 'tsdb-down', label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: canFailTsdb }],
   // node-failure stops a node's dockerd: the local lab's own way, or lab.yaml's faults commands over SSH
   'node-failure': [

@@ -348,6 +348,10 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       cpu_reached_before_up1_pct: spread[0] ? round(spread[0].oldTotalCpu / spread[0].fromReplicas) : null,
       target_replicas_missed: Math.max(0, 1 + load.levels.length - series.replicas.reduce((m, p) => Math.max(m, p.replicas), 0)),
       scale_down_non_unit_steps: downs.filter((a) => a.from === null || a.to === null || a.from - a.to !== 1).length,
+      scale_up_non_unit_steps: ups.filter((a) => a.from === null || a.to === null || a.to - a.from !== 1).length,
+      // back to the count the iteration started from, by as many scale-downs as there were scale-ups
+      replicas_not_restored: finalReplicas === null ? null : Math.abs(finalReplicas - lab.app.replicas),
+      scale_downs_missing: Math.abs(ups.filter((a) => !a.failed).length - downs.filter((a) => !a.failed).length),
     },
     slo: [],
     marks,

@@ -26,6 +26,15 @@ export interface BadInputOptions {
 }
 
 export const BAD_INPUT_DEFAULTS: BadInputOptions = { payloads: 10_000, queries: 300, labMutations: 300, seed: 7000, concurrency: 16, labFile: 'lab.yaml' };
+
+/** SWARMGUARD_BAD_INPUT_PAYLOADS: random manager payloads per iteration (default 10,000). */
+export function payloadsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SWARMGUARD_BAD_INPUT_PAYLOADS;
+  if (raw === undefined || raw === '') return BAD_INPUT_DEFAULTS.payloads;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 0 || v > 100_000) throw new Error(`SWARMGUARD_BAD_INPUT_PAYLOADS: got ${JSON.stringify(raw)}, expected a whole number from 0 to 100000`);
+  return v;
+}
 const LIMIT_MS = 120_000;
 const BODY_LIMIT = 16_384;
 

@@ -246,6 +246,8 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
     migrations: done?.event === 'action_completed' ? 1 : 0,
   });
   const m = r.record.measurements;
+  // another node failing must cost the app nothing: its task was elsewhere
+  m.bystander_failed_requests = which === 'other-node' ? m.failed_requests : null;
   ctx.log(`node-failure #${iteration} (${which}, ${run.victim}): Down after ${seconds(m.swarm_down_ms)} (manager ${seconds(m.manager_down_ms)}), served again ${seconds(m.recovery_ms)}, ${m.failed_requests} failed probes; migration ${migratedFrom} → ${migratedTo ?? '?'}; rejoined ${seconds(m.rejoin_ms)}, agent ${seconds(m.agent_back_ms)}${r.record.error ? `; ERROR ${r.record.error}` : ''}`);
   return r;
 }
@@ -305,6 +307,7 @@ export async function nodeDetectionIteration(ctx: ExperimentContext, iteration: 
   }
   const r = await run.finish('node-detection', iteration, { failed: 'task-node', detection: true, to: evacuatedTo ?? null }, x);
   const m = r.record.measurements;
+  m.detected_before_swarm_ms = m.detected_ms !== null && m.swarm_down_ms !== null && m.detected_ms !== undefined && m.swarm_down_ms !== undefined ? m.swarm_down_ms - m.detected_ms : null;
   ctx.log(`node-detection #${iteration} (${run.victim}): failed (manager) after ${seconds(m.detected_ms)}, evacuated ${seconds(m.evacuated_ms)} to ${evacuatedTo ?? '?'}, served again ${seconds(m.recovery_ms)}, ${m.failed_requests} failed probes; swarm Down after ${seconds(m.swarm_down_ms)}; restored ${seconds(m.restored_ms)} after the restart, ${m.tasks_moved_by_restore ?? '?'} tasks moved by it${r.record.error ? `; ERROR ${r.record.error}` : ''}`);
   return r;
 }

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExperimentRun } from '../harness/lib/experiment-run.ts';
+import { EXPERIMENTS } from '../harness/lib/experiments/registry.ts';
+import { addReliabilityRow, isReliabilityExperiment } from '../harness/lib/experiments/reliability/reliability-row.ts';
+import { iterationFailures } from '../harness/lib/judge.ts';
+import { loadLab } from '../harness/lib/lab-config.ts';
+import { iterationsFor } from './iterations.ts';
+
+/**
+ * One experiment of the registry as a vitest suite: each variant × `experiments.iterations`
+ * (SWARMGUARD_ITERATIONS), run and judged exactly as the full suite runs and judges it
+ * (ExperimentRun.iteration). A test fails when the iteration erred or failed a declared threshold,
+ * and for nothing else: the checks live with the experiment, not here.
+ */
+export async function experimentSuite(name: string, title: string): Promise<void> {
+  const variants = EXPERIMENTS[name];
+  if (!variants) throw new Error(`no experiment ${JSON.stringify(name)} in the registry: ${Object.keys(EXPERIMENTS).join(', ')}`);
+  const labFile = process.env.SWARMGUARD_LAB ?? 'lab.yaml';
+  const lab = await loadLab(labFile);
+  const n = iterationsFor(lab);
+  let run: ExperimentRun | undefined;
+
+  describe.sequential(title, () => {
+    beforeAll(async () => {
+      run = await ExperimentRun.open(lab, { labFile });
+    });
+    afterAll(async () => {
+      if (!run) return;
+      if (isReliabilityExperiment(name)) await addReliabilityRow(run.journal, name);
+      console.log(`report: ${await run.finish()}`);
+    });
+
+    let k = 0;
+    for (const variant of variants) {
+      const supported = !variant.supports || variant.supports(lab);
+      for (let i = 1; i <= n; i++) {
+        const iteration = ++k;
+        it.skipIf(!supported)(`${variant.label}, iteration ${i}: no error, every declared threshold holds`, async () => {
+          const r = await run!.iteration(name, iteration, () => variant.run(run!.ctx, iteration, run!.offsets));
+          expect(iterationFailures(r)).toEqual([]);
+        }, 600_000);
+      }
+    }
+  });
+}
