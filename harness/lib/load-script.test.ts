@@ -150,7 +150,10 @@ describe('the generated script, run by sh against 127.0.0.1', () => {
     expectRun(await runScript([path.join(bin, 'sh')], { PATH: bin }));
   }, 20_000);
 
-  it('spreads each second evenly, and a second generator (phase 0.5) sends between the first one\'s requests', async () => {
+  // Real sleeps on a shared host: a run of the whole unit suite can starve the two shells for a
+  // moment and put one window out of bounds. Retried, so that only a spread that is wrong every
+  // time (the old 14 / 6 split) fails the test.
+  it('spreads each second evenly, and a second generator (phase 0.5) sends between the first one\'s requests', { retry: 2, timeout: 20_000 }, async () => {
     const scripts = [0, 0.5].map((phase, k) => ({ phase, logFile: path.join(dir, `g${k}.log`), pidFile: path.join(dir, `g${k}.pid`), script: path.join(dir, `g${k}.sh`) }));
     for (const g of scripts) await writeFile(g.script, renderLoadScript({ url, rates: [10, 10, 10], maxDurationS: 10, logFile: g.logFile, pidFile: g.pidFile, phase: g.phase }));
     const startAt = String(Date.now() + 300); // as LoadGenerators starts them: one common start
@@ -169,7 +172,7 @@ describe('the generated script, run by sh against 127.0.0.1', () => {
     for (const n of halves.slice(0, 5)) expect(n, `half-second windows ${halves.join(' ')}`).toBeLessThanOrEqual(13);
     const gaps = starts.slice(1).map((t, i) => t - starts[i]).sort((a, b) => a - b);
     expect(gaps[Math.floor(gaps.length / 2)], `median ms between launches (ideal 50), gaps ${gaps.join(' ')}`).toBeGreaterThanOrEqual(25);
-  }, 20_000);
+  });
 
   it('stops on TERM through its pid file', async () => {
     const logFile = path.join(dir, 'long.log');

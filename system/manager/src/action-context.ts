@@ -1,4 +1,4 @@
-import type { TaskInfo } from './swarm-port.ts';
+import type { TaskInfo, UpdateConfigSpec } from './swarm-port.ts';
 
 /* What the swarm controller and its helpers share about one action. */
 
@@ -55,3 +55,11 @@ export function ids(ctx: ActionContext) {
 }
 
 export const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * The update a move sends: start-first (the replacement runs before the old task is stopped), no
+ * delay, swarm's monitor window and failure action from the options, no failure tolerated.
+ */
+export function startFirstUpdate(current: UpdateConfigSpec | undefined, o: ControllerOptions, parallelism: number): UpdateConfigSpec {
+  return { ...(current ?? {}), Parallelism: parallelism, Delay: 0, Order: 'start-first', FailureAction: o.failureAction, Monitor: Math.round(o.monitorMs * 1e6), MaxFailureRatio: 0 };
+}

@@ -1,3 +1,4 @@
+import { Periodic } from './periodic.ts';
 import type { Clock } from './clock.ts';
 import type { RecoveryManager } from './recovery-manager.ts';
 import { removeLeftoverConstraints } from './startup-reconciler.ts';
@@ -9,31 +10,23 @@ import type { SwarmPort } from './swarm-port.ts';
  * constraint would then exclude a node from the service until the manager's next start.
  */
 export class LeftoverSweep {
-  private timer?: ReturnType<typeof setTimeout>;
-  private stopped = true;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly manager: RecoveryManager,
     private readonly port: SwarmPort,
     private readonly clock: Clock,
-    private readonly intervalMs: number,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.loop = new Periodic(() => intervalMs, () => this.tick(), (error) => this.manager.events.event('swarm_error', { error: error.message, during: 'leftover sweep' }));
+  }
 
   start(): void {
-    this.stopped = false;
-    const schedule = () => {
-      if (this.stopped) return;
-      this.timer = setTimeout(async () => {
-        await this.tick().catch((error: Error) => this.manager.events.event('swarm_error', { error: error.message, during: 'leftover sweep' }));
-        schedule();
-      }, this.intervalMs);
-    };
-    schedule();
+    this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.loop.stop();
   }
 
   async tick(): Promise<void> {

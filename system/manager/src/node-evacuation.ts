@@ -1,4 +1,4 @@
-import { ActionFailure, ids, isLive, round, type ActionContext, type ControllerOptions } from './action-context.ts';
+import { ActionFailure, ids, isLive, round, startFirstUpdate, type ActionContext, type ControllerOptions } from './action-context.ts';
 import type { Clock } from './clock.ts';
 import type { ClockedEvents } from './clocked-events.ts';
 import { constraintsOf } from './placement.ts';
@@ -83,15 +83,8 @@ export async function evacuate(deps: EvacuationDeps, req: EvacuationRequest): Pr
     (spec) => {
       if (!spec.Mode?.Replicated) throw new ActionFailure(`${req.service} is not a replicated service: swarm keeps its task on ${req.node}`);
       const next = excludeNode(spec, req.node) ?? spec;
-      next.UpdateConfig = {
-        ...(next.UpdateConfig ?? {}),
-        Parallelism: stranded.length,
-        Delay: 0,
-        Order: 'start-first',
-        FailureAction: o.failureAction,
-        Monitor: Math.round(o.monitorMs * 1e6),
-        MaxFailureRatio: 0,
-      };
+      // every task of the node at once: they are all down already
+      next.UpdateConfig = startFirstUpdate(next.UpdateConfig, o, stranded.length);
       return next;
     },
     {

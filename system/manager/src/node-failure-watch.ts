@@ -1,4 +1,5 @@
 import type { Clock } from './clock.ts';
+import { Periodic } from './periodic.ts';
 import { NodeFailureDetector, type DetectorEvent, type ProbeResult } from './node-failure-detector.ts';
 import { evacuate, evacuatedNodes, readmitNode } from './node-evacuation.ts';
 import { publishedPorts, tcpOpens } from './node-probe.ts';
@@ -21,8 +22,7 @@ export class NodeFailureWatch {
   private readonly detectedAt = new Map<string, number>();
   /** `service\nnode` evacuations that met another action on the service: retried every tick. */
   private readonly deferred = new Map<string, { service: string; node: string; t0: number }>();
-  private timer?: ReturnType<typeof setTimeout>;
-  private stopped = true;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly manager: RecoveryManager,
@@ -35,23 +35,19 @@ export class NodeFailureWatch {
       const nd = cfg.manager.node_detection;
       return { reportIntervalMs: cfg.monitoring.poll_interval * 1000, missedReports: nd.missed_reports, probeFailures: nd.probe_failures };
     });
+    this.loop = new Periodic(
+      () => manager.config().manager.node_detection.interval_ms,
+      () => this.tick(),
+      (error) => manager.events.event('swarm_error', { error: error.message, during: 'node-failure watch' }),
+    );
   }
 
   start(): void {
-    this.stopped = false;
-    const schedule = () => {
-      if (this.stopped) return;
-      this.timer = setTimeout(async () => {
-        await this.tick().catch((error: Error) => this.manager.events.event('swarm_error', { error: error.message, during: 'node-failure watch' }));
-        schedule();
-      }, this.manager.config().manager.node_detection.interval_ms);
-    };
-    schedule();
+    this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.loop.stop();
   }
 
   async tick(): Promise<void> {

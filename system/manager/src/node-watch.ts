@@ -1,3 +1,4 @@
+import { Periodic } from './periodic.ts';
 import type { Clock } from './clock.ts';
 import type { RecoveryManager } from './recovery-manager.ts';
 import type { NodeInfo } from './swarm-port.ts';
@@ -47,30 +48,22 @@ export function healthOf(nodes: readonly NodeInfo[], reporting: ReadonlyMap<stri
  */
 export class NodeWatch {
   private known = new Map<string, NodeHealth>();
-  private timer?: ReturnType<typeof setTimeout>;
-  private stopped = true;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly manager: RecoveryManager,
     private readonly clock: Clock,
-    private readonly intervalMs: () => number,
-  ) {}
+    intervalMs: () => number,
+  ) {
+    this.loop = new Periodic(intervalMs, () => this.tick(), (error) => this.manager.events.event('swarm_error', { error: error.message, during: 'node watch' }));
+  }
 
   start(): void {
-    this.stopped = false;
-    const schedule = () => {
-      if (this.stopped) return;
-      this.timer = setTimeout(async () => {
-        await this.tick().catch((error: Error) => this.manager.events.event('swarm_error', { error: error.message, during: 'node watch' }));
-        schedule();
-      }, this.intervalMs());
-    };
-    schedule();
+    this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.loop.stop();
   }
 
   async tick(): Promise<NodeChange[]> {

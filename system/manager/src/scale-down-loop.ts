@@ -1,3 +1,4 @@
+import { Periodic } from './periodic.ts';
 import { fitsInFewerReplicas } from '../../shared/rules.ts';
 import type { Clock } from './clock.ts';
 import type { ClockedEvents } from './clocked-events.ts';
@@ -26,33 +27,28 @@ export class ScaleDownLoop {
   /** Busy ticks in a row inside an idle period: fewer than consecutive_breaches are a blip. */
   private readonly busyTicks = new Map<string, number>();
   private readonly status = new Map<string, ScaleDownStatus>();
-  private timer?: ReturnType<typeof setTimeout>;
-  private stopped = true;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly manager: RecoveryManager,
     private readonly clock: Clock,
   ) {
     this.events = manager.events;
+    this.loop = new Periodic(
+      () => manager.config().manager.scaling.check_interval * 1000,
+      () => this.tick(),
+      (error) => this.events.event('scale_down_error', { error: error.message }),
+    );
   }
 
   private readonly events: ClockedEvents;
 
   start(): void {
-    this.stopped = false;
-    const schedule = () => {
-      if (this.stopped) return;
-      this.timer = setTimeout(async () => {
-        await this.tick().catch((error: Error) => this.events.event('scale_down_error', { error: error.message }));
-        schedule();
-      }, this.manager.config().manager.scaling.check_interval * 1000);
-    };
-    schedule();
+    this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.loop.stop();
   }
 
   statuses(): ScaleDownStatus[] {

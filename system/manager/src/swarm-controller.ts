@@ -1,4 +1,4 @@
-import { ActionFailure, ids, isAlertTask, isLive, round, type ActionContext, type ControllerOptions, type MigrationRequest } from './action-context.ts';
+import { ActionFailure, ids, isAlertTask, isLive, round, startFirstUpdate, type ActionContext, type ControllerOptions, type MigrationRequest } from './action-context.ts';
 import type { Clock } from './clock.ts';
 import type { ClockedEvents } from './clocked-events.ts';
 import { withTemporaryConstraints } from './placement.ts';
@@ -64,15 +64,7 @@ export class SwarmController {
         (spec) => {
           if (!spec.Mode?.Replicated) throw new ActionFailure(`${req.service} is not a replicated service: its task on ${req.fromNode} cannot move`);
           const next = withTemporaryConstraints(spec, added, req.actionId);
-          next.UpdateConfig = {
-            ...(next.UpdateConfig ?? {}),
-            Parallelism: 1,
-            Delay: 0,
-            Order: 'start-first',
-            FailureAction: o.failureAction,
-            Monitor: Math.round(o.monitorMs * 1e6),
-            MaxFailureRatio: 0,
-          };
+          next.UpdateConfig = startFirstUpdate(next.UpdateConfig, o, 1);
           return next;
         },
         () => {
