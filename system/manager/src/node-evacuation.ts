@@ -1,7 +1,7 @@
 import { ActionFailure, ids, isLive, round, startFirstUpdate, type ActionContext, type ControllerOptions } from './action-context.ts';
 import type { Clock } from './clock.ts';
 import type { ClockedEvents } from './clocked-events.ts';
-import { constraintsOf } from './placement.ts';
+import { constraintsOf, labelList, normalize, withPlacement } from './placement.ts';
 import { updateWithRetry } from './service-updater.ts';
 import type { SwarmInventory } from './swarm-inventory.ts';
 import type { ServiceSpec, SwarmPort, TaskInfo } from './swarm-port.ts';
@@ -16,24 +16,16 @@ export const EVACUATED_LABEL = 'swarmguard.evacuated-nodes';
 const exclusion = (node: string) => `node.hostname!=${node}`;
 
 export function evacuatedNodes(spec: ServiceSpec): string[] {
-  const raw = spec.Labels?.[EVACUATED_LABEL];
-  if (!raw) return [];
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return Array.isArray(parsed) ? parsed.filter((n): n is string => typeof n === 'string' && n !== '') : [];
-  } catch {
-    return [];
-  }
+  return labelList(spec, EVACUATED_LABEL).filter((n) => n !== '');
 }
 
 function withEvacuated(spec: ServiceSpec, nodes: string[]): ServiceSpec {
   const before = new Set(evacuatedNodes(spec).map(exclusion));
-  const constraints = [...constraintsOf(spec).filter((c) => !before.has(c.replace(/\s+/g, ''))), ...nodes.map(exclusion)];
+  const constraints = [...constraintsOf(spec).filter((c) => !before.has(normalize(c))), ...nodes.map(exclusion)];
   const labels = { ...(spec.Labels ?? {}) };
   if (nodes.length > 0) labels[EVACUATED_LABEL] = JSON.stringify(nodes);
   else delete labels[EVACUATED_LABEL];
-  const template = spec.TaskTemplate ?? {};
-  return { ...spec, Labels: labels, TaskTemplate: { ...template, Placement: { ...(template.Placement ?? {}), Constraints: constraints } } };
+  return withPlacement(spec, constraints, labels);
 }
 
 /** `spec` with `node` excluded and recorded; null when it already is. */

@@ -19,7 +19,12 @@ export function actionInFlight(spec: ServiceSpec): string | undefined {
 }
 
 export function temporaryConstraints(spec: ServiceSpec): string[] {
-  const raw = spec.Labels?.[TEMP_CONSTRAINTS_LABEL];
+  return labelList(spec, TEMP_CONSTRAINTS_LABEL);
+}
+
+/** The strings a manager label holds as a JSON list; none when absent or not such a list. */
+export function labelList(spec: ServiceSpec, label: string): string[] {
+  const raw = spec.Labels?.[label];
   if (!raw) return [];
   try {
     const parsed: unknown = JSON.parse(raw);
@@ -39,7 +44,8 @@ export function baseConstraints(spec: ServiceSpec): string[] {
   return constraintsOf(spec).filter((c) => !temp.has(normalize(c)));
 }
 
-function normalize(constraint: string): string {
+/** A constraint without blanks, as swarm compares them. */
+export function normalize(constraint: string): string {
   return constraint.replace(/\s+/g, '');
 }
 
@@ -54,12 +60,13 @@ export function withTemporaryConstraints(spec: ServiceSpec, added: string[], act
   else delete labels[TEMP_CONSTRAINTS_LABEL];
   if (added.length > 0 && actionId !== undefined) labels[ACTION_LABEL] = actionId;
   else delete labels[ACTION_LABEL];
+  return withPlacement(spec, [...base, ...added], labels);
+}
+
+/** A copy of `spec` with these placement constraints and service labels. */
+export function withPlacement(spec: ServiceSpec, constraints: string[], labels: Record<string, string>): ServiceSpec {
   const template = spec.TaskTemplate ?? {};
-  return {
-    ...spec,
-    Labels: labels,
-    TaskTemplate: { ...template, Placement: { ...(template.Placement ?? {}), Constraints: [...base, ...added] } },
-  };
+  return { ...spec, Labels: labels, TaskTemplate: { ...template, Placement: { ...(template.Placement ?? {}), Constraints: constraints } } };
 }
 
 /**
