@@ -42,19 +42,10 @@ export interface Outcome {
 }
 
 /**
- * The iteration's record: per service its probe numbers and MTTR, the manager's actions judged
- * (judgeActions), the swarm's end state checked; any problem makes the outcome an error.
+ * Per service (`<key>_…`): its probe numbers, action phases and the tasks swarm ended; what breaks
+ * the experiment's contract is appended to `problems`.
  */
-export async function concurrentRecord(ctx: ExperimentContext, iteration: number, o: Outcome): Promise<IterationResult> {
-  const expected = Object.fromEntries(o.roles.map((r) => [r.app.name, r.expect]));
-  const verdict = judgeActions(o.managerLog, expected);
-  const problems = [...o.problems, ...(o.managerLog.length ? verdict.problems : [])];
-  if (o.mainChanged) problems.push(`the service without a fault changed: ${o.mainChanged}`);
-  const injected = o.marks.find((k) => k.label === FAULTS_MARK)?.t;
-  const perService: Record<string, SourceProbe[]> = {};
-  // stop() is idempotent: a probe that failed to stop was already reported in the iteration's finally
-  for (const r of o.roles) perService[r.key] = (await o.probes.get(r.key)?.stop().catch(() => [])) ?? [];
-  const all = summarizeProbeSources(o.roles.flatMap((r) => perService[r.key].map((s) => ({ ...s, source: `${r.key}/${s.source}` }))));
+function serviceMeasurements(ctx: ExperimentContext, o: Outcome, perService: Record<string, SourceProbe[]>, injected: number | undefined, problems: string[]): Record<string, number | null> {
   const m: Record<string, number | null> = {};
   for (const r of o.roles) {
     const s = summarizeProbeSources(perService[r.key]).summary;
@@ -78,6 +69,24 @@ export async function concurrentRecord(ctx: ExperimentContext, iteration: number
       problems.push(`${r.app.name} on ${o.to[r.key].join(',') || 'no node'} after its migration, started on ${o.from[r.key]}`);
     }
   }
+  return m;
+}
+
+/**
+ * The iteration's record: per service its probe numbers and MTTR, the manager's actions judged
+ * (judgeActions), the swarm's end state checked; any problem makes the outcome an error.
+ */
+export async function concurrentRecord(ctx: ExperimentContext, iteration: number, o: Outcome): Promise<IterationResult> {
+  const expected = Object.fromEntries(o.roles.map((r) => [r.app.name, r.expect]));
+  const verdict = judgeActions(o.managerLog, expected);
+  const problems = [...o.problems, ...(o.managerLog.length ? verdict.problems : [])];
+  if (o.mainChanged) problems.push(`the service without a fault changed: ${o.mainChanged}`);
+  const injected = o.marks.find((k) => k.label === FAULTS_MARK)?.t;
+  const perService: Record<string, SourceProbe[]> = {};
+  // stop() is idempotent: a probe that failed to stop was already reported in the iteration's finally
+  for (const r of o.roles) perService[r.key] = (await o.probes.get(r.key)?.stop().catch(() => [])) ?? [];
+  const all = summarizeProbeSources(o.roles.flatMap((r) => perService[r.key].map((s) => ({ ...s, source: `${r.key}/${s.source}` }))));
+  const m = serviceMeasurements(ctx, o, perService, injected, problems);
   if (o.bReplicas !== null && o.bReplicas < 2) problems.push(`${o.roles[1].app.name} has ${o.bReplicas} replica(s) after its scale-up`);
   const loads = (o.gens?.logs() ?? []).map((l) => parseLoadLog(l.text));
   const lat = (k: 't2_t1_ms' | 't3_t2_ms') => {
