@@ -169,6 +169,11 @@ const traffic = z
     /** Seconds of each calibration step (steady traffic at one rate, sampled by /metrics). */
     calibration_step_s: z.number().int().min(4).max(60).default(6),
     /**
+     * once: a run measures each calibration (the same app, limit, targets and host) once, and its
+     * later iterations reuse it; every_iteration: each iteration measures its own.
+     */
+    calibrate: z.enum(['once', 'every_iteration'], { message: 'calibrate must be once or every_iteration' }).default('once'),
+    /**
      * CPU one /api/work request should cost the replica, ms: the calibration picks the iterations.
      * Small enough not to hold the app's event loop (and the health check queued behind it) for
      * long; large enough that the path's own cost per request (generator, balancer, kernel) does

@@ -12,6 +12,8 @@ export interface ExperimentContext {
   docker: Docker;
   nodes: Map<string, Docker>;
   log: (line: string) => void;
+  /** What this run has measured once and its later iterations may reuse, by what was measured. */
+  measuredOnce: Map<string, unknown>;
 }
 
 export interface IterationResult {
@@ -20,7 +22,7 @@ export interface IterationResult {
 }
 
 export function makeContext(lab: LabConfig, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): ExperimentContext {
-  return { lab, docker: managerDocker(lab), nodes: nodeDockers(lab), log };
+  return { lab, docker: managerDocker(lab), nodes: nodeDockers(lab), log, measuredOnce: new Map() };
 }
 
 export const epochNow = (): number => performance.timeOrigin + performance.now();

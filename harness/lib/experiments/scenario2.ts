@@ -12,7 +12,7 @@ import { restartManager } from './manager-control.ts';
 import { SeriesRecorder } from './series-recorder.ts';
 import { normalizeSpread, spreadAfterScaleUp } from './load-spread.ts';
 import { levelChanges, loadFromPlan, scenario2Schedule, scenario2Streams, type LoadTiming, type Scenario2Load } from './scenario2-load.ts';
-import { calibrateTraffic, trafficTargets, type Calibration } from './traffic-calibration.ts';
+import { calibrateTrafficOnce, trafficTargets, type Calibration } from './traffic-calibration.ts';
 import { limitCandidates } from './traffic-plan.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf } from './context.ts';
 import { open } from 'node:fs/promises';
@@ -183,7 +183,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   if (opts.load) {
     load = opts.load;
   } else {
-    calibration = await calibrateTraffic(lab, {
+    calibration = await calibrateTrafficOnce(ctx, task.node, {
       url: lab.entrypoint,
       metricsUrl: replicaMetricsUrl(lab, task.node),
       limitCpus: appCpus,

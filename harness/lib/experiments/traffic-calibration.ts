@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { LabConfig } from '../lab-config.ts';
 import { LoadGenerators, splitRates } from '../load-generators.ts';
 import { parseLoadLog } from '../load-script.ts';
-import { epochNow, sleep } from './context.ts';
+import { epochNow, sleep, type ExperimentContext } from './context.ts';
 import {
   CalibrationError,
   median,
@@ -31,6 +31,11 @@ export interface Calibration {
   idleCpuMsPerS: number;
   plan: TrafficPlan;
   durationMs: number;
+  /** The calibration's run id and start: an iteration that reuses it names the one it took. */
+  measuredBy: string;
+  measuredAt: string;
+  /** Taken from an earlier iteration of the same run (experiments.traffic.calibrate: once). */
+  reused: boolean;
 }
 
 export interface CalibrationOptions {
@@ -183,12 +188,47 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
       idleCpuMsPerS: round2(idleCpuMsPerS),
       plan,
       durationMs: Date.now() - started,
+      measuredBy: opts.runId,
+      measuredAt: new Date(started).toISOString(),
+      reused: false,
     };
   } finally {
     await gens.stop();
   }
 }
 
+/** What makes two calibrations the same measurement (see calibrateTrafficOnce). */
+export function calibrationKey(lab: Pick<LabConfig, 'kind'>, node: string, opts: Omit<CalibrationOptions, 'runId' | 'log'>): string {
+  return JSON.stringify({
+    url: opts.url,
+    metricsPath: new URL(opts.metricsUrl).pathname,
+    host: lab.kind === 'local' ? 'the local lab\'s host' : node,
+    limitCpus: opts.limitCpus,
+    targets: opts.targets,
+    limits: opts.limits,
+    otherCoresPerLimitCpu: opts.otherCoresPerLimitCpu ?? 0,
+  });
+}
+
+/**
+ * calibrateTraffic, measured once a run: a later iteration that calibrates the same thing (the same
+ * URL, limit, targets and limits to plan for, on the same node, or on any node of a local lab, whose
+ * nodes share one host's cores) reuses the first one's measurement and plan, and its journal says
+ * so. With experiments.traffic.calibrate `every_iteration`, each iteration measures its own.
+ */
+export async function calibrateTrafficOnce(ctx: ExperimentContext, node: string, opts: CalibrationOptions): Promise<Calibration> {
+  const { lab } = ctx;
+  if (lab.experiments.traffic.calibrate === 'every_iteration') return calibrateTraffic(lab, opts);
+  const key = calibrationKey(lab, node, opts);
+  const earlier = ctx.measuredOnce.get(key) as Calibration | undefined;
+  if (earlier) {
+    opts.log(`calibration reused: measured by ${earlier.measuredBy} at ${earlier.measuredAt} in ${Math.round(earlier.durationMs / 1000)} s (experiments.traffic.calibrate: once)`);
+    return { ...earlier, reused: true };
+  }
+  const measured = await calibrateTraffic(lab, opts);
+  ctx.measuredOnce.set(key, measured);
+  return measured;
+}
 
 /**
  * One step: `rps` requests per second to `url` (none for an idle step) from all generators for

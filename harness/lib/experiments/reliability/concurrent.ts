@@ -13,7 +13,7 @@ import { epochNow, sleep, type ExperimentContext, type IterationResult } from '.
 import { setManagerEnv } from '../manager-control.ts';
 import { FAULTS_MARK, concurrentRecord, type ActionTimings } from './concurrent-record.ts';
 import { CONCURRENT_TIMING, CPU_TARGET_PCT, cpuStressUrl, loadSeconds, memoryStressUrl, startStress, trafficStreams, type Role } from './concurrent-faults.ts';
-import { calibrateTraffic, trafficTargets, type Calibration } from '../traffic-calibration.ts';
+import { calibrateTrafficOnce, trafficTargets, type Calibration } from '../traffic-calibration.ts';
 import { limitCandidates } from '../traffic-plan.ts';
 import { loadFromPlan, type Scenario2Load } from '../scenario2-load.ts';
 import type { LabConfig } from '../../lab-config.ts';
@@ -83,7 +83,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     let placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
     // B's traffic from what a request costs B on this lab; all three copies at the largest limit the
     // shared host carries with A's stress beside B's traffic
-    calibration = await calibrateTraffic(lab, {
+    calibration = await calibrateTrafficOnce(ctx, placed.get(ROLES[1].app.name)!.node, {
       url: urls.b,
       metricsUrl: copyMetricsUrl(lab, ROLES[1].app.port, placed.get(ROLES[1].app.name)!.node),
       limitCpus: copyCpus,
