@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExperimentRun } from '../harness/lib/experiment-run.ts';
-import { EXPERIMENTS } from '../harness/lib/experiments/registry.ts';
+import { REGISTRY } from '../harness/lib/experiments/registry.ts';
 import { addReliabilityRow, isReliabilityExperiment } from '../harness/lib/experiments/reliability/reliability-row.ts';
 import { iterationFailures } from '../harness/lib/judge.ts';
 import { loadLab } from '../harness/lib/lab-config.ts';
@@ -12,9 +12,10 @@ import { iterationsFor } from './iterations.ts';
  * (ExperimentRun.iteration). A test fails when the iteration erred or failed a declared threshold,
  * and for nothing else: the checks live with the experiment, not here.
  */
-export async function experimentSuite(name: string, title: string): Promise<void> {
-  const variants = EXPERIMENTS[name];
-  if (!variants) throw new Error(`no experiment ${JSON.stringify(name)} in the registry: ${Object.keys(EXPERIMENTS).join(', ')}`);
+export async function experimentSuite(name: string): Promise<void> {
+  const experiment = REGISTRY.find((e) => e.name === name);
+  if (!experiment) throw new Error(`no experiment ${JSON.stringify(name)} in the registry: ${REGISTRY.map((e) => e.name).join(', ')}`);
+  const { title, variants } = experiment;
   const labFile = process.env.SWARMGUARD_LAB ?? 'lab.yaml';
   const lab = await loadLab(labFile);
   const n = iterationsFor(lab);

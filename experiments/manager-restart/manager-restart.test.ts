@@ -1,3 +1,3 @@
 import { experimentSuite } from '../experiment-suite.ts';
 
-await experimentSuite('manager-restart', 'manager restart mid-migration: one move, one task on a healthy node, no constraint left');
+await experimentSuite('manager-restart');

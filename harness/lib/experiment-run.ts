@@ -11,6 +11,7 @@ import { measureClockOffsets } from './lab-clocks.ts';
 import type { ClockOffset } from './types.ts';
 import { makeContext, type ExperimentContext, type IterationResult } from './experiments/context.ts';
 import { writeReport } from './report-files.ts';
+import { SLOS } from './experiments/registry.ts';
 import { resolveInfluxToken } from './deploy.ts';
 import { resultsStoreFor, type ResultsSink } from './results-store.ts';
 import { compareCounts, scrapeManagerCounters } from './manager-counters.ts';
@@ -81,7 +82,7 @@ export class ExperimentRun {
       record.managerCounts = compareCounts(countersBefore, await scrapeManagerCounters(this.ctx.lab), record.events);
       if (record.managerCounts.match === false) this.ctx.log(`${experiment} #${iteration}: the manager's /metrics counted ${JSON.stringify(record.managerCounts.metrics)}, the journal holds ${JSON.stringify(record.managerCounts.journal)}`);
     }
-    judgeIteration(record, this.rows);
+    judgeIteration(record, this.rows, SLOS);
     record.store = await this.results.write(record, this.journal.runId);
     if (!record.store.written) this.ctx.log(`${experiment} #${iteration}: figures not written to ${record.store.url} (${record.store.measurement}): ${record.store.error}`);
     await this.journal.addIteration(record, result.probes);

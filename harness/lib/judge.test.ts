@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { IterationRecord } from './journal-schema.ts';
 import { iterationFailures, judgeIteration } from './judge.ts';
 import type { MeasurementRow } from './slo.ts';
+import { SLOS } from './experiments/registry.ts';
 
 /** The example journals committed under results/raw: real runs of the full suite. */
 function recordedJournals(): { name: string; iterations: IterationRecord[] }[] {
@@ -37,7 +38,7 @@ function bothPaths(iterations: readonly IterationRecord[]) {
   const rows: MeasurementRow[] = [];
   return iterations.map((original) => {
     const fresh = { ...structuredClone(original), slo: [], outcome: original.outcome === 'error' ? ('error' as const) : ('passed' as const) };
-    const judged = judgeIteration(fresh, rows);
+    const judged = judgeIteration(fresh, rows, SLOS);
     return { judged, suitePassed: judged.outcome === 'passed', vitestFailures: iterationFailures(judged) };
   });
 }

@@ -1,14 +1,14 @@
 import type { IterationRecord } from './journal-schema.ts';
-import { SLOS, evaluate, type MeasurementRow, type Threshold } from './slo.ts';
+import { evaluate, type MeasurementRow, type Threshold } from './slo.ts';
 
 /**
  * The one place an iteration is judged, for the full suite, the entry scripts and vitest alike:
- * its declared thresholds are evaluated against the iterations of the same run so far (`rows`, to
+ * the declared thresholds (the registry's SLOS) are evaluated against the iterations of the same run so far (`rows`, to
  * which it is added, so that the baseline, which runs first, is the reference of the proactive
  * MTTR), the verdicts written into the record, and an iteration that erred stays an error, one with
  * a failed verdict becomes `failed`.
  */
-export function judgeIteration(record: IterationRecord, rows: MeasurementRow[], thresholds: readonly Threshold[] = SLOS): IterationRecord {
+export function judgeIteration(record: IterationRecord, rows: MeasurementRow[], thresholds: readonly Threshold[]): IterationRecord {
   rows.push({ experiment: record.experiment, iteration: record.iteration, values: record.measurements });
   const verdicts = evaluate(thresholds, rows).filter((v) => v.experiment === record.experiment && v.iteration === record.iteration);
   record.slo = verdicts.map((v) => ({ ...v }));

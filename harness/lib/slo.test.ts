@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { anyFailed, compare, describeVerdict, evaluate, SLOS, type MeasurementRow, type Threshold } from './slo.ts';
+import { anyFailed, compare, describeVerdict, evaluate, type MeasurementRow, type Threshold } from './slo.ts';
+import { REGISTRY, SLOS } from './experiments/registry.ts';
+import { defineExperiment } from './experiments/experiment.ts';
 
 const good = { failed_requests: 0, downtime_ms: 0, mttr_ms: 4200, alert_latency_max_ms: 3, decision_latency_max_ms: 12 };
 const rows: MeasurementRow[] = [
@@ -11,27 +13,50 @@ const rows: MeasurementRow[] = [
 ];
 
 describe('SLOS', () => {
-  it('declares every SLO a run is judged by', () => {
+  it('declares every SLO a run is judged by, each with its experiment, in the order they run', () => {
     expect(SLOS.map((s) => s.name)).toEqual([
-      's1-no-failed-requests', 's1-no-downtime', 's1-mttr-under-10s', 's1-mttr-below-baseline',
       'baseline-outage-seen', 'baseline-recovered',
+      's1-no-failed-requests', 's1-no-downtime', 's1-mttr-under-10s', 's1-mttr-below-baseline', 's1-alert-latency', 's1-decision-latency',
       's2-scale-up-under-5s', 's2-no-failed-requests', 's2-reached-target-replicas', 's2-load-split', 's2-scale-down-stepwise',
-      's2-scale-up-stepwise', 's2-scaled-back', 's2-one-down-per-up', 's2-load-sent',
+      's2-scale-up-stepwise', 's2-scaled-back', 's2-one-down-per-up', 's2-load-sent', 's2-alert-latency', 's2-decision-latency',
+      'bad-input-answers', 'bad-input-no-swarm-change', 'bad-input-no-manager-restart',
       'tsdb-no-failed-requests', 'tsdb-alert-latency', 'tsdb-decision-latency', 'tsdb-no-restarts',
-      'agent-restart-no-failed-requests', 'agent-restart-one-migration', 'agent-restart-no-node-failure',
-      'manager-restart-no-forced-update', 'manager-restart-no-second-migration', 'manager-restart-replayed',
       'node-failure-one-migration', 'node-failure-bystander-unharmed',
       'node-detection-served-in-4s', 'node-detection-faster-than-swarm', 'node-detection-before-swarm', 'node-detection-one-evacuation', 'node-detection-restore-moves-nothing', 'node-detection-exclusion-lifted',
+      'manager-restart-no-forced-update', 'manager-restart-no-second-migration', 'manager-restart-replayed',
+      'agent-restart-no-failed-requests', 'agent-restart-one-migration', 'agent-restart-no-node-failure',
       'concurrent-no-failed-requests', 'concurrent-right-services', 'concurrent-no-failed-actions', 'concurrent-sequence',
       'concurrent-a-recovered', 'concurrent-b-recovered', 'concurrent-c-recovered', 'concurrent-b-scaled',
-      'bad-input-answers', 'bad-input-no-swarm-change', 'bad-input-no-manager-restart',
-      's1-alert-latency', 's1-decision-latency', 's2-alert-latency', 's2-decision-latency',
     ]);
   });
 
-  it('judges every experiment the full suite runs', () => {
-    const judged = new Set(SLOS.map((s) => s.experiment));
-    for (const e of ['scenario1', 'scenario2', 'tsdb-down', 'agent-restart', 'manager-restart', 'node-failure', 'node-detection', 'concurrent', 'bad-input']) expect(judged.has(e), e).toBe(true);
+  it('judges every experiment of the registry, and each name once', () => {
+    for (const e of REGISTRY) expect(e.thresholds.length, e.name).toBeGreaterThan(0);
+    expect(new Set(SLOS.map((s) => s.name)).size).toBe(SLOS.length);
+  });
+
+  it('runs an experiment after those its limits refer to, so the reference is measured first', () => {
+    const order = REGISTRY.map((e) => e.name);
+    for (const t of SLOS) {
+      if (typeof t.limit === 'number') continue;
+      expect(order.indexOf(t.limit.ref.experiment), `${t.name} refers to ${t.limit.ref.experiment}`).toBeGreaterThanOrEqual(0);
+      expect(order.indexOf(t.limit.ref.experiment), `${t.name} refers to ${t.limit.ref.experiment}`).toBeLessThan(order.indexOf(t.experiment));
+    }
+  });
+});
+
+describe('defineExperiment', () => {
+  const run = async () => { throw new Error('not run'); };
+  it('gives its variants and thresholds the experiment\'s name', () => {
+    const e = defineExperiment({ name: 'x', title: 't', variants: [{ label: 'a', run }], thresholds: [{ name: 'x-ok', metric: 'm', op: '==', limit: 0, description: 'd' }] });
+    expect(e.variants[0]!.experiment).toBe('x');
+    expect(e.thresholds[0]!.experiment).toBe('x');
+  });
+
+  it('refuses a threshold declared twice, and an experiment without variants', () => {
+    const t = { name: 'x-ok', metric: 'm', op: '==' as const, limit: 0, description: 'd' };
+    expect(() => defineExperiment({ name: 'x', title: 't', variants: [{ label: 'a', run }], thresholds: [t, t] })).toThrow(/x-ok declared twice/);
+    expect(() => defineExperiment({ name: 'x', title: 't', variants: [], thresholds: [t] })).toThrow(/no variant/);
   });
 });
 
@@ -61,7 +86,7 @@ describe('evaluate', () => {
   });
 
   it('fails a metric that was not measured', () => {
-    const [v] = evaluate([SLOS[2]], [{ experiment: 'scenario1', iteration: 1, values: { mttr_ms: null } }]);
+    const [v] = evaluate(SLOS.filter((t) => t.name === 's1-mttr-under-10s'), [{ experiment: 'scenario1', iteration: 1, values: { mttr_ms: null } }]);
     expect(v).toMatchObject({ pass: false, value: null, reason: 'mttr_ms was not measured' });
     expect(describeVerdict(v)).toBe('scenario1 #1 mttr_ms: measured nothing, limit < 10000 — FAIL (mttr_ms was not measured)');
   });

@@ -9,6 +9,7 @@ import { waitFor } from '../wait-for.ts';
 import { corrections } from '../clock-offset.ts';
 import type { ClockOffset } from '../types.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult } from './context.ts';
+import { defineExperiment } from './experiment.ts';
 
 const STEADY_MS = 2000;
 const RECOVERY_LIMIT_MS = 60_000;
@@ -218,3 +219,13 @@ export async function baselineIteration(ctx: ExperimentContext, iteration: numbe
 }
 
 const round1 = (ms: number) => Math.round(ms * 10) / 10;
+
+export const baseline = defineExperiment({
+  name: 'baseline',
+  title: "baseline: Docker Swarm's reactive recovery after kill -9",
+  variants: [{ label: 'kill -9', run: (ctx, i, o) => baselineIteration(ctx, i, o) }],
+  thresholds: [
+    { name: 'baseline-outage-seen', metric: 'failed_requests', op: '>', limit: 0, description: 'Baseline: the probe saw the kill (a kill without failed requests measured nothing)' },
+    { name: 'baseline-recovered', metric: 'mttr_ms', op: '>', limit: 0, description: 'Baseline: a new container answered after the kill' },
+  ],
+});

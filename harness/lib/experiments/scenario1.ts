@@ -5,6 +5,7 @@ import { waitActionEnd } from '../manager-api.ts';
 import type { ClockOffset, TimingEvent } from '../types.ts';
 import { actionTiming } from './action-timing.ts';
 import { restartManager } from './manager-control.ts';
+import { defineExperiment } from './experiment.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf } from './context.ts';
 
 export type Scenario1Stress = 'cpu' | 'memory';
@@ -103,3 +104,24 @@ async function waitTiming(ctx: ExperimentContext, since: number, actionId: strin
   }
   return timing;
 }
+
+export const scenario1 = defineExperiment({
+  name: 'scenario1',
+  title: 'scenario 1: proactive migration with zero downtime',
+  variants: [
+    { label: 'CPU stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'cpu', o) },
+    { label: 'memory stress', run: (ctx, i, o) => scenario1Iteration(ctx, i, 'memory', o) },
+  ],
+  thresholds: [
+    { name: 's1-no-failed-requests', metric: 'failed_requests', op: '==', limit: 0, description: 'Scenario 1: no failed requests' },
+    { name: 's1-no-downtime', metric: 'downtime_ms', op: '==', limit: 0, description: 'Scenario 1: 0 ms downtime' },
+    { name: 's1-mttr-under-10s', metric: 'mttr_ms', op: '<', limit: 10_000, description: 'Scenario 1: MTTR (max(T5, T6) − T0) < 10 s' },
+    {
+      name: 's1-mttr-below-baseline', metric: 'mttr_ms', op: '<',
+      limit: { ref: { experiment: 'baseline', metric: 'mttr_ms', stat: 'median' } },
+      description: "Scenario 1: MTTR below the baseline's median MTTR of the same run",
+    },
+    { name: 's1-alert-latency', metric: 'alert_latency_max_ms', op: '<', limit: 1_000, description: 'Alert latency T2 − T1 < 1 s' },
+    { name: 's1-decision-latency', metric: 'decision_latency_max_ms', op: '<', limit: 1_000, description: 'Decision latency T3 − T2 < 1 s' },
+  ],
+});

@@ -9,6 +9,7 @@ import { LoadGenerators } from '../load-generators.ts';
 import { parseLoadLog, type LoadLogSummary } from '../load-script.ts';
 import { PHASES, type ClockOffset, type Mark, type TimingEvent } from '../types.ts';
 import { restartManager } from './manager-control.ts';
+import { defineExperiment } from './experiment.ts';
 import { SeriesRecorder } from './series-recorder.ts';
 import { normalizeSpread, spreadAfterScaleUp } from './load-spread.ts';
 import { levelChanges, loadFromPlan, scenario2Schedule, scenario2Streams, type LoadTiming, type Scenario2Load } from './scenario2-load.ts';
@@ -397,3 +398,22 @@ function progress(ctx: ExperimentContext, tag: string, loadStart: number, record
   const failed = sums.reduce((n, s) => n + s.summary.failed, 0);
   ctx.log(`${tag} +${((now - loadStart) / 1000).toFixed(0)} s: ${replicas} replica(s) | ${perReplica || 'no metrics'} | load ${rps} rps, ${failed} failed`);
 }
+
+export const scenario2 = defineExperiment({
+  name: 'scenario2',
+  title: 'scenario 2: proactive scale-up under traffic, scale-down after it',
+  variants: [{ label: 'load-generator traffic', run: (ctx, i, o) => scenario2Iteration(ctx, i, o) }],
+  thresholds: [
+    { name: 's2-scale-up-under-5s', metric: 'scale_up_max_ms', op: '<', limit: 5_000, description: 'Scenario 2: every scale-up T5 − T4 < 5 s' },
+    { name: 's2-no-failed-requests', metric: 'failed_requests', op: '==', limit: 0, description: 'Scenario 2: no failed requests during scale-up and scale-down' },
+    { name: 's2-reached-target-replicas', metric: 'target_replicas_missed', op: '==', limit: 0, description: 'Scenario 2: traffic alone drove the service to experiments.traffic.target_replicas, one replica at a time' },
+    { name: 's2-load-split', metric: 'spread_max_deviation_pct', op: '<=', limit: 15, description: "Scenario 2: after each scale-up every replica is within ±15 CPU points of total / n (the replicas' mean)" },
+    { name: 's2-scale-down-stepwise', metric: 'scale_down_non_unit_steps', op: '==', limit: 0, description: 'Scenario 2: every scale-down removed exactly one replica' },
+    { name: 's2-scale-up-stepwise', metric: 'scale_up_non_unit_steps', op: '==', limit: 0, description: 'Scenario 2: every scale-up added exactly one replica' },
+    { name: 's2-scaled-back', metric: 'replicas_not_restored', op: '==', limit: 0, description: 'Scenario 2: after the traffic, back to the replica count it started from' },
+    { name: 's2-one-down-per-up', metric: 'scale_downs_missing', op: '==', limit: 0, description: 'Scenario 2: as many scale-downs as scale-ups' },
+    { name: 's2-load-sent', metric: 'load_requests', op: '>', limit: 0, description: 'Scenario 2: the load generators sent requests' },
+    { name: 's2-alert-latency', metric: 'alert_latency_max_ms', op: '<', limit: 1_000, description: 'Alert latency T2 − T1 < 1 s' },
+    { name: 's2-decision-latency', metric: 'decision_latency_max_ms', op: '<', limit: 1_000, description: 'Decision latency T3 − T2 < 1 s' },
+  ],
+});

@@ -1,6 +1,7 @@
 import type { ClockOffset } from '../../types.ts';
 import type { ExperimentContext, IterationResult } from '../context.ts';
 import { AgentRestartRun } from './agent-restart-run.ts';
+import { defineExperiment } from '../experiment.ts';
 
 export { ALERT_RESUME_POLLS, dockerTime } from './agent-restart-run.ts';
 
@@ -26,3 +27,14 @@ export async function agentRestartIteration(ctx: ExperimentContext, iteration: n
   }
   return run.finish();
 }
+
+export const agentRestart = defineExperiment({
+  name: 'agent-restart',
+  title: 'agent restart: a killed agent comes back and its alerts flow again',
+  variants: [{ label: 'agent SIGKILL under CPU stress', run: (ctx, i, o) => agentRestartIteration(ctx, i, o) }],
+  thresholds: [
+    { name: 'agent-restart-no-failed-requests', metric: 'failed_requests', op: '==', limit: 0, description: 'Agent restart: the migration after it loses no request' },
+    { name: 'agent-restart-one-migration', metric: 'migrations', op: '==', limit: 1, description: "Agent restart: the restarted agent's alert leads to exactly one migration" },
+    { name: 'agent-restart-no-node-failure', metric: 'node_failures_detected', op: '==', limit: 0, description: "Agent restart: the agent's silence alone is not taken for a failed node (its ports answer)" },
+  ],
+});

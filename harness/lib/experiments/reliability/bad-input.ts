@@ -1,6 +1,7 @@
 import type { ClockOffset } from '../../types.ts';
 import type { ExperimentContext, IterationResult } from '../context.ts';
 import { BadInputRun } from './bad-input-run.ts';
+import { defineExperiment } from '../experiment.ts';
 
 export { queryDuty } from './bad-input-run.ts';
 
@@ -41,3 +42,14 @@ export async function badInputIteration(ctx: ExperimentContext, iteration: numbe
     await run.rollback();
   }
 }
+
+export const badInput = defineExperiment({
+  name: 'bad-input',
+  title: 'bad input: the manager, web-stress and the lab.yaml loader answer every bad input by the contract',
+  variants: [{ label: 'bad input', run: (ctx, i, o) => badInputIteration(ctx, i, o, { labFile: process.env.SWARMGUARD_LAB ?? 'lab.yaml', payloads: payloadsFromEnv() }) }],
+  thresholds: [
+    { name: 'bad-input-answers', metric: 'unexpected_answers', op: '==', limit: 0, description: 'Bad input: every bad input gets the answer expected of it' },
+    { name: 'bad-input-no-swarm-change', metric: 'swarm_changes', op: '==', limit: 0, description: 'Bad input: nothing in the swarm changes' },
+    { name: 'bad-input-no-manager-restart', metric: 'manager_restarts', op: '==', limit: 0, description: 'Bad input: the manager never restarts' },
+  ],
+});

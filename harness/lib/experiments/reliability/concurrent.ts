@@ -11,6 +11,8 @@ import type { ClockOffset, Mark, TimingEvent } from '../../types.ts';
 import { waitFor } from '../../wait-for.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult } from '../context.ts';
 import { setManagerEnv } from '../manager-control.ts';
+import { defineExperiment } from '../experiment.ts';
+import type { Threshold } from '../../slo.ts';
 import { FAULTS_MARK, concurrentRecord, type ActionTimings } from './concurrent-record.ts';
 import { CONCURRENT_TIMING, CPU_TARGET_PCT, cpuStressUrl, loadSeconds, memoryStressUrl, startStress, trafficStreams, type Role } from './concurrent-faults.ts';
 import { calibrateTrafficOnce, trafficTargets, type Calibration } from '../traffic-calibration.ts';
@@ -191,3 +193,18 @@ async function actionTimings(ctx: ExperimentContext, since: number, managerLog: 
   }
   return out;
 }
+
+// the heaviest on a small host; it probes the copies A, B, C through the local lab's HAProxy frontends
+export const concurrent = defineExperiment({
+  name: 'concurrent',
+  title: 'concurrent faults: CPU on A, traffic on B, memory on C at once; each service recovers by its own action',
+  variants: [{ label: 'CPU on A, traffic on B, memory on C', run: (ctx, i, o) => concurrentIteration(ctx, i, o) }],
+  thresholds: [
+    { name: 'concurrent-no-failed-requests', metric: 'failed_requests', op: '==', limit: 0, description: 'Concurrent: no probe of A, B or C fails' },
+    { name: 'concurrent-right-services', metric: 'wrong_service_actions', op: '==', limit: 0, description: 'Concurrent: every action on the service whose fault caused it' },
+    { name: 'concurrent-no-failed-actions', metric: 'failed_actions', op: '==', limit: 0, description: 'Concurrent: no action fails' },
+    { name: 'concurrent-sequence', metric: 'out_of_sequence_unhandled', op: '==', limit: 0, description: 'Concurrent: no out-of-sequence update left unretried' },
+    ...['a', 'b', 'c'].map((k): Omit<Threshold, 'experiment'> => ({ name: `concurrent-${k}-recovered`, metric: `${k}_mttr_ms`, op: '>', limit: 0, description: `Concurrent: ${k.toUpperCase()}'s action completed and its MTTR was measured` })),
+    { name: 'concurrent-b-scaled', metric: 'b_replicas_after', op: '>', limit: 1, description: 'Concurrent: traffic scaled B up' },
+  ],
+});

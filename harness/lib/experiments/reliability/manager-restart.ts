@@ -1,6 +1,7 @@
 import type { ClockOffset } from '../../types.ts';
 import type { ExperimentContext, IterationResult } from '../context.ts';
 import { ManagerRestartRun } from './manager-restart-run.ts';
+import { defineExperiment } from '../experiment.ts';
 
 /**
  * Manager restart: CPU stress on the app's task; once the manager has logged T4 and swarm took its
@@ -28,3 +29,14 @@ export async function managerRestartIteration(ctx: ExperimentContext, iteration:
   }
   return run.finish();
 }
+
+export const managerRestart = defineExperiment({
+  name: 'manager-restart',
+  title: 'manager restart mid-migration: one move, one task on a healthy node, no constraint left',
+  variants: [{ label: 'manager SIGKILL mid-migration', run: (ctx, i, o) => managerRestartIteration(ctx, i, o) }],
+  thresholds: [
+    { name: 'manager-restart-no-forced-update', metric: 'forced_updates', op: '==', limit: 0, description: 'Manager restart: reconciling forces no update' },
+    { name: 'manager-restart-no-second-migration', metric: 'second_migrations', op: '==', limit: 0, description: 'Manager restart: the restarted manager starts no second migration' },
+    { name: 'manager-restart-replayed', metric: 'replay_alerts', op: '==', limit: 1, description: "Manager restart: the interrupted action's alert is replayed to the restarted manager (which must refuse it: checked by the iteration)" },
+  ],
+});

@@ -11,6 +11,7 @@ import type { ClockOffset, Mark, TimingEvent } from '../../types.ts';
 import { waitFor } from '../../wait-for.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf, probeSummary } from '../context.ts';
 import { setManagerEnv } from '../manager-control.ts';
+import { defineExperiment } from '../experiment.ts';
 
 /** Which worker's dockerd is stopped: the one running the app's task, or another one. */
 export type FailedNode = 'task-node' | 'other-node';
@@ -311,3 +312,36 @@ export async function nodeDetectionIteration(ctx: ExperimentContext, iteration: 
   ctx.log(`node-detection #${iteration} (${run.victim}): failed (manager) after ${seconds(m.detected_ms)}, evacuated ${seconds(m.evacuated_ms)} to ${evacuatedTo ?? '?'}, served again ${seconds(m.recovery_ms)}, ${m.failed_requests} failed probes; swarm Down after ${seconds(m.swarm_down_ms)}; restored ${seconds(m.restored_ms)} after the restart, ${m.tasks_moved_by_restore ?? '?'} tasks moved by it${r.record.error ? `; ERROR ${r.record.error}` : ''}`);
   return r;
 }
+
+// a node's dockerd stopped: the local lab's own way, or lab.yaml's faults commands over SSH
+export const nodeFailure = defineExperiment({
+  name: 'node-failure',
+  title: 'node failure: swarm reschedules, the manager logs the dead node, keeps migrating, never onto it',
+  variants: [
+    { label: "task's node down, Swarm alone", run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'task-node') },
+    { label: 'other node down', run: (ctx, i, o) => nodeFailureIteration(ctx, i, o, 'other-node') },
+  ],
+  thresholds: [
+    { name: 'node-failure-one-migration', metric: 'migrations', op: '==', limit: 1, description: 'Node failure: exactly one migration, off the failed node' },
+    { name: 'node-failure-bystander-unharmed', metric: 'bystander_failed_requests', op: '==', limit: 0, optional: true, description: 'Node failure: a failed node that held no task of the app costs it no request' },
+  ],
+});
+
+// the same fault with the manager's own node-failure detection, judged against node-failure's Swarm alone
+export const nodeDetection = defineExperiment({
+  name: 'node-detection',
+  title: "node detection: the manager finds the task's node failed before swarm, moves the task off, and lifts the exclusion when it is back",
+  variants: [{ label: "task's node down, SwarmGuard's detection", run: (ctx, i, o) => nodeDetectionIteration(ctx, i, o) }],
+  thresholds: [
+    { name: 'node-detection-served-in-4s', metric: 'recovery_ms', op: '<=', limit: 4_000, description: "Node detection: the service served again ≤ 4 s after its node's dockerd stopped" },
+    {
+      name: 'node-detection-faster-than-swarm', metric: 'recovery_ms', op: '<',
+      limit: { ref: { experiment: 'node-failure', metric: 'recovery_ms', stat: 'median' } },
+      description: "Node detection: served again sooner than the same run's median with swarm alone (node-failure, the task's node down)",
+    },
+    { name: 'node-detection-before-swarm', metric: 'detected_before_swarm_ms', op: '>', limit: 0, description: 'Node detection: the manager found the node failed before swarm marked it Down' },
+    { name: 'node-detection-one-evacuation', metric: 'evacuations', op: '==', limit: 1, description: 'Node detection: exactly one evacuation, off the failed node' },
+    { name: 'node-detection-restore-moves-nothing', metric: 'tasks_moved_by_restore', op: '==', limit: 0, description: 'Node detection: lifting the exclusion of the node back moves no task' },
+    { name: 'node-detection-exclusion-lifted', metric: 'exclusion_left', op: '==', limit: 0, description: 'Node detection: the node back, its exclusion is gone' },
+  ],
+});

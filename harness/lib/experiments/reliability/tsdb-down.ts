@@ -5,6 +5,8 @@ import { AGENT_SERVICE, MANAGER_SERVICE } from '../../system-specs.ts';
 import type { ClockOffset } from '../../types.ts';
 import { epochNow, type ExperimentContext, type IterationResult } from '../context.ts';
 import { scenario1Iteration } from '../scenario1.ts';
+import { defineExperiment } from '../experiment.ts';
+import { canFailTsdb } from '../../node-faults.ts';
 
 /** Tasks of a service created after `since` (epoch ms): each one a start of a new container. */
 async function tasksCreatedSince(ctx: ExperimentContext, service: string, since: number): Promise<number> {
@@ -67,3 +69,16 @@ export async function tsdbDownIteration(ctx: ExperimentContext, iteration: numbe
   ctx.log(`tsdb-down #${iteration}: TSDB down ${(downMs / 1000).toFixed(1)} s, ${failedNodes.size} agent(s) logged influx_write_failed, ${taskRestarts} task restarts${problems.length ? `; ERROR ${problems.join('; ')}` : ''}`);
   return { record, probes: inner.probes };
 }
+
+// the local lab's VictoriaMetrics, or a remote lab's store over SSH (lab.yaml's faults.tsdb)
+export const tsdbDown = defineExperiment({
+  name: 'tsdb-down',
+  title: 'time-series store down: migration and its latencies as in a normal scenario-1 run',
+  variants: [{ label: 'TSDB down', run: (ctx, i, o) => tsdbDownIteration(ctx, i, o), supports: canFailTsdb }],
+  thresholds: [
+    { name: 'tsdb-no-failed-requests', metric: 'failed_requests', op: '==', limit: 0, description: 'TSDB down: the migration loses no request' },
+    { name: 'tsdb-alert-latency', metric: 'alert_latency_max_ms', op: '<', limit: 1_000, description: 'TSDB down: alert latency T2 − T1 < 1 s, as with the store up' },
+    { name: 'tsdb-decision-latency', metric: 'decision_latency_max_ms', op: '<', limit: 1_000, description: 'TSDB down: decision latency T3 − T2 < 1 s, as with the store up' },
+    { name: 'tsdb-no-restarts', metric: 'task_restarts', op: '==', limit: 0, description: 'TSDB down: no agent or manager task restarts' },
+  ],
+});
