@@ -25,6 +25,7 @@ describe('SLOS', () => {
       'node-detection-served-in-4s', 'node-detection-faster-than-swarm', 'node-detection-before-swarm', 'node-detection-one-evacuation', 'node-detection-restore-moves-nothing', 'node-detection-exclusion-lifted',
       'manager-restart-no-forced-update', 'manager-restart-no-second-migration', 'manager-restart-replayed',
       'agent-restart-no-failed-requests', 'agent-restart-one-migration', 'agent-restart-no-node-failure',
+      'leak-no-failed-requests', 'leak-one-migration', 'leak-ahead-of-limit', 'leak-replacement-fresh', 'leak-mttr-under-10s',
       'concurrent-no-failed-requests', 'concurrent-right-services', 'concurrent-no-failed-actions', 'concurrent-sequence',
       'concurrent-a-recovered', 'concurrent-b-recovered', 'concurrent-c-recovered', 'concurrent-b-scaled',
     ]);

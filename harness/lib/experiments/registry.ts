@@ -3,6 +3,7 @@ import type { Experiment, ExperimentVariant } from './experiment.ts';
 import { baseline } from './baseline.ts';
 import { scenario1 } from './scenario1.ts';
 import { scenario2 } from './scenario2.ts';
+import { memoryLeak } from './memory-leak.ts';
 import { badInput } from './reliability/bad-input.ts';
 import { tsdbDown } from './reliability/tsdb-down.ts';
 import { nodeDetection, nodeFailure } from './reliability/node-failure.ts';
@@ -27,6 +28,7 @@ export const REGISTRY: readonly Experiment[] = [
   nodeDetection,
   managerRestart,
   agentRestart,
+  memoryLeak,
   // last: the heaviest on a small host
   concurrent,
 ];
