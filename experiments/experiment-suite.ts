@@ -3,7 +3,7 @@ import { ExperimentRun } from '../harness/lib/experiment-run.ts';
 import { EXPERIMENTS } from '../harness/lib/experiments/registry.ts';
 import { addReliabilityRow, isReliabilityExperiment } from '../harness/lib/experiments/reliability/reliability-row.ts';
 import { iterationFailures } from '../harness/lib/judge.ts';
-import { loadLab } from '../harness/lib/lab-config.ts';
+import { loadLab } from '../harness/lib/config/lab-config.ts';
 import { iterationsFor } from './iterations.ts';
 
 /**

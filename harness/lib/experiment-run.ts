@@ -2,18 +2,18 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { stringify } from 'yaml';
-import type { LabConfig } from './lab-config.ts';
-import { Journal, configHash, measurementConditions, nodeTransports } from './journal.ts';
-import type { IterationRecord } from './journal-schema.ts';
+import type { LabConfig } from './config/lab-config.ts';
+import { Journal, configHash, measurementConditions, nodeTransports } from './report/journal.ts';
+import type { IterationRecord } from './report/journal-schema.ts';
 import { judgeIteration } from './judge.ts';
 import type { MeasurementRow } from './slo.ts';
-import { measureClockOffsets } from './lab-clocks.ts';
-import type { ClockOffset } from './types.ts';
+import { measureClockOffsets } from './cluster/lab-clocks.ts';
+import type { ClockOffset } from './config/types.ts';
 import { makeContext, type ExperimentContext, type IterationResult } from './experiments/context.ts';
-import { writeReport } from './report-files.ts';
-import { resolveInfluxToken } from './deploy.ts';
-import { resultsStoreFor, type ResultsSink } from './results-store.ts';
-import { compareCounts, scrapeManagerCounters } from './manager-counters.ts';
+import { writeReport } from './report/report-files.ts';
+import { resolveInfluxToken } from './cluster/deploy.ts';
+import { resultsStoreFor, type ResultsSink } from './report/results-store.ts';
+import { compareCounts, scrapeManagerCounters } from './cluster/manager-counters.ts';
 
 async function gitCommit(): Promise<string> {
   const r = await $({ nothrow: true, quiet: true })`git rev-parse --short=12 HEAD`;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { IterationRecord } from './journal-schema.ts';
+import type { IterationRecord } from './report/journal-schema.ts';
 import { iterationFailures, judgeIteration } from './judge.ts';
 import type { MeasurementRow } from './slo.ts';
 

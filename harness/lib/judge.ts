@@ -1,4 +1,4 @@
-import type { IterationRecord } from './journal-schema.ts';
+import type { IterationRecord } from './report/journal-schema.ts';
 import { SLOS, evaluate, type MeasurementRow, type Threshold } from './slo.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { summarizeIterations } from './stats.ts';
+import { summarizeIterations } from './report/stats.ts';
 
 export type Op = '<' | '<=' | '==' | '>';
 

@@ -1,10 +1,10 @@
-import type { ClockOffset } from '../types.ts';
-import type { LabConfig } from '../lab-config.ts';
+import type { ClockOffset } from '../config/types.ts';
+import type { LabConfig } from '../config/lab-config.ts';
 import { baselineIteration } from './baseline.ts';
 import { scenario1Iteration } from './scenario1.ts';
 import { scenario2Iteration } from './scenario2.ts';
 import { badInputIteration, payloadsFromEnv } from './reliability/bad-input.ts';
-import { canFailTsdb } from '../node-faults.ts';
+import { canFailTsdb } from '../cluster/node-faults.ts';
 import { tsdbDownIteration } from './reliability/tsdb-down.ts';
 import { concurrentIteration } from './reliability/concurrent.ts';
 import { nodeDetectionIteration, nodeFailureIteration } from './reliability/node-failure.ts';

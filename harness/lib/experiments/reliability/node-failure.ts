@@ -1,14 +1,14 @@
-import { nodeFaults, type NodeFaults } from '../../node-faults.ts';
-import { AvailabilityProbe } from '../../probe.ts';
-import { reactiveMttr, summarizeDowntime } from '../../downtime.ts';
-import { appTasks, resetApp, stopAllStress, type AppTask } from '../../app-control.ts';
-import { applyCorrections } from '../../events.ts';
-import { corrections } from '../../clock-offset.ts';
-import { runningTasks } from '../../deploy.ts';
-import { managerEvents, managerState, waitActionEnd } from '../../manager-api.ts';
-import { AGENT_SERVICE } from '../../system-specs.ts';
-import type { ClockOffset, Mark, TimingEvent } from '../../types.ts';
-import { waitFor } from '../../wait-for.ts';
+import { nodeFaults, type NodeFaults } from '../../cluster/node-faults.ts';
+import { AvailabilityProbe } from '../../probe/probe.ts';
+import { reactiveMttr, summarizeDowntime } from '../../probe/downtime.ts';
+import { appTasks, resetApp, stopAllStress, type AppTask } from '../../cluster/app-control.ts';
+import { applyCorrections } from '../../events/events.ts';
+import { corrections } from '../../events/clock-offset.ts';
+import { runningTasks } from '../../cluster/deploy.ts';
+import { managerEvents, managerState, waitActionEnd } from '../../cluster/manager-api.ts';
+import { AGENT_SERVICE } from '../../config/system-specs.ts';
+import type { ClockOffset, Mark, TimingEvent } from '../../config/types.ts';
+import { waitFor } from '../../events/wait-for.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf, probeSummary } from '../context.ts';
 import { setManagerEnv } from '../manager-control.ts';
 
