@@ -22,4 +22,30 @@ export default tseslint.config(
     files: ['harness/*.mjs'],
     languageOptions: { globals: { $: 'readonly', argv: 'readonly', chalk: 'readonly', fs: 'readonly', path: 'readonly', echo: 'readonly', within: 'readonly', sleep: 'readonly' } },
   },
+  {
+    // The system runs without the harness: its lab tests and benchmarks live in harness/system.
+    files: ['system/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ regex: '(^|/)harness(/|$)', message: 'system/ imports nothing from harness/.' }],
+      }],
+    },
+  },
+  {
+    // The harness's rooms (harness/lib/README.md): experiments and cli use them, never the other way round.
+    files: [
+      'harness/lib/{config,cluster,load,events,probe,report,remote}/**',
+      'harness/lab/**',
+    ],
+    // Writes an iteration through the experiments' context to check the dashboard's queries against it.
+    ignores: ['harness/lib/report/grafana-panels.lab.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^\\.{1,2}/(.*/)?(experiments|cli)/',
+          message: 'A room below experiments and cli imports neither (harness/lib/README.md).',
+        }],
+      }],
+    },
+  },
 );

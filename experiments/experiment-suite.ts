@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExperimentRun } from '../harness/lib/experiment-run.ts';
+import { ExperimentRun } from '../harness/lib/experiments/experiment-run.ts';
 import { REGISTRY } from '../harness/lib/experiments/registry.ts';
 import { addReliabilityRow, isReliabilityExperiment } from '../harness/lib/experiments/reliability/reliability-row.ts';
-import { iterationFailures } from '../harness/lib/judge.ts';
-import { loadLab } from '../harness/lib/lab-config.ts';
+import { iterationFailures } from '../harness/lib/experiments/judge.ts';
+import { loadLab } from '../harness/lib/config/lab-config.ts';
 import { iterationsFor } from './iterations.ts';
 
 /**

@@ -1,7 +1,7 @@
-import { loadLab, stateDir } from '../harness/lib/lab-config.ts';
+import { loadLab, stateDir } from '../harness/lib/config/lab-config.ts';
 import { LocalLab } from '../harness/lab/local-lab.ts';
 import { acquireLabLock } from '../harness/lab/lab-lock.ts';
-import { deploySystem } from '../harness/lib/deploy.ts';
+import { deploySystem } from '../harness/lib/cluster/deploy.ts';
 
 /**
  * Every experiment needs the lab up and SwarmGuard deployed: done here, so that

@@ -1,4 +1,4 @@
-import type { LabConfig } from '../harness/lib/lab-config.ts';
+import type { LabConfig } from '../harness/lib/config/lab-config.ts';
 
 /** Iterations of an experiment: SWARMGUARD_ITERATIONS overrides lab.yaml's experiments.iterations. */
 export function iterationsFor(lab: LabConfig): number {

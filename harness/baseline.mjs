@@ -3,6 +3,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { scriptArgs } = await import('./lib/script-args.ts');
+const { scriptArgs } = await import('./lib/cli/script-args.ts');
 const { experimentMain } = await import('./lib/cli/experiment-cli.ts');
 process.exitCode = await experimentMain('baseline', "Reactive baseline: SwarmGuard's manager off, kill -9 of the task, recovery time and downtime measured by the probe.", scriptArgs());

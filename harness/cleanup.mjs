@@ -3,6 +3,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { scriptArgs } = await import('./lib/script-args.ts');
+const { scriptArgs } = await import('./lib/cli/script-args.ts');
 const { main } = await import('./lib/cli/cleanup-cli.ts');
 process.exitCode = await main(scriptArgs());

@@ -3,6 +3,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { runLabCli } = await import('./lib/lab-cli.ts');
-const { scriptArgs } = await import("./lib/script-args.ts");
+const { runLabCli } = await import('./lib/cli/lab-cli.ts');
+const { scriptArgs } = await import("./lib/cli/script-args.ts");
 process.exitCode = await runLabCli(scriptArgs());

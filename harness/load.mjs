@@ -3,6 +3,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { runLoadCli } = await import('./lib/load-cli.ts');
-const { scriptArgs } = await import('./lib/script-args.ts');
+const { runLoadCli } = await import('./lib/cli/load-cli.ts');
+const { scriptArgs } = await import('./lib/cli/script-args.ts');
 process.exitCode = await runLoadCli(scriptArgs());

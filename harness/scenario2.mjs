@@ -3,6 +3,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { runScenario2Cli } = await import('./lib/scenario2-cli.ts');
-const { scriptArgs } = await import('./lib/script-args.ts');
+const { runScenario2Cli } = await import('./lib/cli/scenario2-cli.ts');
+const { scriptArgs } = await import('./lib/cli/script-args.ts');
 process.exitCode = await runScenario2Cli(scriptArgs());

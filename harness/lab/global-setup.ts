@@ -1,4 +1,4 @@
-import { loadLab, stateDir } from '../lib/lab-config.ts';
+import { loadLab, stateDir } from '../lib/config/lab-config.ts';
 import { LocalLab } from './local-lab.ts';
 import { acquireLabLock } from './lab-lock.ts';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadLab, stateDir, swarmNodes } from '../lib/lab-config.ts';
+import { loadLab, stateDir, swarmNodes } from '../lib/config/lab-config.ts';
 import { LocalLab } from './local-lab.ts';
 import { nodeLeftoverPids } from './node-daemons.ts';
 import { killAll, readPid } from './processes.ts';

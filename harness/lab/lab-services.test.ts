@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { extraApps } from '../lib/extra-apps.ts';
-import { parseLab, type LabConfig } from '../lib/lab-config.ts';
+import { extraApps } from '../lib/cluster/extra-apps.ts';
+import { parseLab, type LabConfig } from '../lib/config/lab-config.ts';
 import { haproxyConfig } from './lab-services.ts';
 
 const shipped = async () => parseLab(await readFile('lab.yaml', 'utf8'));

@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { $ } from 'zx';
-import type { LabConfig } from '../lib/lab-config.ts';
-import { extraApps } from '../lib/extra-apps.ts';
+import type { LabConfig } from '../lib/config/lab-config.ts';
+import { extraApps } from '../lib/cluster/extra-apps.ts';
 import { LabPaths, netnsName } from './lab-paths.ts';
 import { isAlive, readPid, spawnDetached, stopPid } from './processes.ts';
 
@@ -190,7 +190,7 @@ export function haproxyConfig(lab: LabConfig, stateDir: string): string {
   ].join('\n');
 }
 
-/** A frontend per extra web-stress copy lab.yaml declares (harness/lib/extra-apps.ts) on its own port, to every worker's same port. */
+/** A frontend per extra web-stress copy lab.yaml declares (harness/lib/cluster/extra-apps.ts) on its own port, to every worker's same port. */
 function extraAppProxies(lab: LabConfig, host: string): string[] {
   return extraApps(lab).flatMap((a) => [
     `frontend ${a.name}`,

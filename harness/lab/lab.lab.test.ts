@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxDB, Point } from '@influxdata/influxdb-client';
 import type Docker from 'dockerode';
-import { loadLab, type LabConfig } from '../lib/lab-config.ts';
-import { managerDocker } from '../lib/docker-clients.ts';
-import { generatorLogin } from '../lib/load-generators.ts';
+import { loadLab, type LabConfig } from '../lib/config/lab-config.ts';
+import { managerDocker } from '../lib/cluster/docker-clients.ts';
+import { generatorLogin } from '../lib/load/load-generators.ts';
 import { connectSsh } from '../lib/remote/ssh-connect.ts';
 import { sshExec } from '../lib/remote/ssh-exec.ts';
 import { baseImageRef } from './base-image.ts';

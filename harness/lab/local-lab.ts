@@ -1,8 +1,8 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabConfig } from '../lib/lab-config.ts';
-import { stateDir, swarmNodes } from '../lib/lab-config.ts';
+import type { LabConfig } from '../lib/config/lab-config.ts';
+import { stateDir, swarmNodes } from '../lib/config/lab-config.ts';
 import { LabPaths, netnsName } from './lab-paths.ts';
 import { Progress } from './progress.ts';
 import { ensurePackages, requireRootLinux } from './host-tools.ts';

@@ -7,7 +7,7 @@ import { LabPaths, cgroupParent, netnsName } from './lab-paths.ts';
 import { isAlive, killAll, pidsInCgroup, readPid, spawnDetached, stopPid } from './processes.ts';
 import { pidsInNetns } from './lab-network.ts';
 import { dockerdTlsFlags } from './node-tls.ts';
-import { shQuote } from '../lib/sh-quote.ts';
+import { shQuote } from '../lib/config/sh-quote.ts';
 
 /** A lab host as the daemons need it. */
 export interface LabHost {

@@ -1,11 +1,11 @@
-import { parseFlags } from '../script-args.ts';
+import { parseFlags } from './script-args.ts';
 import { runCli, withLab, labFlag, helpFlag } from './cli-common.ts';
 import { exitHelp } from './exit-codes.ts';
-import type { LabConfig } from '../lab-config.ts';
-import { managerDocker } from '../docker-clients.ts';
-import { resetApp } from '../app-control.ts';
-import { AGENT_SERVICE, MANAGER_SERVICE } from '../system-specs.ts';
-import { generatorLogin } from '../load-generators.ts';
+import type { LabConfig } from '../config/lab-config.ts';
+import { managerDocker } from '../cluster/docker-clients.ts';
+import { resetApp } from '../cluster/app-control.ts';
+import { AGENT_SERVICE, MANAGER_SERVICE } from '../config/system-specs.ts';
+import { generatorLogin } from '../load/load-generators.ts';
 import { connectSsh, type SshConnection } from '../remote/ssh-connect.ts';
 import { sshExec } from '../remote/ssh-exec.ts';
 

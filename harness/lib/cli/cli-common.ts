@@ -1,6 +1,6 @@
-import { loadLab, stateDir, type LabConfig } from '../lab-config.ts';
+import { loadLab, stateDir, type LabConfig } from '../config/lab-config.ts';
 import { acquireLabLock } from '../../lab/lab-lock.ts';
-import { UsageError } from '../script-args.ts';
+import { UsageError } from './script-args.ts';
 import { errorExitCode } from './exit-codes.ts';
 
 /** Runs an entry script's body: a usage error prints the help too; see exit-codes.ts for the codes. */

@@ -1,7 +1,7 @@
-import { parseFlags } from '../script-args.ts';
+import { parseFlags } from './script-args.ts';
 import { runCli, withLab, labFlag, helpFlag } from './cli-common.ts';
 import { LocalLab } from '../../lab/local-lab.ts';
-import { deploySystem } from '../deploy.ts';
+import { deploySystem } from '../cluster/deploy.ts';
 import { checkRemoteLab } from '../remote/preflight.ts';
 import { exitHelp } from './exit-codes.ts';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LabConfigError } from '../lab-config.ts';
-import { UsageError } from '../script-args.ts';
+import { LabConfigError } from '../config/lab-config.ts';
+import { UsageError } from './script-args.ts';
 import { runCli } from './cli-common.ts';
 import { EXIT, errorExitCode, exitHelp, runExitCode } from './exit-codes.ts';
 

@@ -1,5 +1,5 @@
-import type { IterationRecord } from '../journal-schema.ts';
-import { UsageError } from '../script-args.ts';
+import type { IterationRecord } from '../report/journal-schema.ts';
+import { UsageError } from './script-args.ts';
 
 /**
  * What an entry script's exit status means. Like k6, a failed threshold is its own non-zero code,

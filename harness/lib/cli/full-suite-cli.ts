@@ -1,4 +1,4 @@
-import { parseFlags, UsageError } from '../script-args.ts';
+import { parseFlags, UsageError } from './script-args.ts';
 import { runCli, withLab, positiveInt, labFlag, helpFlag } from './cli-common.ts';
 import { LocalLab } from '../../lab/local-lab.ts';
 import { EXPERIMENTS } from '../experiments/registry.ts';

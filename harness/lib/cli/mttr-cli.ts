@@ -1,13 +1,13 @@
 import Table from 'cli-table3';
-import { parseFlags } from '../script-args.ts';
+import { parseFlags } from './script-args.ts';
 import { runCli, positiveNumber, labFlag, helpFlag } from './cli-common.ts';
-import { loadLab } from '../lab-config.ts';
-import { managerDocker, nodeDockers } from '../docker-clients.ts';
-import { scrapeEvents } from '../log-scraper.ts';
-import { measureClockOffsets } from '../lab-clocks.ts';
-import { corrections } from '../clock-offset.ts';
-import { applyCorrections, correlate, correlateAll, phaseDeltas, type ActionChain } from '../events.ts';
-import { formatMs } from '../format.ts';
+import { loadLab } from '../config/lab-config.ts';
+import { managerDocker, nodeDockers } from '../cluster/docker-clients.ts';
+import { scrapeEvents } from '../events/log-scraper.ts';
+import { measureClockOffsets } from '../cluster/lab-clocks.ts';
+import { corrections } from '../events/clock-offset.ts';
+import { applyCorrections, correlate, correlateAll, phaseDeltas, type ActionChain } from '../events/events.ts';
+import { formatMs } from '../report/format.ts';
 import { exitHelp } from './exit-codes.ts';
 
 const HELP = `usage: npx zx harness/mttr.mjs [--since SECONDS] [--action ID] [--lab lab.yaml]

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
-import { parseFlags, UsageError } from '../script-args.ts';
+import { parseFlags, UsageError } from './script-args.ts';
 import { runCli, positiveNumber, labFlag, helpFlag } from './cli-common.ts';
-import { loadLab } from '../lab-config.ts';
-import { AvailabilityProbe } from '../probe.ts';
-import { summarizeDowntime } from '../downtime.ts';
-import { formatProbeRows, PROBE_CSV_HEADER } from '../probe-csv.ts';
-import { formatMs } from '../format.ts';
+import { loadLab } from '../config/lab-config.ts';
+import { AvailabilityProbe } from '../probe/probe.ts';
+import { summarizeDowntime } from '../probe/downtime.ts';
+import { formatProbeRows, PROBE_CSV_HEADER } from '../report/probe-csv.ts';
+import { formatMs } from '../report/format.ts';
 import { exitHelp } from './exit-codes.ts';
 
 const HELP = `usage: npx zx harness/probe.mjs --duration SECONDS [--target URL] [--interval 0.1] [--output probes.csv] [--lab lab.yaml]

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseFlags, UsageError } from '../script-args.ts';
+import { parseFlags, UsageError } from './script-args.ts';
 import { runCli, helpFlag } from './cli-common.ts';
-import { writeReport } from '../report-files.ts';
+import { writeReport } from '../report/report-files.ts';
 import { exitHelp } from './exit-codes.ts';
 
 const HELP = `usage: npx zx harness/report.mjs results/raw/<run-id> [--out results]

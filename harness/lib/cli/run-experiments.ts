@@ -1,9 +1,9 @@
-import type { LabConfig } from '../lab-config.ts';
+import type { LabConfig } from '../config/lab-config.ts';
 import { LocalLab } from '../../lab/local-lab.ts';
-import { deploySystem } from '../deploy.ts';
+import { deploySystem } from '../cluster/deploy.ts';
 import { checkRemoteLab } from '../remote/preflight.ts';
-import { ExperimentRun } from '../experiment-run.ts';
-import { resetApp } from '../app-control.ts';
+import { ExperimentRun } from '../experiments/experiment-run.ts';
+import { resetApp } from '../cluster/app-control.ts';
 import type { ExperimentVariant } from '../experiments/registry.ts';
 import { summaryTable } from './suite-summary.ts';
 import { addReliabilityRow, isReliabilityExperiment } from '../experiments/reliability/reliability-row.ts';

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
-import type { JournalData } from '../journal-schema.ts';
-import { summarize } from '../stats.ts';
-import { formatMs } from '../format.ts';
+import type { JournalData } from '../report/journal-schema.ts';
+import { summarize } from '../report/stats.ts';
+import { formatMs } from '../report/format.ts';
 
 const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 

@@ -1,9 +1,9 @@
 import type { ExperimentContext } from './context.ts';
-import { scrapeEvents } from '../log-scraper.ts';
-import { applyCorrections, correlate, oldTaskGoneBeforeReplacement, phaseDeltas, type ActionKind, type PhaseDeltas } from '../events.ts';
-import { corrections } from '../clock-offset.ts';
-import type { ClockOffset, Mark, TimingEvent } from '../types.ts';
-import { PHASES } from '../types.ts';
+import { scrapeEvents } from '../events/log-scraper.ts';
+import { applyCorrections, correlate, oldTaskGoneBeforeReplacement, phaseDeltas, type ActionKind, type PhaseDeltas } from '../events/events.ts';
+import { corrections } from '../events/clock-offset.ts';
+import type { ClockOffset, Mark, TimingEvent } from '../config/types.ts';
+import { PHASES } from '../config/types.ts';
 
 export interface ActionTiming {
   events: TimingEvent[];

@@ -1,13 +1,13 @@
 import type Docker from 'dockerode';
-import { ProbeSet } from '../probe-set.ts';
-import { summarizeProbeSources } from '../probe-summary.ts';
-import { reactiveMttr } from '../downtime.ts';
-import { appTasks, resetApp, setServiceShape } from '../app-control.ts';
-import { MANAGER_SERVICE } from '../system-specs.ts';
-import { runningTasks, waitHealthy } from '../deploy.ts';
-import { waitFor } from '../wait-for.ts';
-import { corrections } from '../clock-offset.ts';
-import type { ClockOffset } from '../types.ts';
+import { ProbeSet } from '../probe/probe-set.ts';
+import { summarizeProbeSources } from '../probe/probe-summary.ts';
+import { reactiveMttr } from '../probe/downtime.ts';
+import { appTasks, resetApp, setServiceShape } from '../cluster/app-control.ts';
+import { MANAGER_SERVICE } from '../config/system-specs.ts';
+import { runningTasks, waitHealthy } from '../cluster/deploy.ts';
+import { waitFor } from '../events/wait-for.ts';
+import { corrections } from '../events/clock-offset.ts';
+import type { ClockOffset } from '../config/types.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult } from './context.ts';
 import { defineExperiment } from './experiment.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { summarizeDowntime } from '../downtime.ts';
-import type { ProbeResult } from '../probe.ts';
-import type { ProbeSample } from '../types.ts';
+import { summarizeDowntime } from '../probe/downtime.ts';
+import type { ProbeResult } from '../probe/probe.ts';
+import type { ProbeSample } from '../config/types.ts';
 import { outcomeOf, probeSummary } from './context.ts';
 
 describe('iteration record parts', () => {

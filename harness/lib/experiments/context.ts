@@ -1,10 +1,10 @@
 import type Docker from 'dockerode';
-import type { LabConfig } from '../lab-config.ts';
-import { managerDocker, nodeDockers } from '../docker-clients.ts';
-import type { IterationRecord } from '../journal-schema.ts';
-import type { ProbeBatch } from '../journal.ts';
-import type { DowntimeSummary } from '../downtime.ts';
-import type { ProbeResult } from '../probe.ts';
+import type { LabConfig } from '../config/lab-config.ts';
+import { managerDocker, nodeDockers } from '../cluster/docker-clients.ts';
+import type { IterationRecord } from '../report/journal-schema.ts';
+import type { ProbeBatch } from '../report/journal.ts';
+import type { DowntimeSummary } from '../probe/downtime.ts';
+import type { ProbeResult } from '../probe/probe.ts';
 
 /** What every experiment iteration works with: the lab, Docker clients, a progress line writer. */
 export interface ExperimentContext {

@@ -1,7 +1,7 @@
-import type { LabConfig } from '../lab-config.ts';
-import type { Threshold } from '../slo.ts';
-import type { ClockOffset } from '../types.ts';
-import { waitFor } from '../wait-for.ts';
+import type { LabConfig } from '../config/lab-config.ts';
+import type { Threshold } from '../report/slo.ts';
+import type { ClockOffset } from '../config/types.ts';
+import { waitFor } from '../events/wait-for.ts';
 import type { ExperimentContext, IterationResult } from './context.ts';
 
 /** What runs one iteration of a variant and returns its record (measurements, events, probes). */

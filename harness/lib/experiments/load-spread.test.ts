@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerPoint } from '../types.ts';
+import type { ContainerPoint } from '../config/types.ts';
 import { normalizeSpread, spreadAfterScaleUp } from './load-spread.ts';
 
 const p = (t: number, container: string, cpu: number): ContainerPoint => ({ t, container, cpu, memMb: 50, rxMbps: 0, txMbps: 10 });

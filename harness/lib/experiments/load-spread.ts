@@ -1,4 +1,4 @@
-import type { ContainerPoint } from '../types.ts';
+import type { ContainerPoint } from '../config/types.ts';
 
 /** How the load spread after one scale-up: per-replica CPU after it against old total / new count. */
 export interface SpreadStep {

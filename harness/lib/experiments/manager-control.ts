@@ -1,5 +1,5 @@
-import { MANAGER_SERVICE } from '../system-specs.ts';
-import { waitFor } from '../wait-for.ts';
+import { MANAGER_SERVICE } from '../config/system-specs.ts';
+import { waitFor } from '../events/wait-for.ts';
 import type { ExperimentContext } from './context.ts';
 
 interface ManagerSpec {

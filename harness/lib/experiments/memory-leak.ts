@@ -1,8 +1,8 @@
-import { appTasks, resetApp, stopAllStress, type AppTask } from '../app-control.ts';
-import { managerEvents } from '../manager-api.ts';
-import { ProbeSet } from '../probe-set.ts';
-import { summarizeProbeSources } from '../probe-summary.ts';
-import type { TimingEvent } from '../types.ts';
+import { appTasks, resetApp, stopAllStress, type AppTask } from '../cluster/app-control.ts';
+import { managerEvents } from '../cluster/manager-api.ts';
+import { ProbeSet } from '../probe/probe-set.ts';
+import { summarizeProbeSources } from '../probe/probe-summary.ts';
+import type { TimingEvent } from '../config/types.ts';
 import { actionTiming } from './action-timing.ts';
 import { epochNow, outcomeOf, sleep, type ExperimentContext } from './context.ts';
 import { defineExperiment, runMethod } from './experiment.ts';

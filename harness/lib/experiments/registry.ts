@@ -1,4 +1,4 @@
-import type { Threshold } from '../slo.ts';
+import type { Threshold } from '../report/slo.ts';
 import type { Experiment, ExperimentVariant } from './experiment.ts';
 import { baseline } from './baseline.ts';
 import { scenario1 } from './scenario1.ts';

@@ -1,8 +1,8 @@
-import { ProbeSet } from '../probe-set.ts';
-import { summarizeProbeSources } from '../probe-summary.ts';
-import { appTasks, resetApp, stopAllStress } from '../app-control.ts';
-import { waitActionEnd } from '../manager-api.ts';
-import type { ClockOffset, TimingEvent } from '../types.ts';
+import { ProbeSet } from '../probe/probe-set.ts';
+import { summarizeProbeSources } from '../probe/probe-summary.ts';
+import { appTasks, resetApp, stopAllStress } from '../cluster/app-control.ts';
+import { waitActionEnd } from '../cluster/manager-api.ts';
+import type { ClockOffset, TimingEvent } from '../config/types.ts';
 import { actionTiming } from './action-timing.ts';
 import { restartManager } from './manager-control.ts';
 import { defineExperiment } from './experiment.ts';

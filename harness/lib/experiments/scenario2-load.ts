@@ -1,5 +1,5 @@
-import type { LabConfig } from '../lab-config.ts';
-import { splitRates, type LoadStream } from '../load-generators.ts';
+import type { LabConfig } from '../config/lab-config.ts';
+import { splitRates, type LoadStream } from '../load/load-generators.ts';
 import { levelSchedule, wholeRates, type TrafficPlan } from './traffic-plan.ts';
 
 /**

@@ -1,13 +1,13 @@
-import { ProbeSet } from '../probe-set.ts';
-import { summarizeProbeSources } from '../probe-summary.ts';
-import { appTasks, resetApp, serviceReplicas } from '../app-control.ts';
-import { waitFor } from '../wait-for.ts';
-import { scrapeEvents } from '../log-scraper.ts';
-import { corrections } from '../clock-offset.ts';
-import { applyCorrections, correlateAll, phaseDeltas, type ActionChain, type PhaseDeltas } from '../events.ts';
-import { LoadGenerators } from '../load-generators.ts';
-import { parseLoadLog, type LoadLogSummary } from '../load-script.ts';
-import { PHASES, type ClockOffset, type Mark, type TimingEvent } from '../types.ts';
+import { ProbeSet } from '../probe/probe-set.ts';
+import { summarizeProbeSources } from '../probe/probe-summary.ts';
+import { appTasks, resetApp, serviceReplicas } from '../cluster/app-control.ts';
+import { waitFor } from '../events/wait-for.ts';
+import { scrapeEvents } from '../events/log-scraper.ts';
+import { corrections } from '../events/clock-offset.ts';
+import { applyCorrections, correlateAll, phaseDeltas, type ActionChain, type PhaseDeltas } from '../events/events.ts';
+import { LoadGenerators } from '../load/load-generators.ts';
+import { parseLoadLog, type LoadLogSummary } from '../load/load-script.ts';
+import { PHASES, type ClockOffset, type Mark, type TimingEvent } from '../config/types.ts';
 import { restartManager } from './manager-control.ts';
 import { defineExperiment } from './experiment.ts';
 import { SeriesRecorder } from './series-recorder.ts';
@@ -18,7 +18,7 @@ import { limitCandidates } from './traffic-plan.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf } from './context.ts';
 import { open } from 'node:fs/promises';
 import { LabPaths } from '../../lab/lab-paths.ts';
-import { stateDir, type LabConfig } from '../lab-config.ts';
+import { stateDir, type LabConfig } from '../config/lab-config.ts';
 
 /**
  * The local lab's HAProxy log from a byte offset: its server UP/DOWN lines explain failed requests

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import type { LabConfig } from '../lab-config.ts';
-import { serviceReplicas } from '../app-control.ts';
-import type { ContainerPoint, ReplicaPoint } from '../types.ts';
+import type { LabConfig } from '../config/lab-config.ts';
+import { serviceReplicas } from '../cluster/app-control.ts';
+import type { ContainerPoint, ReplicaPoint } from '../config/types.ts';
 import { epochNow, sleep } from './context.ts';
 
 interface MetricsBody {

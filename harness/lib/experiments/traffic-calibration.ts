@@ -1,8 +1,8 @@
 import { cpus } from 'node:os';
 import { readFile } from 'node:fs/promises';
-import type { LabConfig } from '../lab-config.ts';
-import { LoadGenerators, splitRates } from '../load-generators.ts';
-import { parseLoadLog } from '../load-script.ts';
+import type { LabConfig } from '../config/lab-config.ts';
+import { LoadGenerators, splitRates } from '../load/load-generators.ts';
+import { parseLoadLog } from '../load/load-script.ts';
 import { epochNow, sleep, type ExperimentContext } from './context.ts';
 import {
   CalibrationError,

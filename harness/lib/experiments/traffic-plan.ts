@@ -1,4 +1,4 @@
-import { quantile } from '../stats.ts';
+import { quantile } from '../report/stats.ts';
 
 /**
  * Traffic sized to the service under test, from what a request costs on this lab (pure: the

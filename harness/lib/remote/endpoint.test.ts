@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLab } from '../lab-config.ts';
+import { parseLab } from '../config/lab-config.ts';
 import { generatorTarget, nodeEndpoint, parseEndpoint } from './endpoint.ts';
 
 const lab = parseLab(`

@@ -1,5 +1,5 @@
-import type { LabConfig, LabNode, LoadGeneratorSpec } from '../lab-config.ts';
-import { dockerEndpoint } from '../lab-config.ts';
+import type { LabConfig, LabNode, LoadGeneratorSpec } from '../config/lab-config.ts';
+import { dockerEndpoint } from '../config/lab-config.ts';
 import type { TlsFiles } from './tls-options.ts';
 
 /** Where and how to log in over SSH: a swarm node's ssh:// endpoint, or a load generator. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerChannel } from 'ssh2';
-import { parseLab } from '../lab-config.ts';
+import { parseLab } from '../config/lab-config.ts';
 import { startFakeSshServer, type FakeSshServer, testKeyPair } from './fake-ssh-server.ts';
 import { apiAtLeast, checkRemoteLab, RemoteLabError } from './preflight.ts';
 

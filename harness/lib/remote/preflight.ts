@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import type { LabConfig, LabNode } from '../lab-config.ts';
-import { swarmNodes } from '../lab-config.ts';
-import { openDocker } from '../docker-clients.ts';
+import type { LabConfig, LabNode } from '../config/lab-config.ts';
+import { swarmNodes } from '../config/lab-config.ts';
+import { openDocker } from '../cluster/docker-clients.ts';
 import { generatorTarget, nodeEndpoint, nodeSshTarget, type Endpoint, type SshTarget } from './endpoint.ts';
 import { RemoteHostError, toRemoteHostError, type FailureKind } from './remote-host-error.ts';
 import { connectSsh, type ConnectOptions } from './ssh-connect.ts';

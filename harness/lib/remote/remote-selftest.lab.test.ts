@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadLab, parseLab, type LabConfig, type LabNode } from '../lab-config.ts';
-import { measureClockOffsets } from '../lab-clocks.ts';
+import { loadLab, parseLab, type LabConfig, type LabNode } from '../config/lab-config.ts';
+import { measureClockOffsets } from '../cluster/lab-clocks.ts';
 import { checkRemoteLab, RemoteLabError } from './preflight.ts';
 import type { FailureKind } from './remote-host-error.ts';
 

@@ -1,11 +1,11 @@
 // The lab benchmark's control of the deployed agent: which stats source it uses (STATS_SOURCE in the
 // service's env) and where its container on one node is.
 import type Docker from 'dockerode';
-import { demuxDockerLog } from '../../lib/log-scraper.ts';
-import { parseEvents } from '../../lib/events.ts';
-import { AGENT_SERVICE } from '../../lib/system-specs.ts';
-import { waitFor } from '../../lib/wait-for.ts';
-import type { TimingEvent } from '../../lib/types.ts';
+import { demuxDockerLog } from '../../lib/events/log-scraper.ts';
+import { parseEvents } from '../../lib/events/events.ts';
+import { AGENT_SERVICE } from '../../lib/config/system-specs.ts';
+import { waitFor } from '../../lib/events/wait-for.ts';
+import type { TimingEvent } from '../../lib/config/types.ts';
 
 export type BenchSource = 'cgroup' | 'docker';
 

@@ -7,14 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
-import { loadLab, swarmNodes, type LabConfig } from '../../lib/lab-config.ts';
-import { managerDocker, nodeDockers } from '../../lib/docker-clients.ts';
-import { deploySystem } from '../../lib/deploy.ts';
-import { resetApp, stopAllStress, nodeNames, type AppTask } from '../../lib/app-control.ts';
-import { scrapeEvents } from '../../lib/log-scraper.ts';
-import { AGENT_SERVICE } from '../../lib/system-specs.ts';
-import { waitFor } from '../../lib/wait-for.ts';
-import type { TimingEvent } from '../../lib/types.ts';
+import { loadLab, swarmNodes, type LabConfig } from '../../lib/config/lab-config.ts';
+import { managerDocker, nodeDockers } from '../../lib/cluster/docker-clients.ts';
+import { deploySystem } from '../../lib/cluster/deploy.ts';
+import { resetApp, stopAllStress, nodeNames, type AppTask } from '../../lib/cluster/app-control.ts';
+import { scrapeEvents } from '../../lib/events/log-scraper.ts';
+import { AGENT_SERVICE } from '../../lib/config/system-specs.ts';
+import { waitFor } from '../../lib/events/wait-for.ts';
+import type { TimingEvent } from '../../lib/config/types.ts';
 
 let lab: LabConfig;
 let docker: Docker;

@@ -18,12 +18,12 @@
 import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import type Docker from 'dockerode';
-import { loadLab, stateDir, type LabConfig } from '../../lib/lab-config.ts';
+import { loadLab, stateDir, type LabConfig } from '../../lib/config/lab-config.ts';
 import { acquireLabLock } from '../../lab/lab-lock.ts';
 import { LocalLab } from '../../lab/local-lab.ts';
 import { baseImageRef } from '../../lab/base-image.ts';
-import { deploySystem } from '../../lib/deploy.ts';
-import { managerDocker, nodeDockers } from '../../lib/docker-clients.ts';
+import { deploySystem } from '../../lib/cluster/deploy.ts';
+import { managerDocker, nodeDockers } from '../../lib/cluster/docker-clients.ts';
 import { HostCounters, MiB, sleep } from '../host-counters.ts';
 import { quietWorker } from '../web-stress/probe-service.ts';
 import { quantile } from '../../../system/agent/src/agent.ts';

@@ -6,12 +6,12 @@
  * only the request's own fault stands between it and a migration.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab } from '../../lib/lab-config.ts';
-import { deploySystem, resolveToken } from '../../lib/deploy.ts';
-import { appTasks, resetApp, type AppTask } from '../../lib/app-control.ts';
+import { loadLab } from '../../lib/config/lab-config.ts';
+import { deploySystem, resolveToken } from '../../lib/cluster/deploy.ts';
+import { appTasks, resetApp, type AppTask } from '../../lib/cluster/app-control.ts';
 import { makeContext } from '../../lib/experiments/context.ts';
 import { restartManager } from '../../lib/experiments/manager-control.ts';
-import { managerEvents } from '../../lib/manager-api.ts';
+import { managerEvents } from '../../lib/cluster/manager-api.ts';
 import { epochNow, forgeAlert, managerStateView, postAlert, serviceView, sleep, type ServiceView } from './lab-alerts.ts';
 
 const lab = await loadLab();

@@ -7,9 +7,9 @@
  *   npm run bench:manager -- --in-process [alerts]      (no lab: fake swarm, app.inject)
  */
 import { parseArgs } from 'node:util';
-import { loadLab, stateDir } from '../../lib/lab-config.ts';
+import { loadLab, stateDir } from '../../lib/config/lab-config.ts';
 import { acquireLabLock } from '../../lab/lab-lock.ts';
-import { deploySystem } from '../../lib/deploy.ts';
+import { deploySystem } from '../../lib/cluster/deploy.ts';
 import { runLabBench } from './lab-bench.ts';
 
 const { values } = parseArgs({

@@ -8,15 +8,15 @@
  * still on the old threshold would answer; no alert at all from an agent still on it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab, type LabConfig } from '../../lib/lab-config.ts';
-import { deploySystem } from '../../lib/deploy.ts';
-import { appTasks, pastStartupGrace, resetApp, stopAllStress } from '../../lib/app-control.ts';
-import { AvailabilityProbe } from '../../lib/probe.ts';
-import { summarizeDowntime } from '../../lib/downtime.ts';
+import { loadLab, type LabConfig } from '../../lib/config/lab-config.ts';
+import { deploySystem } from '../../lib/cluster/deploy.ts';
+import { appTasks, pastStartupGrace, resetApp, stopAllStress } from '../../lib/cluster/app-control.ts';
+import { AvailabilityProbe } from '../../lib/probe/probe.ts';
+import { summarizeDowntime } from '../../lib/probe/downtime.ts';
 import { makeContext } from '../../lib/experiments/context.ts';
 import { restartManager } from '../../lib/experiments/manager-control.ts';
-import { managerEvents } from '../../lib/manager-api.ts';
-import { waitFor } from '../../lib/wait-for.ts';
+import { managerEvents } from '../../lib/cluster/manager-api.ts';
+import { waitFor } from '../../lib/events/wait-for.ts';
 import { epochNow, waitActionEvents, waitReportsFromWorkers } from './lab-alerts.ts';
 
 const lab = await loadLab();

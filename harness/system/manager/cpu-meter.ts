@@ -7,10 +7,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import type { LabConfig } from '../../lib/lab-config.ts';
-import { stateDir } from '../../lib/lab-config.ts';
+import type { LabConfig } from '../../lib/config/lab-config.ts';
+import { stateDir } from '../../lib/config/lab-config.ts';
 import { LabPaths, cgroupParent } from '../../lab/lab-paths.ts';
-import { MANAGER_SERVICE } from '../../lib/system-specs.ts';
+import { MANAGER_SERVICE } from '../../lib/config/system-specs.ts';
 
 const CLK_TCK = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
 

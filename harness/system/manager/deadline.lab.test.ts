@@ -9,15 +9,15 @@
  * throughout: the workers' tasks keep serving while their manager is frozen.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab, stateDir } from '../../lib/lab-config.ts';
-import { deploySystem, resolveToken } from '../../lib/deploy.ts';
-import { appTasks, pastStartupGrace, resetApp } from '../../lib/app-control.ts';
-import { AvailabilityProbe } from '../../lib/probe.ts';
-import { summarizeDowntime } from '../../lib/downtime.ts';
+import { loadLab, stateDir } from '../../lib/config/lab-config.ts';
+import { deploySystem, resolveToken } from '../../lib/cluster/deploy.ts';
+import { appTasks, pastStartupGrace, resetApp } from '../../lib/cluster/app-control.ts';
+import { AvailabilityProbe } from '../../lib/probe/probe.ts';
+import { summarizeDowntime } from '../../lib/probe/downtime.ts';
 import { makeContext } from '../../lib/experiments/context.ts';
 import { setManagerEnv } from '../../lib/experiments/manager-control.ts';
-import { managerEvents } from '../../lib/manager-api.ts';
-import { waitFor } from '../../lib/wait-for.ts';
+import { managerEvents } from '../../lib/cluster/manager-api.ts';
+import { waitFor } from '../../lib/events/wait-for.ts';
 import { LabPaths } from '../../lab/lab-paths.ts';
 import { readPid } from '../../lab/processes.ts';
 import { epochNow, eventOf, forgeAlert, managerStateView, postAlert, serviceView, sleep, waitActionEvents, waitReportsFromWorkers } from './lab-alerts.ts';

@@ -14,15 +14,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
-import { loadLab, type LabConfig } from '../../lib/lab-config.ts';
-import { deploySystem, resolveToken } from '../../lib/deploy.ts';
-import { dockerClient } from '../../lib/docker-clients.ts';
-import { appTasks, pastStartupGrace, resetApp } from '../../lib/app-control.ts';
-import { AvailabilityProbe } from '../../lib/probe.ts';
-import { summarizeDowntime } from '../../lib/downtime.ts';
+import { loadLab, type LabConfig } from '../../lib/config/lab-config.ts';
+import { deploySystem, resolveToken } from '../../lib/cluster/deploy.ts';
+import { dockerClient } from '../../lib/cluster/docker-clients.ts';
+import { appTasks, pastStartupGrace, resetApp } from '../../lib/cluster/app-control.ts';
+import { AvailabilityProbe } from '../../lib/probe/probe.ts';
+import { summarizeDowntime } from '../../lib/probe/downtime.ts';
 import { makeContext } from '../../lib/experiments/context.ts';
 import { restartManager } from '../../lib/experiments/manager-control.ts';
-import { waitFor } from '../../lib/wait-for.ts';
+import { waitFor } from '../../lib/events/wait-for.ts';
 import { epochNow, forgeAlert, postAlert, serviceView, waitActionEvents, waitReportsFromWorkers } from './lab-alerts.ts';
 
 const lab = await loadLab();

@@ -4,10 +4,10 @@
  */
 import type Docker from 'dockerode';
 import type { Alert } from '../../../system/shared/alert-schema.ts';
-import type { LabConfig } from '../../lib/lab-config.ts';
-import { managerEvents } from '../../lib/manager-api.ts';
-import type { TimingEvent } from '../../lib/types.ts';
-import { waitFor } from '../../lib/wait-for.ts';
+import type { LabConfig } from '../../lib/config/lab-config.ts';
+import { managerEvents } from '../../lib/cluster/manager-api.ts';
+import type { TimingEvent } from '../../lib/config/types.ts';
+import { waitFor } from '../../lib/events/wait-for.ts';
 
 export const epochNow = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

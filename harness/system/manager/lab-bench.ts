@@ -4,12 +4,12 @@
  * The alerts name the task that migrated away, so even one arriving after the cooldown ends would
  * be refused as stale: the benchmark can never move the service.
  */
-import type { LabConfig } from '../../lib/lab-config.ts';
-import { appTasks, resetApp } from '../../lib/app-control.ts';
+import type { LabConfig } from '../../lib/config/lab-config.ts';
+import { appTasks, resetApp } from '../../lib/cluster/app-control.ts';
 import { makeContext, type ExperimentContext } from '../../lib/experiments/context.ts';
 import { restartManager } from '../../lib/experiments/manager-control.ts';
-import { managerEvents } from '../../lib/manager-api.ts';
-import { resolveToken } from '../../lib/deploy.ts';
+import { managerEvents } from '../../lib/cluster/manager-api.ts';
+import { resolveToken } from '../../lib/cluster/deploy.ts';
 import { AlertClient } from '../../../system/manager/bench/alert-client.ts';
 import { startCpuMeter } from './cpu-meter.ts';
 import {

@@ -6,18 +6,18 @@
  * migration triggered for real by CPU stress (agent → alert → manager), for T6 − T0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab } from '../../lib/lab-config.ts';
-import { deploySystem, resolveToken } from '../../lib/deploy.ts';
-import { dockerClient } from '../../lib/docker-clients.ts';
-import { appTasks, pastStartupGrace, resetApp, stopAllStress } from '../../lib/app-control.ts';
-import { AvailabilityProbe } from '../../lib/probe.ts';
-import { summarizeDowntime } from '../../lib/downtime.ts';
+import { loadLab } from '../../lib/config/lab-config.ts';
+import { deploySystem, resolveToken } from '../../lib/cluster/deploy.ts';
+import { dockerClient } from '../../lib/cluster/docker-clients.ts';
+import { appTasks, pastStartupGrace, resetApp, stopAllStress } from '../../lib/cluster/app-control.ts';
+import { AvailabilityProbe } from '../../lib/probe/probe.ts';
+import { summarizeDowntime } from '../../lib/probe/downtime.ts';
 import { makeContext } from '../../lib/experiments/context.ts';
 import { restartManager } from '../../lib/experiments/manager-control.ts';
 import { scenario1Iteration } from '../../lib/experiments/scenario1.ts';
-import { measureClockOffsets } from '../../lib/lab-clocks.ts';
-import { waitFor } from '../../lib/wait-for.ts';
-import { managerEvents } from '../../lib/manager-api.ts';
+import { measureClockOffsets } from '../../lib/cluster/lab-clocks.ts';
+import { waitFor } from '../../lib/events/wait-for.ts';
+import { managerEvents } from '../../lib/cluster/manager-api.ts';
 import {
   epochNow,
   eventOf,

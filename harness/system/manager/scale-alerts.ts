@@ -3,7 +3,7 @@ import type { EventRecord } from '../../../system/shared/event-logger.ts';
 import { nowMs } from '../../../system/shared/event-logger.ts';
 import { EventReader } from './event-reader.ts';
 import type { JsonPoster } from './json-poster.ts';
-import { mulberry32 } from '../../lib/bootstrap.ts';
+import { mulberry32 } from '../../lib/report/bootstrap.ts';
 import type { SwarmLayout } from './swarm-layout.ts';
 
 /** Shares of the stream: scale-up alerts (high network), and late alerts naming a node the task is not on. */

@@ -1,7 +1,7 @@
 import type { ReportEntry } from '../../../system/shared/alert-schema.ts';
 import { nowMs } from '../../../system/shared/event-logger.ts';
 import type { JsonPoster } from './json-poster.ts';
-import { mulberry32 } from '../../lib/bootstrap.ts';
+import { mulberry32 } from '../../lib/report/bootstrap.ts';
 import type { SwarmLayout } from './swarm-layout.ts';
 
 const tenth = (v: number) => Math.round(v * 10) / 10;

@@ -9,16 +9,16 @@
  * through the entrypoint must see no failure during any of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab } from '../../lib/lab-config.ts';
-import { deploySystem, resolveToken } from '../../lib/deploy.ts';
-import { appTasks, resetApp, type AppTask } from '../../lib/app-control.ts';
-import { AvailabilityProbe } from '../../lib/probe.ts';
-import { samplesBetween, summarizeDowntime } from '../../lib/downtime.ts';
+import { loadLab } from '../../lib/config/lab-config.ts';
+import { deploySystem, resolveToken } from '../../lib/cluster/deploy.ts';
+import { appTasks, resetApp, type AppTask } from '../../lib/cluster/app-control.ts';
+import { AvailabilityProbe } from '../../lib/probe/probe.ts';
+import { samplesBetween, summarizeDowntime } from '../../lib/probe/downtime.ts';
 import { makeContext } from '../../lib/experiments/context.ts';
 import { killManager, setManagerEnv } from '../../lib/experiments/manager-control.ts';
-import { managerEvents } from '../../lib/manager-api.ts';
-import type { TimingEvent } from '../../lib/types.ts';
-import { waitFor } from '../../lib/wait-for.ts';
+import { managerEvents } from '../../lib/cluster/manager-api.ts';
+import type { TimingEvent } from '../../lib/config/types.ts';
+import { waitFor } from '../../lib/events/wait-for.ts';
 import { epochNow, eventOf, forgeAlert, managerStateView, postAlert, serviceView, waitActionEvents } from './lab-alerts.ts';
 
 const lab = await loadLab();

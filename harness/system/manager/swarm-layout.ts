@@ -1,5 +1,5 @@
 import { nodeSatisfiesAll } from '../../../system/manager/src/placement.ts';
-import { mulberry32 } from '../../lib/bootstrap.ts';
+import { mulberry32 } from '../../lib/report/bootstrap.ts';
 import type { NodeInfo } from '../../../system/manager/src/swarm-port.ts';
 
 /** How big a simulated swarm is. Seeded: two processes that build the same shape get the same swarm. */

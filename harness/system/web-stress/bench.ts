@@ -13,11 +13,11 @@
  * whole host was doing during each window.
  */
 import Table from 'cli-table3';
-import { loadLab, stateDir, type LabConfig } from '../../lib/lab-config.ts';
+import { loadLab, stateDir, type LabConfig } from '../../lib/config/lab-config.ts';
 import { acquireLabLock } from '../../lab/lab-lock.ts';
 import { LocalLab } from '../../lab/local-lab.ts';
-import { deploySystem } from '../../lib/deploy.ts';
-import { nodeDockers } from '../../lib/docker-clients.ts';
+import { deploySystem } from '../../lib/cluster/deploy.ts';
+import { nodeDockers } from '../../lib/cluster/docker-clients.ts';
 import { deployProbe, getJson, quietWorker, removeProbe, webStressImage, type Probe } from './probe-service.ts';
 import { hostBusy, measureRates, MiB, sleep } from '../host-counters.ts';
 

@@ -10,9 +10,9 @@
  * both; asserts nothing.
  */
 import { parseArgs } from 'node:util';
-import { loadLab, stateDir } from '../../lib/lab-config.ts';
-import { managerDocker } from '../../lib/docker-clients.ts';
-import { MANAGER_SERVICE } from '../../lib/system-specs.ts';
+import { loadLab, stateDir } from '../../lib/config/lab-config.ts';
+import { managerDocker } from '../../lib/cluster/docker-clients.ts';
+import { MANAGER_SERVICE } from '../../lib/config/system-specs.ts';
 import { acquireLabLock } from '../../lab/lab-lock.ts';
 
 interface Sample {

@@ -1,10 +1,10 @@
 import type Docker from 'dockerode';
-import type { LabConfig } from '../../lib/lab-config.ts';
-import { imageRef } from '../../lib/lab-config.ts';
-import { managerDocker, nodeDockers } from '../../lib/docker-clients.ts';
-import { appTasks } from '../../lib/app-control.ts';
-import { appHealthCheck } from '../../lib/system-specs.ts';
-import { waitFor } from '../../lib/wait-for.ts';
+import type { LabConfig } from '../../lib/config/lab-config.ts';
+import { imageRef } from '../../lib/config/lab-config.ts';
+import { managerDocker, nodeDockers } from '../../lib/cluster/docker-clients.ts';
+import { appTasks } from '../../lib/cluster/app-control.ts';
+import { appHealthCheck } from '../../lib/config/system-specs.ts';
+import { waitFor } from '../../lib/events/wait-for.ts';
 import { HostCounters, MiB } from '../host-counters.ts';
 
 /** Label on the services the web-stress lab test and bench create, so leftovers can be found. */

@@ -6,8 +6,8 @@
  * idea of itself. Windows are several seconds long: the machine has 2 shared cores.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab, type LabConfig } from '../../lib/lab-config.ts';
-import { deploySystem } from '../../lib/deploy.ts';
+import { loadLab, type LabConfig } from '../../lib/config/lab-config.ts';
+import { deploySystem } from '../../lib/cluster/deploy.ts';
 import { deployProbe, getJson, quietWorker, removeProbe, type Probe } from './probe-service.ts';
 import { hostBusy, measureRates, MiB, sleep } from '../host-counters.ts';
 

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { appTasks, resetApp, stopAllStress, type AppTask } from '../../app-control.ts';
-import { corrections } from '../../clock-offset.ts';
-import { resolveToken } from '../../deploy.ts';
-import { managerEvents } from '../../manager-api.ts';
-import { MANAGER_SERVICE } from '../../system-specs.ts';
-import type { ClockOffset, TimingEvent } from '../../types.ts';
+import { appTasks, resetApp, stopAllStress, type AppTask } from '../../cluster/app-control.ts';
+import { corrections } from '../../events/clock-offset.ts';
+import { resolveToken } from '../../cluster/deploy.ts';
+import { managerEvents } from '../../cluster/manager-api.ts';
+import { MANAGER_SERVICE } from '../../config/system-specs.ts';
+import type { ClockOffset, TimingEvent } from '../../config/types.ts';
 import { epochNow, type ExperimentContext, type IterationResult } from '../context.ts';
 import { restartManager } from '../manager-control.ts';
 import type { BadInputOptions } from './bad-input.ts';

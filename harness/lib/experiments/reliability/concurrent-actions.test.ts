@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeActions } from './concurrent-actions.ts';
-import type { TimingEvent } from '../../types.ts';
+import type { TimingEvent } from '../../config/types.ts';
 
 let t = 1_000;
 const ev = (event: string, fields: Record<string, unknown> = {}): TimingEvent => ({ component: 'manager', node: 'manager', event, t: (t += 10), ...fields }) as TimingEvent;

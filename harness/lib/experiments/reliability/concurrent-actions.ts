@@ -1,4 +1,4 @@
-import type { TimingEvent } from '../../types.ts';
+import type { TimingEvent } from '../../config/types.ts';
 
 export type ExpectedAction = 'migrate' | 'scale_up';
 

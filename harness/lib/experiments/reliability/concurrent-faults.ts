@@ -1,7 +1,7 @@
-import type { LabConfig } from '../../lab-config.ts';
-import type { ExtraApp } from '../../extra-apps.ts';
+import type { LabConfig } from '../../config/lab-config.ts';
+import type { ExtraApp } from '../../cluster/extra-apps.ts';
 import { scenario2Schedule, scenario2Streams, type Scenario2Load } from '../scenario2-load.ts';
-import type { LoadStream } from '../../load-generators.ts';
+import type { LoadStream } from '../../load/load-generators.ts';
 import type { ExpectedAction } from './concurrent-actions.ts';
 
 export type Fault = 'cpu' | 'traffic' | 'memory';

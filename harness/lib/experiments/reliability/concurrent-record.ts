@@ -1,10 +1,10 @@
-import type { FailedTask } from '../../app-control.ts';
-import { parseLoadLog } from '../../load-script.ts';
-import type { LoadGenerators } from '../../load-generators.ts';
-import type { ProbeSet } from '../../probe-set.ts';
-import { summarizeProbeSources, type SourceProbe } from '../../probe-summary.ts';
-import type { PhaseDeltas } from '../../events.ts';
-import type { Mark, TimingEvent } from '../../types.ts';
+import type { FailedTask } from '../../cluster/app-control.ts';
+import { parseLoadLog } from '../../load/load-script.ts';
+import type { LoadGenerators } from '../../load/load-generators.ts';
+import type { ProbeSet } from '../../probe/probe-set.ts';
+import { summarizeProbeSources, type SourceProbe } from '../../probe/probe-summary.ts';
+import type { PhaseDeltas } from '../../events/events.ts';
+import type { Mark, TimingEvent } from '../../config/types.ts';
 import { epochNow, type ExperimentContext, type IterationResult } from '../context.ts';
 import { judgeActions } from './concurrent-actions.ts';
 import type { Role } from './concurrent-faults.ts';

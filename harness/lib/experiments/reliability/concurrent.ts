@@ -1,24 +1,24 @@
 import { loadavg } from 'node:os';
-import { appTasks, failedTasks, resetApp, serviceReplicas } from '../../app-control.ts';
-import { corrections } from '../../clock-offset.ts';
-import { applyCorrections, correlate, phaseDeltas } from '../../events.ts';
-import { createExtraApps, extraApps, extraAppUrl, removeExtraApps, stopExtraAppStress } from '../../extra-apps.ts';
-import { LoadGenerators } from '../../load-generators.ts';
-import { scrapeEvents } from '../../log-scraper.ts';
-import { managerEvents } from '../../manager-api.ts';
-import { ProbeSet } from '../../probe-set.ts';
-import type { ClockOffset, Mark, TimingEvent } from '../../types.ts';
-import { waitFor } from '../../wait-for.ts';
+import { appTasks, failedTasks, resetApp, serviceReplicas } from '../../cluster/app-control.ts';
+import { corrections } from '../../events/clock-offset.ts';
+import { applyCorrections, correlate, phaseDeltas } from '../../events/events.ts';
+import { createExtraApps, extraApps, extraAppUrl, removeExtraApps, stopExtraAppStress } from '../../cluster/extra-apps.ts';
+import { LoadGenerators } from '../../load/load-generators.ts';
+import { scrapeEvents } from '../../events/log-scraper.ts';
+import { managerEvents } from '../../cluster/manager-api.ts';
+import { ProbeSet } from '../../probe/probe-set.ts';
+import type { ClockOffset, Mark, TimingEvent } from '../../config/types.ts';
+import { waitFor } from '../../events/wait-for.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult } from '../context.ts';
 import { setManagerEnv } from '../manager-control.ts';
 import { defineExperiment } from '../experiment.ts';
-import type { Threshold } from '../../slo.ts';
+import type { Threshold } from '../../report/slo.ts';
 import { FAULTS_MARK, concurrentRecord, type ActionTimings } from './concurrent-record.ts';
 import { CONCURRENT_TIMING, CPU_TARGET_PCT, cpuStressUrl, loadSeconds, memoryStressUrl, startStress, trafficStreams, type Role } from './concurrent-faults.ts';
 import { calibrateTrafficOnce, trafficTargets, type Calibration } from '../traffic-calibration.ts';
 import { limitCandidates } from '../traffic-plan.ts';
 import { loadFromPlan, type Scenario2Load } from '../scenario2-load.ts';
-import type { LabConfig } from '../../lab-config.ts';
+import type { LabConfig } from '../../config/lab-config.ts';
 
 /** A, B and C: lab.yaml's three copies (experiments.concurrent_apps), each with its fault. */
 export function roles(lab: LabConfig): readonly Role[] {

@@ -1,5 +1,5 @@
 import { parse as parseYaml, stringify } from 'yaml';
-import { LabConfigError, parseLab } from '../../lab-config.ts';
+import { LabConfigError, parseLab } from '../../config/lab-config.ts';
 import { Prng } from './prng.ts';
 
 export interface LabYamlTally {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { TimingEvent } from '../../types.ts';
+import type { TimingEvent } from '../../config/types.ts';
 import { sleep } from '../context.ts';
 import type { BadRequest } from './manager-payloads.ts';
 import { mapLimit } from './prng.ts';

@@ -1,4 +1,4 @@
-import type { ClockOffset } from '../../types.ts';
+import type { ClockOffset } from '../../config/types.ts';
 import type { ExperimentContext, IterationResult } from '../context.ts';
 import { ManagerRestartRun } from './manager-restart-run.ts';
 import { defineExperiment } from '../experiment.ts';

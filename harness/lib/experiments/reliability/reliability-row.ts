@@ -1,6 +1,6 @@
-import type { Journal } from '../../journal.ts';
-import type { IterationRecord, ReliabilityRecord } from '../../journal-schema.ts';
-import { formatMetric } from '../../format.ts';
+import type { Journal } from '../../report/journal.ts';
+import type { IterationRecord, ReliabilityRecord } from '../../report/journal-schema.ts';
+import { formatMetric } from '../../report/format.ts';
 
 type Notes = (iterations: readonly IterationRecord[]) => string;
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
-import { LabConfigError, parseLab } from '../../lab-config.ts';
+import { LabConfigError, parseLab } from '../../config/lab-config.ts';
 import { alertSchema } from '../../../../system/shared/alert-schema.ts';
 import { fuzzLabYaml } from './lab-yaml-fuzz.ts';
 import { handWrittenRequests, randomRequests, type PayloadTarget } from './manager-payloads.ts';

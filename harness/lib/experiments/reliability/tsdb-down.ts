@@ -1,12 +1,12 @@
 import { tcpOpen } from '../../../lab/lab-services.ts';
-import { tsdbFaults } from '../../node-faults.ts';
-import { scrapeEvents } from '../../log-scraper.ts';
-import { AGENT_SERVICE, MANAGER_SERVICE } from '../../system-specs.ts';
-import type { ClockOffset } from '../../types.ts';
+import { tsdbFaults } from '../../cluster/node-faults.ts';
+import { scrapeEvents } from '../../events/log-scraper.ts';
+import { AGENT_SERVICE, MANAGER_SERVICE } from '../../config/system-specs.ts';
+import type { ClockOffset } from '../../config/types.ts';
 import { epochNow, type ExperimentContext, type IterationResult } from '../context.ts';
 import { scenario1Iteration } from '../scenario1.ts';
 import { defineExperiment } from '../experiment.ts';
-import { canFailTsdb } from '../../node-faults.ts';
+import { canFailTsdb } from '../../cluster/node-faults.ts';
 
 /** Tasks of a service created after `since` (epoch ms): each one a start of a new container. */
 async function tasksCreatedSince(ctx: ExperimentContext, service: string, since: number): Promise<number> {

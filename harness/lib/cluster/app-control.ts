@@ -1,0 +1,168 @@
+import type Docker from 'dockerode';
+import type { LabConfig } from '../config/lab-config.ts';
+import { waitFor } from '../events/wait-for.ts';
+
+export interface AppTask {
+  id: string;
+  nodeId: string;
+  node: string;
+  containerId: string;
+  state: string;
+  desired: string;
+  /** The CPU limit the task was created with (NanoCPUs / 1e9); null when it has none. */
+  cpus: number | null;
+  /** When the task reached its current state (running: when it started), epoch ms by swarm's clock; null if unknown. */
+  since: number | null;
+}
+
+interface RawTask {
+  ID: string;
+  NodeID: string;
+  DesiredState: string;
+  Spec?: { Resources?: { Limits?: { NanoCPUs?: number } } };
+  Status: { State: string; Err?: string; Timestamp?: string; ContainerStatus?: { ContainerID?: string } };
+}
+
+interface RawService {
+  Version: { Index: number };
+  Spec: {
+    Mode: { Replicated?: { Replicas: number } };
+    TaskTemplate: { Placement?: { Constraints?: string[] }; ForceUpdate?: number; Resources?: { Limits?: { NanoCPUs?: number; MemoryBytes?: number }; [k: string]: unknown } };
+    [k: string]: unknown;
+  };
+}
+
+export async function nodeNames(docker: Docker): Promise<Map<string, string>> {
+  const nodes = (await docker.listNodes()) as { ID: string; Description: { Hostname: string } }[];
+  return new Map(nodes.map((n) => [n.ID, n.Description.Hostname]));
+}
+
+/** The service's tasks that the swarm wants running, with the node each is on. */
+export async function appTasks(docker: Docker, service: string): Promise<AppTask[]> {
+  const [tasks, names] = await Promise.all([
+    docker.listTasks({ filters: { service: [service], 'desired-state': ['running'] } }) as Promise<RawTask[]>,
+    nodeNames(docker),
+  ]);
+  return tasks.map((t) => ({
+    id: t.ID,
+    nodeId: t.NodeID,
+    node: names.get(t.NodeID) ?? t.NodeID,
+    containerId: t.Status.ContainerStatus?.ContainerID ?? '',
+    state: t.Status.State,
+    desired: t.DesiredState,
+    cpus: t.Spec?.Resources?.Limits?.NanoCPUs ? t.Spec.Resources.Limits.NanoCPUs / 1e9 : null,
+    since: t.Status.Timestamp && Number.isFinite(Date.parse(t.Status.Timestamp)) ? Date.parse(t.Status.Timestamp) : null,
+  }));
+}
+
+/** A task that swarm ended on its own: where, its state, swarm's error, when (epoch ms). */
+export interface FailedTask {
+  node: string;
+  state: string;
+  err: string;
+  at: number;
+}
+
+/**
+ * Tasks of `service` that ended on their own since `since` (epoch ms): state failed or rejected,
+ * with swarm's error, e.g. "task: non-zero exit (143): dockerexec: unhealthy container" when swarm
+ * killed a container whose healthcheck failed. A task the manager or the harness shut down is not one.
+ */
+export async function failedTasks(docker: Docker, service: string, since: number): Promise<FailedTask[]> {
+  const [tasks, names] = await Promise.all([docker.listTasks({ filters: { service: [service] } }) as Promise<RawTask[]>, nodeNames(docker)]);
+  return tasks
+    .filter((t) => t.Status.State === 'failed' || t.Status.State === 'rejected')
+    .map((t) => ({ node: names.get(t.NodeID) ?? t.NodeID, state: t.Status.State, err: t.Status.Err ?? '', at: Date.parse(t.Status.Timestamp ?? '') }))
+    .filter((t) => t.at >= since) // a missing timestamp parses to NaN: not counted
+    .sort((a, b) => a.at - b.at);
+}
+
+export async function serviceReplicas(docker: Docker, service: string): Promise<number> {
+  const s = (await docker.getService(service).inspect()) as RawService;
+  return s.Spec.Mode.Replicated?.Replicas ?? 0;
+}
+
+/** Sets replicas and placement constraints in one service update (no forced restart). */
+export async function setServiceShape(docker: Docker, service: string, shape: { replicas?: number; constraints?: string[]; cpus?: number }): Promise<boolean> {
+  const s = (await docker.getService(service).inspect()) as RawService;
+  const spec = structuredClone(s.Spec);
+  let changed = false;
+  if (shape.replicas !== undefined && spec.Mode.Replicated && spec.Mode.Replicated.Replicas !== shape.replicas) {
+    spec.Mode.Replicated.Replicas = shape.replicas;
+    changed = true;
+  }
+  if (shape.constraints) {
+    const cur = spec.TaskTemplate.Placement?.Constraints ?? [];
+    if (cur.join('|') !== shape.constraints.join('|')) {
+      spec.TaskTemplate.Placement = { ...spec.TaskTemplate.Placement, Constraints: shape.constraints };
+      changed = true;
+    }
+  }
+  if (shape.cpus !== undefined) {
+    const nano = Math.round(shape.cpus * 1e9);
+    const limits = spec.TaskTemplate.Resources?.Limits ?? {};
+    if (limits.NanoCPUs !== nano) {
+      spec.TaskTemplate.Resources = { ...spec.TaskTemplate.Resources, Limits: { ...limits, NanoCPUs: nano } };
+      changed = true;
+    }
+  }
+  if (changed) await docker.getService(service).update({ ...spec, version: s.Version.Index });
+  return changed;
+}
+
+/** Asks every worker's web-stress (directly, not through the balancer) to stop all stress. */
+export async function stopAllStress(lab: LabConfig): Promise<void> {
+  const port = lab.app.publish.port;
+  await Promise.all(
+    lab.swarm.workers.map((w) =>
+      fetch(`http://${w.address}:${port}/stress/stop`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined),
+    ),
+  );
+}
+
+/**
+ * Brings the application back to its starting shape between iterations: the configured replicas,
+ * only its base placement constraint, stress stopped, every task running and the entrypoint serving,
+ * and every task past the manager's startup grace (scenario1_migration.startup_grace_s), so that an
+ * experiment's fault is never ignored as a task still starting.
+ */
+export async function resetApp(lab: LabConfig, docker: Docker, timeoutMs = 90_000, cpus = lab.app.limits.cpus): Promise<AppTask[]> {
+  const service = lab.app.service;
+  await stopAllStress(lab);
+  // the CPU limit too: an experiment may have run the app at a smaller one that fits the lab
+  await setServiceShape(docker, service, { replicas: lab.app.replicas, constraints: ['node.role==worker'], cpus });
+  return waitFor(
+    `${service} back to ${lab.app.replicas} running task(s) at ${cpus} CPU, served only by them`,
+    async () => {
+      const tasks = await appTasks(docker, service);
+      const running = tasks.filter((t) => t.state === 'running');
+      if (running.length !== lab.app.replicas || tasks.length !== lab.app.replicas) return undefined;
+      // a new CPU limit replaces the tasks: until then the old ones run (and serve) as if nothing changed
+      if (running.some((t) => t.cpus !== null && Math.abs(t.cpus - cpus) > 1e-6)) return undefined;
+      return (await servedOnlyBy(lab, running.map((t) => t.containerId))) ? running : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  ).then((running) => pastStartupGrace(lab, running));
+}
+
+/** Waits until each task has been running for startup_grace_s (by swarm's clock, the lab's own here). */
+export async function pastStartupGrace(lab: LabConfig, tasks: AppTask[]): Promise<AppTask[]> {
+  const graceMs = lab.swarmguard.config.scenarios.scenario1_migration.startup_grace_s * 1000;
+  const youngest = Math.max(...tasks.map((t) => t.since ?? 0));
+  const wait = youngest + graceMs - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, graceMs) + 100));
+  return tasks;
+}
+
+/**
+ * True when a few requests through the entrypoint all succeed and all come from these containers:
+ * a task that swarm already replaced can go on answering while it drains.
+ */
+export async function servedOnlyBy(lab: LabConfig, containerIds: string[], requests = 6): Promise<boolean> {
+  for (let i = 0; i < requests; i++) {
+    const res = await fetch(`${lab.entrypoint}${lab.app.healthcheck.path}`, { signal: AbortSignal.timeout(1000) });
+    const by = res.headers.get('x-served-by') ?? '';
+    if (!res.ok || !by || !containerIds.some((id) => id.startsWith(by))) return false;
+  }
+  return true;
+}
