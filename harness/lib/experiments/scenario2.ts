@@ -1,6 +1,6 @@
 import { ProbeSet } from '../probe/probe-set.ts';
 import { summarizeProbeSources } from '../probe/probe-summary.ts';
-import { appTasks, resetApp, serviceReplicas } from '../cluster/app-control.ts';
+import { appTasks, resetApp, serviceReplicas, type AppTask } from '../cluster/app-control.ts';
 import { waitFor } from '../events/wait-for.ts';
 import { scrapeEvents } from '../events/log-scraper.ts';
 import { corrections } from '../events/clock-offset.ts';
@@ -170,95 +170,141 @@ function shortfall(lab: LabConfig, check: ShortfallCheck, recorder: SeriesRecord
  * removes the extra replicas. The probe and the generators' own requests must all succeed.
  */
 export async function scenario2Iteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], opts: Scenario2Options = {}): Promise<IterationResult> {
-  const { lab, docker } = ctx;
-  const service = lab.app.service;
-  const scaleDownTimeoutMs = opts.scaleDownTimeoutMs ?? 180_000;
+  const { lab } = ctx;
   const startedAt = epochNow();
   const tag = `scenario2 #${iteration}`;
   await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
+  const plan = await planScenario2(ctx, iteration, tag, opts);
+  const driven = await driveScenario2(ctx, iteration, tag, plan, opts);
+  const result = await scenario2Result(ctx, iteration, offsets, tag, startedAt, plan, driven);
+  if (plan.cpus !== lab.app.limits.cpus) {
+    // the app as lab.yaml has it, for whatever runs next
+    await resetApp(lab, ctx.docker).catch((err: Error) => ctx.log(`${tag}: restoring the CPU limit ${lab.app.limits.cpus} failed: ${err.message}`));
+  }
+  return result;
+}
+
+/** What the traffic will be: a fixed load, or one calibrated on the lab, and the CPU limit the app runs at. */
+interface Scenario2Plan {
+  task: AppTask;
+  calibration?: Calibration;
+  load: Scenario2Load;
+  cpus: number;
+}
+
+async function planScenario2(ctx: ExperimentContext, iteration: number, tag: string, opts: Scenario2Options): Promise<Scenario2Plan> {
+  const { lab, docker } = ctx;
   const appCpus = opts.cpus ?? lab.app.limits.cpus;
   let [task] = await resetApp(lab, docker, 90_000, appCpus);
-  let calibration: Calibration | undefined;
-  let load: Scenario2Load;
-  let cpus = appCpus;
-  if (opts.load) {
-    load = opts.load;
-  } else {
-    calibration = await calibrateTrafficOnce(ctx, task.node, {
-      url: lab.entrypoint,
-      metricsUrl: replicaMetricsUrl(lab, task.node),
-      limitCpus: appCpus,
-      targets: trafficTargets(lab),
-      limits: limitCandidates(appCpus, lab.experiments.traffic.cpu_limit_fallbacks),
-      runId: `s2c-${iteration}-${Date.now().toString(36)}`,
-      log: (l) => ctx.log(`${tag}: ${l}`),
-    });
-    load = loadFromPlan(calibration.plan, opts.timing);
-    cpus = calibration.plan.limitCpus;
-    for (const r of calibration.plan.rejected) ctx.log(`${tag}: not at ${r.limitCpus} CPU: ${r.why}`);
-    if (calibration.plan.overHostBudget) ctx.log(`${tag}: at ${cpus} CPU, closest to the host budget: ${calibration.plan.overHostBudget}`);
-    if (cpus !== appCpus) [task] = await resetApp(lab, docker, 90_000, cpus);
-    ctx.log(
-      `${tag}: a request of ${calibration.request.iterations} iterations and ${calibration.request.kb} KiB cost the replica ${calibration.request.cpuMs} ms of CPU ` +
-        `and ${calibration.request.mbpsPerRps} Mbps per request/s${calibration.request.hostMs === null ? '' : `, the host ${calibration.request.hostMs} ms`} (at ${calibration.measuredAtCpus} CPU); at ${cpus} CPU, answers of ${load.kb} KiB: ` +
-        calibration.plan.levels.map((l) => `${l.replicas} replica(s) ← ${l.rps} requests/s (≈ ${l.expectedCpuPct} % CPU, ${l.expectedNetworkPct} % network each)`).join(', '),
-    );
-  }
-  const loadS = scenario2Schedule(load).length;
+  if (opts.load) return { task, load: opts.load, cpus: appCpus };
+  const calibration = await calibrateTrafficOnce(ctx, task.node, {
+    url: lab.entrypoint,
+    metricsUrl: replicaMetricsUrl(lab, task.node),
+    limitCpus: appCpus,
+    targets: trafficTargets(lab),
+    limits: limitCandidates(appCpus, lab.experiments.traffic.cpu_limit_fallbacks),
+    runId: `s2c-${iteration}-${Date.now().toString(36)}`,
+    log: (l) => ctx.log(`${tag}: ${l}`),
+  });
+  const load = loadFromPlan(calibration.plan, opts.timing);
+  const cpus = calibration.plan.limitCpus;
+  for (const r of calibration.plan.rejected) ctx.log(`${tag}: not at ${r.limitCpus} CPU: ${r.why}`);
+  if (calibration.plan.overHostBudget) ctx.log(`${tag}: at ${cpus} CPU, closest to the host budget: ${calibration.plan.overHostBudget}`);
+  if (cpus !== appCpus) [task] = await resetApp(lab, docker, 90_000, cpus);
+  ctx.log(
+    `${tag}: a request of ${calibration.request.iterations} iterations and ${calibration.request.kb} KiB cost the replica ${calibration.request.cpuMs} ms of CPU ` +
+      `and ${calibration.request.mbpsPerRps} Mbps per request/s${calibration.request.hostMs === null ? '' : `, the host ${calibration.request.hostMs} ms`} (at ${calibration.measuredAtCpus} CPU); at ${cpus} CPU, answers of ${load.kb} KiB: ` +
+      calibration.plan.levels.map((l) => `${l.replicas} replica(s) ← ${l.rps} requests/s (≈ ${l.expectedCpuPct} % CPU, ${l.expectedNetworkPct} % network each)`).join(', '),
+  );
+  return { task, calibration, load, cpus };
+}
+
+/** What the traffic and the wait for the scale-down left: the probes' and the recorder's figures, the times, any error. */
+interface Scenario2Driven {
+  since: number;
+  balancerFrom: number;
+  error?: string;
+  loadStart?: number;
+  loadEnd?: number;
+  backAt?: number;
+  gens?: LoadGenerators;
+  probed: ReturnType<typeof summarizeProbeSources>;
+  series: Awaited<ReturnType<SeriesRecorder['stop']>>;
+}
+
+/** The probes and the series recorder on, the traffic sent, the scale-down awaited; everything started is stopped. */
+async function driveScenario2(ctx: ExperimentContext, iteration: number, tag: string, plan: Scenario2Plan, opts: Scenario2Options): Promise<Scenario2Driven> {
+  const { lab, docker } = ctx;
+  const scaleDownTimeoutMs = opts.scaleDownTimeoutMs ?? 180_000;
+  const loadS = scenario2Schedule(plan.load).length;
   const budgetMs = (loadS + 30) * 1000 + scaleDownTimeoutMs + 20_000;
   const probes = await ProbeSet.start(lab, { durationMs: budgetMs, experiment: 'scenario2', runId: `s2p-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
   const recorder = new SeriesRecorder(lab, docker, { maxMs: budgetMs });
   const balancerFrom = (await balancerLog(lab)).size;
   const since = epochNow();
   recorder.start();
-  let error: string | undefined;
-  let loadStart: number | undefined;
-  let loadEnd: number | undefined;
-  let backAt: number | undefined;
-  let gens: LoadGenerators | undefined;
+  const d: Omit<Scenario2Driven, 'probed' | 'series'> = { since, balancerFrom };
   try {
     await sleep(1000);
-    gens = await LoadGenerators.connect(lab, { runId: `s2-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
-    ctx.log(`${tag}: replica ${task.containerId.slice(0, 12)} on ${task.node} at ${cpus} CPU; ${load.levels.join(' → ')} requests/s of ${load.iterations} iterations and ${load.kb} KiB, ${loadS} s`);
-    await gens.start(scenario2Streams(lab, load));
-    loadStart = epochNow();
-    const until = Date.now() + (loadS + 30) * 1000;
-    const checks = shortfallChecks(lab, load, loadStart);
-    for (let tick = 0; gens.running && Date.now() < until; tick++) {
-      await sleep(1000);
-      if (tick % 2 === 1) await gens.poll();
-      if (tick % (opts.progressEveryS ?? 5) === 0) progress(ctx, tag, loadStart, recorder, gens);
-      const due = checks.find((c) => !c.done && epochNow() >= c.at);
-      if (due) {
-        due.done = true;
-        const short = shortfall(lab, due, recorder, gens, calibration);
-        if (short) throw new Error(short);
-      }
-    }
-    await gens.poll();
-    if (gens.running) throw new Error(`load scripts still running ${loadS + 30} s after they started (schedule ${loadS} s)`);
-    loadEnd = epochNow();
-    await gens.stop();
+    d.gens = await LoadGenerators.connect(lab, { runId: `s2-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
+    ctx.log(`${tag}: replica ${plan.task.containerId.slice(0, 12)} on ${plan.task.node} at ${plan.cpus} CPU; ${plan.load.levels.join(' → ')} requests/s of ${plan.load.iterations} iterations and ${plan.load.kb} KiB, ${loadS} s`);
+    d.loadStart = await sendTraffic(ctx, tag, plan, d.gens, recorder, opts);
+    d.loadEnd = epochNow();
+    await d.gens.stop();
     ctx.log(`${tag}: traffic ended; waiting for the scale-down to ${lab.app.replicas} (at most ${scaleDownTimeoutMs / 1000} s)`);
-    backAt = await waitFor(
-      `${service} scaled back to ${lab.app.replicas} replica(s) after the traffic`,
+    d.backAt = await waitFor(
+      `${lab.app.service} scaled back to ${lab.app.replicas} replica(s) after the traffic`,
       async () => {
-        if ((await serviceReplicas(docker, service)) !== lab.app.replicas) return undefined;
-        const tasks = await appTasks(docker, service);
+        if ((await serviceReplicas(docker, lab.app.service)) !== lab.app.replicas) return undefined;
+        const tasks = await appTasks(docker, lab.app.service);
         return tasks.length === lab.app.replicas && tasks.every((t) => t.state === 'running') ? epochNow() : undefined;
       },
       { timeoutMs: scaleDownTimeoutMs, intervalMs: 500 },
     );
     await sleep(3000); // the probe sees the last scale-down through
   } catch (err) {
-    error = (err as Error).message;
+    d.error = (err as Error).message;
   } finally {
-    await gens?.stop().catch((err: Error) => {
-      error = [error, err.message].filter(Boolean).join('; ');
+    await d.gens?.stop().catch((err: Error) => {
+      d.error = [d.error, err.message].filter(Boolean).join('; ');
     });
   }
-  const { summary, batches } = summarizeProbeSources(await probes.stop().finally(() => recorder.stop()));
-  const series = await recorder.stop();
+  const probed = summarizeProbeSources(await probes.stop().finally(() => recorder.stop()));
+  return { ...d, probed, series: await recorder.stop() };
+}
+
+/** Starts the load scripts and follows them to their end, stopping early when a level falls short of the rule; returns the load's start. */
+async function sendTraffic(ctx: ExperimentContext, tag: string, plan: Scenario2Plan, gens: LoadGenerators, recorder: SeriesRecorder, opts: Scenario2Options): Promise<number> {
+  const { lab } = ctx;
+  const loadS = scenario2Schedule(plan.load).length;
+  await gens.start(scenario2Streams(lab, plan.load));
+  const loadStart = epochNow();
+  const until = Date.now() + (loadS + 30) * 1000;
+  const checks = shortfallChecks(lab, plan.load, loadStart);
+  for (let tick = 0; gens.running && Date.now() < until; tick++) {
+    await sleep(1000);
+    if (tick % 2 === 1) await gens.poll();
+    if (tick % (opts.progressEveryS ?? 5) === 0) progress(ctx, tag, loadStart, recorder, gens);
+    const due = checks.find((c) => !c.done && epochNow() >= c.at);
+    if (due) {
+      due.done = true;
+      const short = shortfall(lab, due, recorder, gens, plan.calibration);
+      if (short) throw new Error(short);
+    }
+  }
+  await gens.poll();
+  if (gens.running) throw new Error(`load scripts still running ${loadS + 30} s after they started (schedule ${loadS} s)`);
+  return loadStart;
+}
+
+/** The iteration's record from what the drive left and what the logs say of the scale actions. */
+async function scenario2Result(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], tag: string, startedAt: number, plan: Scenario2Plan, d: Scenario2Driven): Promise<IterationResult> {
+  const { lab, docker } = ctx;
+  const service = lab.app.service;
+  const { task, calibration, load, cpus } = plan;
+  const { gens, since, balancerFrom, loadStart, loadEnd, backAt, series } = d;
+  const { summary, batches } = d.probed;
+  let error = d.error;
   const loadLogs = (gens?.logs() ?? []).map((l) => ({ generator: l.generator, stream: l.stream, summary: parseLoadLog(l.text) }));
   const loadFailed = loadLogs.reduce((n, l) => n + l.summary.failed, 0);
   const loadSent = loadLogs.reduce((n, l) => n + l.summary.sent, 0);
@@ -271,18 +317,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   const failedActions = actions.filter((a) => a.failed).map((a) => `${a.kind} ${a.actionId}: ${a.failed}`);
   if (failedActions.length > 0) error = [error, ...failedActions].filter(Boolean).join('; ');
 
-  const changes = loadStart ? levelChanges(load).map((s) => loadStart! + s * 1000) : [];
-  const spread: ReturnType<typeof normalizeSpread>[] = [];
-  ups.forEach((a, i) => {
-    const { T4, T5 } = a.chain.phases;
-    if (T4 === undefined || T5 === undefined || a.from === null || a.to === null) return;
-    const next = [...changes, ...ups.slice(i + 1).map((u) => u.chain.phases.T4 ?? Infinity)].filter((t) => t > T5);
-    const s = spreadAfterScaleUp(series.containers, { step: i + 1, t4: T4, t5: T5, fromReplicas: a.from, toReplicas: a.to, cutAt: Math.min(...next) }, { settleMs: 4000, afterMs: 8000 });
-    // the load offered in each window: the comparison holds only if it is the same
-    // the idle replica's own CPU, in % of the limit it ran at, from the calibration (none without one)
-    const idlePct = calibration ? calibration.idleCpuMsPerS / (cpus * 10) : 0;
-    if (s) spread.push(normalizeSpread(s, { before: offeredRps(loadLogs, s.window.before), after: offeredRps(loadLogs, s.window.after) }, idlePct));
-  });
+  const spread = spreadOf(ups, plan, loadStart, series, loadLogs);
   const scaleDowns = downs.map((a) => ({
     from: a.from,
     to: a.to,
@@ -325,7 +360,54 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
     events: [...ups, ...downs].flatMap((a) => a.chain.events),
     probes: { summary },
     ...outcomeOf(error),
-    measurements: {
+    measurements: scenario2Measurements(lab, plan, { ups, downs, deltas, spread, series, summary, loadFailed, loadSent, finalReplicas, backAt, loadEnd }),
+    slo: [],
+    marks,
+    series,
+  };
+  logScenario2(ctx, tag, { ups, downs, deltas, t5t4, finalReplicas, scaleDownToMinMs: record.measurements.scale_down_to_min_ms, summary, loadFailed, loadSent, balancer, spread, error });
+  return { record, probes: batches };
+}
+
+type LoadLogs = { generator: string; stream: string; summary: LoadLogSummary }[];
+
+/** How evenly each scale-up spread the load over the replicas, in the windows before and after it. */
+function spreadOf(ups: ScaleAction[], plan: Scenario2Plan, loadStart: number | undefined, series: Scenario2Driven['series'], loadLogs: LoadLogs): ReturnType<typeof normalizeSpread>[] {
+  const { load, calibration, cpus } = plan;
+  const changes = loadStart ? levelChanges(load).map((s) => loadStart! + s * 1000) : [];
+  const spread: ReturnType<typeof normalizeSpread>[] = [];
+  ups.forEach((a, i) => {
+    const { T4, T5 } = a.chain.phases;
+    if (T4 === undefined || T5 === undefined || a.from === null || a.to === null) return;
+    const next = [...changes, ...ups.slice(i + 1).map((u) => u.chain.phases.T4 ?? Infinity)].filter((t) => t > T5);
+    const s = spreadAfterScaleUp(series.containers, { step: i + 1, t4: T4, t5: T5, fromReplicas: a.from, toReplicas: a.to, cutAt: Math.min(...next) }, { settleMs: 4000, afterMs: 8000 });
+    // the load offered in each window: the comparison holds only if it is the same
+    // the idle replica's own CPU, in % of the limit it ran at, from the calibration (none without one)
+    const idlePct = calibration ? calibration.idleCpuMsPerS / (cpus * 10) : 0;
+    if (s) spread.push(normalizeSpread(s, { before: offeredRps(loadLogs, s.window.before), after: offeredRps(loadLogs, s.window.after) }, idlePct));
+  });
+  return spread;
+}
+
+interface Scenario2Figures {
+  ups: ScaleAction[];
+  downs: ScaleAction[];
+  deltas: PhaseDeltas[];
+  spread: ReturnType<typeof normalizeSpread>[];
+  series: Scenario2Driven['series'];
+  summary: Scenario2Driven['probed']['summary'];
+  loadFailed: number;
+  loadSent: number;
+  finalReplicas: number | null;
+  backAt?: number;
+  loadEnd?: number;
+}
+
+function scenario2Measurements(lab: LabConfig, plan: Scenario2Plan, f: Scenario2Figures) {
+  const { ups, downs, deltas, spread, series, summary, loadFailed, loadSent, finalReplicas, backAt, loadEnd } = f;
+  const { load, calibration, cpus } = plan;
+  const t5t4 = deltas.map((d) => d.t5_t4_ms);
+  return {
       scale_up_count: ups.filter((a) => !a.failed).length,
       scale_down_count: downs.filter((a) => !a.failed).length,
       max_replicas_reached: series.replicas.reduce((m, p) => Math.max(m, p.replicas), 0),
@@ -353,27 +435,24 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
       // back to the count the iteration started from, by as many scale-downs as there were scale-ups
       replicas_not_restored: finalReplicas === null ? null : Math.abs(finalReplicas - lab.app.replicas),
       scale_downs_missing: Math.abs(ups.filter((a) => !a.failed).length - downs.filter((a) => !a.failed).length),
-    },
-    slo: [],
-    marks,
-    series,
   };
+}
+
+function logScenario2(
+  ctx: ExperimentContext,
+  tag: string,
+  f: Pick<Scenario2Figures, 'ups' | 'downs' | 'deltas' | 'spread' | 'summary' | 'loadFailed' | 'loadSent' | 'finalReplicas'> & { t5t4: (number | null)[]; scaleDownToMinMs: number | null; balancer: ReturnType<typeof balancerEvents>; error?: string },
+): void {
+  const { ups, downs, deltas, t5t4, finalReplicas, summary, loadFailed, loadSent, balancer, spread, error } = f;
   ctx.log(
     `${tag}: ${ups.length} scale-up(s) [T5−T4 ${t5t4.map((x) => (x === null ? '?' : `${Math.round(x)} ms`)).join(', ')}], ` +
       `MTTR ${deltas[0]?.mttrMs != null ? `${(deltas[0].mttrMs / 1000).toFixed(2)} s` : 'n/a'}, ${downs.length} scale-down(s), back to ${finalReplicas} replica(s) ` +
-      `${record.measurements.scale_down_to_min_ms !== null ? `${(record.measurements.scale_down_to_min_ms / 1000).toFixed(1)} s after the traffic` : ''}; ` +
+      `${f.scaleDownToMinMs !== null ? `${(f.scaleDownToMinMs / 1000).toFixed(1)} s after the traffic` : ''}; ` +
       `failed probes ${Object.entries(summary.sources).map(([k, v]) => `${k} ${v.failed}/${v.samples}`).join(', ')}, ${loadFailed} load requests of ${loadSent}` +
       (balancer.noServerAvailable > 0 ? ` (HAProxy: ${balancer.downOnCheckTimeout} server(s) DOWN on a health-check timeout, ${balancer.noServerAvailable}× no server available)` : '') +
       spread.map((s) => `; after up${s.step}: ${Object.values(s.perReplica).join('/')} % vs their mean ${s.expectedPerReplica} % (the window before predicted ${s.expectedFromBefore} %; ${s.offeredRps.before} → ${s.offeredRps.after} rps offered)`).join('') +
       `${error ? `; ERROR ${error}` : ''}`,
   );
-  if (cpus !== lab.app.limits.cpus) {
-    // the app as lab.yaml has it, for whatever runs next
-    await resetApp(lab, docker).catch((err: Error) => {
-      error = [error, `restoring the CPU limit ${lab.app.limits.cpus}: ${err.message}`].filter(Boolean).join('; ');
-    });
-  }
-  return { record, probes: batches };
 }
 
 /** Requests per second the generators sent in [from, to) (whole seconds inside the window). */

@@ -109,20 +109,10 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     const idle = await step('idle', null, 0);
     const idleCpuMsPerS = (idle.cpuPct / 100) * opts.limitCpus * 1000;
 
-    // CPU work alone: a first cost, raised in rate until the rise stands clear of noise
-    let probeRps = PROBE_RPS;
-    let probe: StepSample | undefined;
-    for (let attempt = 0; attempt < 4; attempt++) {
-      probe = await step(`work-probe-${attempt + 1}`, workUrl(PROBE_ITERATIONS, 0), probeRps);
-      const rise = probe.cpuPct - idle.cpuPct;
-      if (rise >= 8 || shortOfPlan(probe)) break;
-      // at most ×4 a step: ×8 once took a probe from 3 to 24 requests/s, past what the generators
-      // sharing a 2-core host could send
-      probeRps = Math.min(probeRps * Math.min(4, 20 / Math.max(rise, 1)), 200);
-    }
+    const probe = await probeWork(step, workUrl, idle);
     // the probe's rate is only a means: its cost is per request actually sent, so a generator that
     // fell short of it measured less load, not a wrong cost
-    const probeCost = requestCost('work (probe)', idle, probe!, opts.limitCpus, 'cpu', false);
+    const probeCost = requestCost('work (probe)', idle, probe, opts.limitCpus, 'cpu', false);
 
     // answers alone: their network per KiB, and what they cost beyond a request's CPU work
     const kbProbe = tr.data_kb;
@@ -144,28 +134,10 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     const netMbps = (opts.targets.networkPct / 100) * opts.targets.linkMbps - idle.netMbps;
     const kb = Math.max(1, Math.round(netMbps / (rate * mbpsPerKib)));
     const kbMs = perKibMs * kb;
-    let perIteration = probeCost.cpuMs / PROBE_ITERATIONS; // proportional: the fixed cost counts as work for now
-    let request: MeasuredRequest | undefined;
-    // the host's cost of a request (generator, balancer, kernel) is the noisiest figure here: every
-    // request step measures it, and the plan takes their median (see requestHostMs)
-    const hostCosts: Array<{ cpuMs: number; hostMs: number }> = [];
-    // each miss's cost per iteration, and the next size from their median: on a host whose cores
-    // share a physical one, a request's CPU time swings with the neighbours' load, and resizing by
-    // the last step alone swung 10 → 57 → 19 ms around a 37 ms target
-    const perIterationSeen: number[] = [];
-    for (let attempt = 1; attempt <= REQUEST_ATTEMPTS; attempt++) {
-      const iterations = Math.min(50_000_000, Math.max(1000, Math.round(Math.max(target - kbMs, target * 0.2) / perIteration / 1000) * 1000));
-      const sample = await step(`request-${attempt}`, workUrl(iterations, kb), Math.max(1, (REQUEST_STEP_SHARE * replicaBudget) / target));
-      const cost = requestCost(`work (${iterations} iterations, ${kb} KiB)`, idle, sample, opts.limitCpus);
-      if (cost.hostMs !== null) hostCosts.push({ cpuMs: cost.cpuMs, hostMs: cost.hostMs });
-      request = { iterations, kb, ...cost, hostMs: requestHostMs(hostCosts, { cpuMs: cost.cpuMs, kb }, { probe: probeCost, hostPerKibMs }) };
-      if (Math.abs(cost.cpuMs - target) <= target / 4) break;
-      perIterationSeen.push(Math.max(1e-9, (cost.cpuMs - kbMs) / iterations));
-      perIteration = median(perIterationSeen);
-    }
+    const request = await sizeRequest({ step, workUrl, idle, probeCost, hostPerKibMs, limitCpus: opts.limitCpus, target, kb, kbMs, stepRps: Math.max(1, (REQUEST_STEP_SHARE * replicaBudget) / target) });
     const plan = planTraffic(
       {
-        request: request!,
+        request,
         perKibMs,
         hostPerKibMs,
         idleCpuMsPerS,
@@ -183,7 +155,7 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
     return {
       measuredAtCpus: opts.limitCpus,
       steps,
-      request: roundRequest(request!),
+      request: roundRequest(request),
       perKibMs: round4(perKibMs),
       idleCpuMsPerS: round2(idleCpuMsPerS),
       plan,
@@ -195,6 +167,63 @@ export async function calibrateTraffic(lab: LabConfig, opts: CalibrationOptions)
   } finally {
     await gens.stop();
   }
+}
+
+/** CPU work alone: a first cost, raised in rate until the rise stands clear of noise. */
+async function probeWork(step: RequestSizing['step'], workUrl: RequestSizing['workUrl'], idle: StepSample): Promise<StepSample> {
+  let probeRps = PROBE_RPS;
+  let probe: StepSample | undefined;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    probe = await step(`work-probe-${attempt + 1}`, workUrl(PROBE_ITERATIONS, 0), probeRps);
+    const rise = probe.cpuPct - idle.cpuPct;
+    if (rise >= 8 || shortOfPlan(probe)) break;
+    // at most ×4 a step: ×8 once took a probe from 3 to 24 requests/s, past what the generators
+    // sharing a 2-core host could send
+    probeRps = Math.min(probeRps * Math.min(4, 20 / Math.max(rise, 1)), 200);
+  }
+  return probe!;
+}
+
+interface RequestSizing {
+  step: (name: string, url: string | null, rps: number) => Promise<StepSample>;
+  workUrl: (iterations: number, kb: number) => string;
+  idle: StepSample;
+  probeCost: ReturnType<typeof requestCost>;
+  hostPerKibMs: number | null;
+  limitCpus: number;
+  /** CPU ms the request should cost the replica (pi_request_cpu_ms), and its answer's size and cost. */
+  target: number;
+  kb: number;
+  kbMs: number;
+  stepRps: number;
+}
+
+/**
+ * The request itself, measured in steps and resized towards the target while it misses by over a
+ * quarter (at most REQUEST_ATTEMPTS steps).
+ */
+async function sizeRequest(r: RequestSizing): Promise<MeasuredRequest> {
+  const { step, workUrl, idle, probeCost, hostPerKibMs, limitCpus, target, kb, kbMs, stepRps } = r;
+  let perIteration = probeCost.cpuMs / PROBE_ITERATIONS; // proportional: the fixed cost counts as work for now
+  let request: MeasuredRequest | undefined;
+  // the host's cost of a request (generator, balancer, kernel) is the noisiest figure here: every
+  // request step measures it, and the plan takes their median (see requestHostMs)
+  const hostCosts: Array<{ cpuMs: number; hostMs: number }> = [];
+  // each miss's cost per iteration, and the next size from their median: on a host whose cores
+  // share a physical one, a request's CPU time swings with the neighbours' load, and resizing by
+  // the last step alone swung 10 → 57 → 19 ms around a 37 ms target
+  const perIterationSeen: number[] = [];
+  for (let attempt = 1; attempt <= REQUEST_ATTEMPTS; attempt++) {
+    const iterations = Math.min(50_000_000, Math.max(1000, Math.round(Math.max(target - kbMs, target * 0.2) / perIteration / 1000) * 1000));
+    const sample = await step(`request-${attempt}`, workUrl(iterations, kb), stepRps);
+    const cost = requestCost(`work (${iterations} iterations, ${kb} KiB)`, idle, sample, limitCpus);
+    if (cost.hostMs !== null) hostCosts.push({ cpuMs: cost.cpuMs, hostMs: cost.hostMs });
+    request = { iterations, kb, ...cost, hostMs: requestHostMs(hostCosts, { cpuMs: cost.cpuMs, kb }, { probe: probeCost, hostPerKibMs }) };
+    if (Math.abs(cost.cpuMs - target) <= target / 4) break;
+    perIterationSeen.push(Math.max(1e-9, (cost.cpuMs - kbMs) / iterations));
+    perIteration = median(perIterationSeen);
+  }
+  return request!;
 }
 
 /** What makes two calibrations the same measurement (see calibrateTrafficOnce). */

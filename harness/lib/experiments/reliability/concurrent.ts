@@ -80,31 +80,10 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     managerSet = true;
     const [mainTask] = await resetApp(lab, docker);
     await removeExtraApps(lab, docker, ctx.nodes); // what an interrupted run may have left
-    const workers = lab.swarm.workers.map((w) => w.name);
-    const placements = ROLES.map((r, i) => ({ app: r.app, node: workers[i % workers.length] }));
-    let placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
-    // B's traffic from what a request costs B on this lab; all three copies at the largest limit the
-    // shared host carries with A's stress beside B's traffic
-    calibration = await calibrateTrafficOnce(ctx, placed.get(ROLES[1].app.name)!.node, {
-      url: urls.b,
-      metricsUrl: copyMetricsUrl(lab, ROLES[1].app.port, placed.get(ROLES[1].app.name)!.node),
-      limitCpus: copyCpus,
-      targets: trafficTargets(lab, 2),
-      limits: limitCandidates(copyCpus, lab.experiments.traffic.cpu_limit_fallbacks),
-      otherCoresPerLimitCpu: CPU_TARGET_PCT / 100,
-      runId: `${runId}-cal`,
-      log: (l) => ctx.log(`${tag}: B ${l}`),
-    });
-    for (const r of calibration.plan.rejected) ctx.log(`${tag}: copies not at ${r.limitCpus} CPU: ${r.why}`);
-    if (calibration.plan.overHostBudget) ctx.log(`${tag}: copies at ${calibration.plan.limitCpus} CPU, closest to the host budget: ${calibration.plan.overHostBudget}`);
-    if (calibration.plan.limitCpus !== copyCpus) {
-      copyCpus = calibration.plan.limitCpus;
-      await removeExtraApps(lab, docker, ctx.nodes);
-      placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
-    }
-    load = loadFromPlan(calibration.plan, CONCURRENT_TIMING);
+    const copies = await placeCopies(ctx, tag, runId, ROLES, urls.b);
+    ({ calibration, load, copyCpus } = copies);
+    const placed = copies.placed;
     loadS = loadSeconds(load);
-    ctx.log(`${tag}: copies at ${copyCpus} CPU; B's traffic ${load.levels[0]} requests/s of ${load.iterations} iterations and ${load.kb} KiB, ≈ ${calibration.plan.levels[0].expectedCpuPct} % CPU`);
     for (const r of ROLES) from[r.key] = placed.get(r.app.name)!.node;
     // the copies managed from here on, by a fresh manager: no cooldown, no counter
     await setManagerEnv(ctx, 'MANAGED_SERVICES', withCopies(ROLES)(managedBefore ?? lab.app.service));
@@ -121,20 +100,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     const loadStart = epochNow();
     marks.push({ label: FAULTS_MARK, t: loadStart });
     await Promise.all([startStress(cpuStressUrl(urls.a, STRESS_HOLD_S)), startStress(memUrl)]);
-    let seen: TimingEvent[] = [];
-    await waitFor(
-      'A migrated, B scaled up, C migrated (each action ended)',
-      async () => {
-        seen = await managerEvents(lab, 0);
-        hostLoad = Math.max(hostLoad ?? 0, loadavg()[0]); // the control host is the lab's host: a saturated one explains slow recoveries
-        return ROLES.every((r) => ended(seen, r));
-      },
-      {
-        timeoutMs: ACTION_LIMIT_MS,
-        intervalMs: 500,
-        lastSeen: () => `ended: ${ROLES.filter((r) => ended(seen, r)).map((r) => r.key.toUpperCase()).join(', ') || 'none'}; started: ${seen.filter((e) => e.event === 'action_started').map((e) => `${String(e.action)} ${String(e.service)}`).join(', ') || 'none'}`,
-      },
-    );
+    await awaitAllActions(ctx, ROLES, (load) => (hostLoad = Math.max(hostLoad ?? 0, load)));
     marks.push({ label: 'all actions ended', t: epochNow() });
     await Promise.all([stopExtraAppStress(lab, ROLES[0].app), stopExtraAppStress(lab, ROLES[2].app)]);
     for (const r of ROLES) to[r.key] = (await appTasks(docker, r.app.name)).filter((t) => t.state === 'running').map((t) => t.node);
@@ -159,6 +125,38 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
       managerLog = await managerEvents(lab, 0).catch((err: Error) => (problems.push(`manager events: ${err.message}`), []));
     }
   }
+  const { timing, swarmEnded } = await collectAndRemove(ctx, ROLES, startedAt, managerLog, offsets, problems, managerSet ? { managedBefore } : undefined);
+  return concurrentRecord(ctx, iteration, { roles: ROLES, startedAt, probes, managerLog, timing, problems, marks, from, to, bReplicas, mainChanged, hostLoad, gens, tag, swarmEnded, copyCpus, load, calibration });
+}
+
+/**
+ * Until each role's action ended (completed or failed), as the manager's /events show; `observe`
+ * gets the host's load at every look: the control host is the lab's host, and a saturated one
+ * explains slow recoveries.
+ */
+async function awaitAllActions(ctx: ExperimentContext, ROLES: readonly Role[], observe: (load: number) => void): Promise<void> {
+  let seen: TimingEvent[] = [];
+  await waitFor(
+    'A migrated, B scaled up, C migrated (each action ended)',
+    async () => {
+      seen = await managerEvents(ctx.lab, 0);
+      observe(loadavg()[0]);
+      return ROLES.every((r) => ended(seen, r));
+    },
+    {
+      timeoutMs: ACTION_LIMIT_MS,
+      intervalMs: 500,
+      lastSeen: () => `ended: ${ROLES.filter((r) => ended(seen, r)).map((r) => r.key.toUpperCase()).join(', ') || 'none'}; started: ${seen.filter((e) => e.event === 'action_started').map((e) => `${String(e.action)} ${String(e.service)}`).join(', ') || 'none'}`,
+    },
+  );
+}
+
+/**
+ * What the logs and swarm's task history say of each role, read before the copies go with their
+ * history; then the copies removed and the manager's MANAGED_SERVICES restored (when it was set).
+ */
+async function collectAndRemove(ctx: ExperimentContext, ROLES: readonly Role[], startedAt: number, managerLog: TimingEvent[], offsets: ClockOffset[], problems: string[], restore: { managedBefore: string | undefined } | undefined) {
+  const { lab, docker } = ctx;
   const timing = await actionTimings(ctx, startedAt, managerLog, offsets).catch((err: Error) => (problems.push(`T-events: ${err.message}`), new Map() as ActionTimings));
   // before the copies are removed with their task history: a task swarm killed explains failed probes
   const endedTasks = await Promise.all(ROLES.map((r) => failedTasks(docker, r.app.name, startedAt).catch((err: Error) => (problems.push(`tasks of ${r.app.name}: ${err.message}`), []))));
@@ -166,9 +164,43 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
   try {
     await removeExtraApps(lab, docker, ctx.nodes);
   } finally {
-    if (managerSet) await setManagerEnv(ctx, 'MANAGED_SERVICES', managedBefore);
+    if (restore) await setManagerEnv(ctx, 'MANAGED_SERVICES', restore.managedBefore);
   }
-  return concurrentRecord(ctx, iteration, { roles: ROLES, startedAt, probes, managerLog, timing, problems, marks, from, to, bReplicas, mainChanged, hostLoad, gens, tag, swarmEnded, copyCpus, load, calibration });
+  return { timing, swarmEnded };
+}
+
+/**
+ * The copies on their workers, at the largest limit the shared host carries: B's traffic from what a
+ * request costs B on this lab, with A's stress beside it. Returns where each copy runs and B's load.
+ */
+async function placeCopies(ctx: ExperimentContext, tag: string, runId: string, ROLES: readonly Role[], bUrl: string) {
+  const { lab, docker } = ctx;
+  let copyCpus = lab.app.limits.cpus;
+  const workers = lab.swarm.workers.map((w) => w.name);
+  const placements = ROLES.map((r, i) => ({ app: r.app, node: workers[i % workers.length] }));
+  let placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
+  // B's traffic from what a request costs B on this lab; all three copies at the largest limit the
+  // shared host carries with A's stress beside B's traffic
+  const calibration = await calibrateTrafficOnce(ctx, placed.get(ROLES[1].app.name)!.node, {
+    url: bUrl,
+    metricsUrl: copyMetricsUrl(lab, ROLES[1].app.port, placed.get(ROLES[1].app.name)!.node),
+    limitCpus: copyCpus,
+    targets: trafficTargets(lab, 2),
+    limits: limitCandidates(copyCpus, lab.experiments.traffic.cpu_limit_fallbacks),
+    otherCoresPerLimitCpu: CPU_TARGET_PCT / 100,
+    runId: `${runId}-cal`,
+    log: (l) => ctx.log(`${tag}: B ${l}`),
+  });
+  for (const r of calibration.plan.rejected) ctx.log(`${tag}: copies not at ${r.limitCpus} CPU: ${r.why}`);
+  if (calibration.plan.overHostBudget) ctx.log(`${tag}: copies at ${calibration.plan.limitCpus} CPU, closest to the host budget: ${calibration.plan.overHostBudget}`);
+  if (calibration.plan.limitCpus !== copyCpus) {
+    copyCpus = calibration.plan.limitCpus;
+    await removeExtraApps(lab, docker, ctx.nodes);
+    placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
+  }
+  const load = loadFromPlan(calibration.plan, CONCURRENT_TIMING);
+  ctx.log(`${tag}: copies at ${copyCpus} CPU; B's traffic ${load.levels[0]} requests/s of ${load.iterations} iterations and ${load.kb} KiB, ≈ ${calibration.plan.levels[0].expectedCpuPct} % CPU`);
+  return { placed, calibration, load, copyCpus };
 }
 
 /** A copy's own /metrics on the worker it runs on (not through the balancer). */
