@@ -16,7 +16,7 @@ export function demuxDockerLog(buf: Buffer): string {
 }
 
 /** The text of a non-follow logs answer (dockerode gives a Buffer, or a string for an empty one). */
-function logText(buf: unknown): string {
+export function logText(buf: unknown): string {
   return demuxDockerLog(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
 }
 
