@@ -4,6 +4,7 @@ import { exitHelp } from './exit-codes.ts';
 import type { LabConfig } from '../config/lab-config.ts';
 import { managerDocker } from '../cluster/docker-clients.ts';
 import { resetApp } from '../cluster/app-control.ts';
+import { DockerSwarm } from '../cluster/docker-swarm.ts';
 import { AGENT_SERVICE, MANAGER_SERVICE } from '../config/system-specs.ts';
 import { generatorLogin } from '../load/load-generators.ts';
 import { connectSsh, type SshConnection } from '../remote/ssh-connect.ts';
@@ -59,7 +60,7 @@ export function main(argv: string[]): Promise<number> {
         log(`removed test service ${s.Spec.Name}`);
       }
       if (!values.full) {
-        await resetApp(lab, docker);
+        await resetApp(lab, new DockerSwarm(docker));
         log(`${lab.app.service} reset to ${lab.app.replicas} replica(s)`);
         return 0;
       }

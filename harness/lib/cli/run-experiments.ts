@@ -48,7 +48,7 @@ export async function runExperiments(lab: LabConfig, variants: ExperimentVariant
       log(`${variant.experiment} #${iteration}: ${r.outcome}${failed.length ? ` (${failed.join(', ')})` : ''}${r.error ? ` — ${r.error}` : ''}`);
     }
   }
-  await resetApp(lab, run.ctx.docker).catch((err: Error) => log(`reset after the run failed: ${err.message}`));
+  await resetApp(lab, run.ctx.cluster).catch((err: Error) => log(`reset after the run failed: ${err.message}`));
   for (const e of new Set(variants.map((v) => v.experiment))) if (isReliabilityExperiment(e)) await addReliabilityRow(run.journal, e);
   const report = await run.finish();
   console.log(summaryTable(run.journal.toJSON()));

@@ -79,7 +79,7 @@ export async function runScenario2Cli(argv: string[]): Promise<number> {
     if (!health?.ok) throw new Error(`the SwarmGuard manager does not answer at ${lab.manager_api}/health: deploy it first (npx zx harness/deploy.mjs)`);
     const ctx = makeContext(lab, (l) => console.log(l));
     const offsets = await measureClockOffsets(lab);
-    const { record } = await scenario2Iteration(ctx, 1, offsets, { cpus, timing, scaleDownTimeoutMs, progressEveryS: 2 }).finally(() => resetApp(lab, ctx.docker));
+    const { record } = await scenario2Iteration(ctx, 1, offsets, { cpus, timing, scaleDownTimeoutMs, progressEveryS: 2 }).finally(() => resetApp(lab, ctx.cluster));
     const p = record.params as { scaleUps: Record<string, unknown>[]; spread: (SpreadStep & { expectedFromBefore?: number })[]; scaleDowns: { from: number; to: number; afterTrafficMs: number | null }[] };
 
     const ups = new Table({ head: ['scale-up', 'replicas', 'T1−T0', 'T2−T1', 'T3−T2', 'T4−T3', 'T5−T4', 'T5−T0 (MTTR)'] });

@@ -1,6 +1,7 @@
-import type Docker from 'dockerode';
 import type { LabConfig } from '../config/lab-config.ts';
 import { waitFor } from '../events/wait-for.ts';
+import type { LabSwarm } from './lab-port.ts';
+import type { ServiceChange } from './types.ts';
 
 export interface AppTask {
   id: string;
@@ -15,43 +16,23 @@ export interface AppTask {
   since: number | null;
 }
 
-interface RawTask {
-  ID: string;
-  NodeID: string;
-  DesiredState: string;
-  Spec?: { Resources?: { Limits?: { NanoCPUs?: number } } };
-  Status: { State: string; Err?: string; Timestamp?: string; ContainerStatus?: { ContainerID?: string } };
-}
-
-interface RawService {
-  Version: { Index: number };
-  Spec: {
-    Mode: { Replicated?: { Replicas: number } };
-    TaskTemplate: { Placement?: { Constraints?: string[] }; ForceUpdate?: number; Resources?: { Limits?: { NanoCPUs?: number; MemoryBytes?: number }; [k: string]: unknown } };
-    [k: string]: unknown;
-  };
-}
-
-export async function nodeNames(docker: Docker): Promise<Map<string, string>> {
-  const nodes = (await docker.listNodes()) as { ID: string; Description: { Hostname: string } }[];
-  return new Map(nodes.map((n) => [n.ID, n.Description.Hostname]));
+/** Node id → hostname. */
+export async function nodeNames(swarm: LabSwarm): Promise<Map<string, string>> {
+  return new Map((await swarm.nodes()).map((n) => [n.id, n.hostname]));
 }
 
 /** The service's tasks that the swarm wants running, with the node each is on. */
-export async function appTasks(docker: Docker, service: string): Promise<AppTask[]> {
-  const [tasks, names] = await Promise.all([
-    docker.listTasks({ filters: { service: [service], 'desired-state': ['running'] } }) as Promise<RawTask[]>,
-    nodeNames(docker),
-  ]);
+export async function appTasks(swarm: LabSwarm, service: string): Promise<AppTask[]> {
+  const [tasks, names] = await Promise.all([swarm.tasks({ service, desiredState: 'running' }), nodeNames(swarm)]);
   return tasks.map((t) => ({
-    id: t.ID,
-    nodeId: t.NodeID,
-    node: names.get(t.NodeID) ?? t.NodeID,
-    containerId: t.Status.ContainerStatus?.ContainerID ?? '',
-    state: t.Status.State,
-    desired: t.DesiredState,
-    cpus: t.Spec?.Resources?.Limits?.NanoCPUs ? t.Spec.Resources.Limits.NanoCPUs / 1e9 : null,
-    since: t.Status.Timestamp && Number.isFinite(Date.parse(t.Status.Timestamp)) ? Date.parse(t.Status.Timestamp) : null,
+    id: t.id,
+    nodeId: t.nodeId,
+    node: names.get(t.nodeId) ?? t.nodeId,
+    containerId: t.containerId ?? '',
+    state: t.state,
+    desired: t.desiredState,
+    cpus: t.nanoCpus ? t.nanoCpus / 1e9 : null,
+    since: t.timestamp && Number.isFinite(Date.parse(t.timestamp)) ? Date.parse(t.timestamp) : null,
   }));
 }
 
@@ -68,46 +49,22 @@ export interface FailedTask {
  * with swarm's error, e.g. "task: non-zero exit (143): dockerexec: unhealthy container" when swarm
  * killed a container whose healthcheck failed. A task the manager or the harness shut down is not one.
  */
-export async function failedTasks(docker: Docker, service: string, since: number): Promise<FailedTask[]> {
-  const [tasks, names] = await Promise.all([docker.listTasks({ filters: { service: [service] } }) as Promise<RawTask[]>, nodeNames(docker)]);
+export async function failedTasks(swarm: LabSwarm, service: string, since: number): Promise<FailedTask[]> {
+  const [tasks, names] = await Promise.all([swarm.tasks({ service }), nodeNames(swarm)]);
   return tasks
-    .filter((t) => t.Status.State === 'failed' || t.Status.State === 'rejected')
-    .map((t) => ({ node: names.get(t.NodeID) ?? t.NodeID, state: t.Status.State, err: t.Status.Err ?? '', at: Date.parse(t.Status.Timestamp ?? '') }))
+    .filter((t) => t.state === 'failed' || t.state === 'rejected')
+    .map((t) => ({ node: names.get(t.nodeId) ?? t.nodeId, state: t.state, err: t.err ?? '', at: Date.parse(t.timestamp ?? '') }))
     .filter((t) => t.at >= since) // a missing timestamp parses to NaN: not counted
     .sort((a, b) => a.at - b.at);
 }
 
-export async function serviceReplicas(docker: Docker, service: string): Promise<number> {
-  const s = (await docker.getService(service).inspect()) as RawService;
-  return s.Spec.Mode.Replicated?.Replicas ?? 0;
+export async function serviceReplicas(swarm: LabSwarm, service: string): Promise<number> {
+  return (await swarm.service(service)).replicas ?? 0;
 }
 
-/** Sets replicas and placement constraints in one service update (no forced restart). */
-export async function setServiceShape(docker: Docker, service: string, shape: { replicas?: number; constraints?: string[]; cpus?: number }): Promise<boolean> {
-  const s = (await docker.getService(service).inspect()) as RawService;
-  const spec = structuredClone(s.Spec);
-  let changed = false;
-  if (shape.replicas !== undefined && spec.Mode.Replicated && spec.Mode.Replicated.Replicas !== shape.replicas) {
-    spec.Mode.Replicated.Replicas = shape.replicas;
-    changed = true;
-  }
-  if (shape.constraints) {
-    const cur = spec.TaskTemplate.Placement?.Constraints ?? [];
-    if (cur.join('|') !== shape.constraints.join('|')) {
-      spec.TaskTemplate.Placement = { ...spec.TaskTemplate.Placement, Constraints: shape.constraints };
-      changed = true;
-    }
-  }
-  if (shape.cpus !== undefined) {
-    const nano = Math.round(shape.cpus * 1e9);
-    const limits = spec.TaskTemplate.Resources?.Limits ?? {};
-    if (limits.NanoCPUs !== nano) {
-      spec.TaskTemplate.Resources = { ...spec.TaskTemplate.Resources, Limits: { ...limits, NanoCPUs: nano } };
-      changed = true;
-    }
-  }
-  if (changed) await docker.getService(service).update({ ...spec, version: s.Version.Index });
-  return changed;
+/** Sets replicas, placement constraints and CPU limit in one service update (no forced restart); none when all are as given. */
+export async function setServiceShape(swarm: LabSwarm, service: string, shape: Pick<ServiceChange, 'replicas' | 'constraints' | 'cpus'>): Promise<boolean> {
+  return swarm.updateService(service, shape);
 }
 
 /** Asks every worker's web-stress (directly, not through the balancer) to stop all stress. */
@@ -126,15 +83,15 @@ export async function stopAllStress(lab: LabConfig): Promise<void> {
  * and every task past the manager's startup grace (scenario1_migration.startup_grace_s), so that an
  * experiment's fault is never ignored as a task still starting.
  */
-export async function resetApp(lab: LabConfig, docker: Docker, timeoutMs = 90_000, cpus = lab.app.limits.cpus): Promise<AppTask[]> {
+export async function resetApp(lab: LabConfig, swarm: LabSwarm, timeoutMs = 90_000, cpus = lab.app.limits.cpus): Promise<AppTask[]> {
   const service = lab.app.service;
   await stopAllStress(lab);
   // the CPU limit too: an experiment may have run the app at a smaller one that fits the lab
-  await setServiceShape(docker, service, { replicas: lab.app.replicas, constraints: ['node.role==worker'], cpus });
+  await setServiceShape(swarm, service, { replicas: lab.app.replicas, constraints: ['node.role==worker'], cpus });
   return waitFor(
     `${service} back to ${lab.app.replicas} running task(s) at ${cpus} CPU, served only by them`,
     async () => {
-      const tasks = await appTasks(docker, service);
+      const tasks = await appTasks(swarm, service);
       const running = tasks.filter((t) => t.state === 'running');
       if (running.length !== lab.app.replicas || tasks.length !== lab.app.replicas) return undefined;
       // a new CPU limit replaces the tasks: until then the old ones run (and serve) as if nothing changed

@@ -11,6 +11,9 @@ import { buildSystemImages } from './images.ts';
 import { AGENT_SERVICE, MANAGER_SERVICE, agentSpec, managerSpec, webStressSpec, type SpecInputs, type SystemImages } from '../config/system-specs.ts';
 import { waitFor } from '../events/wait-for.ts';
 import { appTasks, setServiceShape } from './app-control.ts';
+import { DockerSwarm } from './docker-swarm.ts';
+import type { LabSwarm } from './lab-port.ts';
+import type { SwarmTask } from './types.ts';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -83,15 +86,9 @@ export async function upsertService(docker: Docker, spec: Record<string, unknown
   }
 }
 
-interface TaskInfo {
-  NodeID: string;
-  DesiredState: string;
-  Status: { State: string };
-}
-
-export async function runningTasks(docker: Docker, service: string): Promise<TaskInfo[]> {
-  const tasks = (await docker.listTasks({ filters: { service: [service], 'desired-state': ['running'] } })) as TaskInfo[];
-  return tasks.filter((t) => t.Status.State === 'running');
+export async function runningTasks(swarm: LabSwarm, service: string): Promise<SwarmTask[]> {
+  const tasks = await swarm.tasks({ service, desiredState: 'running' });
+  return tasks.filter((t) => t.state === 'running');
 }
 
 export interface DeployResult {
@@ -123,7 +120,7 @@ export async function deploySystem(lab: LabConfig, log: (line: string) => void =
   await upsertService(docker, managerSpec(lab, inputs));
   await upsertService(docker, agentSpec(lab, inputs));
   await deployApp(lab, docker, webStressSpec(lab, inputs) as AppSpec, log);
-  await waitHealthy(lab, docker);
+  await waitHealthy(lab, new DockerSwarm(docker));
   return { images, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -181,6 +178,7 @@ async function lastTaskError(docker: Docker, name: string): Promise<string> {
  */
 async function deployApp(lab: LabConfig, docker: Docker, spec: AppSpec, log: (line: string) => void): Promise<void> {
   const name = spec.Name;
+  const swarm = new DockerSwarm(docker);
   const existed = await docker.getService(name).inspect().then(() => true, () => false);
   let before = existed ? await updateStatus(docker, name) : {};
   await upsertService(docker, spec);
@@ -188,7 +186,7 @@ async function deployApp(lab: LabConfig, docker: Docker, spec: AppSpec, log: (li
   let end = await updateEnded(docker, name, before);
   if (end.StartedAt === before.StartedAt || (!end.State?.startsWith('rollback') && end.State !== 'paused')) return;
   const why = await lastTaskError(docker, name);
-  const busy = [...new Set((await appTasks(docker, name)).filter((t) => t.state === 'running').map((t) => t.node))];
+  const busy = [...new Set((await appTasks(swarm, name)).filter((t) => t.state === 'running').map((t) => t.node))];
   if (lab.app.publish.mode !== 'host' || lab.swarm.workers.length - busy.length < lab.app.replicas) {
     throw new Error(`swarm rolled the update of ${name} back (${end.State}: ${end.Message ?? ''}); its task failed with: ${why}`);
   }
@@ -199,7 +197,7 @@ async function deployApp(lab: LabConfig, docker: Docker, spec: AppSpec, log: (li
   end = await updateEnded(docker, name, before);
   if (end.State !== 'completed') throw new Error(`the update of ${name} with ${busy.join(', ')} excluded ended ${end.State ?? 'without a state'}: ${end.Message ?? ''}; its task failed with: ${await lastTaskError(docker, name)}`);
   before = await updateStatus(docker, name);
-  await setServiceShape(docker, name, { constraints: base });
+  await setServiceShape(swarm, name, { constraints: base });
   await updateEnded(docker, name, before);
 }
 
@@ -221,11 +219,11 @@ export async function prePull(lab: LabConfig, ref: string): Promise<{ ok: string
 }
 
 /** Manager answering, one agent per node, web-stress serving through the entrypoint. */
-export async function waitHealthy(lab: LabConfig, docker = managerDocker(lab), timeoutMs = 120_000): Promise<void> {
+export async function waitHealthy(lab: LabConfig, swarm: LabSwarm = new DockerSwarm(managerDocker(lab)), timeoutMs = 120_000): Promise<void> {
   const nodes = lab.swarm.workers.length + 1;
   await waitFor('manager healthy', async () => (await fetch(`${lab.manager_api}/health`, { signal: AbortSignal.timeout(1000) })).ok, { timeoutMs });
-  await waitFor(`${AGENT_SERVICE} running on ${nodes} nodes`, async () => (await runningTasks(docker, AGENT_SERVICE)).length === nodes, { timeoutMs });
-  await waitFor(`${MANAGER_SERVICE} running`, async () => (await runningTasks(docker, MANAGER_SERVICE)).length === 1, { timeoutMs });
+  await waitFor(`${AGENT_SERVICE} running on ${nodes} nodes`, async () => (await runningTasks(swarm, AGENT_SERVICE)).length === nodes, { timeoutMs });
+  await waitFor(`${MANAGER_SERVICE} running`, async () => (await runningTasks(swarm, MANAGER_SERVICE)).length === 1, { timeoutMs });
   await waitFor(
     `${lab.app.service} serving through ${lab.entrypoint}`,
     async () => (await fetch(`${lab.entrypoint}${lab.app.healthcheck.path}`, { signal: AbortSignal.timeout(1000) })).ok,

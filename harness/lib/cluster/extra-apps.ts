@@ -1,8 +1,8 @@
-import type Docker from 'dockerode';
-import type { LabConfig } from '../config/lab-config.ts';
+import { swarmNodes, type LabConfig } from '../config/lab-config.ts';
 import { appTasks, setServiceShape, type AppTask } from './app-control.ts';
 import { webStressSpec } from '../config/system-specs.ts';
 import { waitFor } from '../events/wait-for.ts';
+import type { LabNodes, LabSwarm } from './lab-port.ts';
 
 export interface ExtraApp {
   name: string;
@@ -64,14 +64,13 @@ async function servedBy(url: string, containerId: string, requests = 4): Promise
  */
 export async function createExtraApps(
   lab: LabConfig,
-  docker: Docker,
+  swarm: LabSwarm,
   placements: readonly { app: ExtraApp; node: string }[],
   options: { cpus?: number; timeoutMs?: number } = {},
 ): Promise<Map<string, AppTask>> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const main = (await docker.getService(lab.app.service).inspect()) as { Spec: { TaskTemplate: { ContainerSpec: { Image: string } } } };
-  const image = main.Spec.TaskTemplate.ContainerSpec.Image;
-  for (const p of placements) await docker.createService(extraAppSpec(lab, p.app, image, p.node, options.cpus));
+  const image = (await swarm.service(lab.app.service)).image;
+  for (const p of placements) await swarm.createService(extraAppSpec(lab, p.app, image, p.node, options.cpus));
   const tasks = new Map<string, AppTask>();
   await Promise.all(
     placements.map(async ({ app, node }) => {
@@ -79,7 +78,7 @@ export async function createExtraApps(
       const task = await waitFor(
         `${app.name} running on ${node} and served through ${url}`,
         async () => {
-          const ts = await appTasks(docker, app.name);
+          const ts = await appTasks(swarm, app.name);
           const t = ts.length === 1 && ts[0].state === 'running' && ts[0].node === node ? ts[0] : undefined;
           return t && (await servedBy(url, t.containerId)) ? t : undefined;
         },
@@ -88,14 +87,13 @@ export async function createExtraApps(
       tasks.set(app.name, task);
     }),
   );
-  for (const { app } of placements) await setServiceShape(docker, app.name, { constraints: ['node.role==worker'] });
+  for (const { app } of placements) await setServiceShape(swarm, app.name, { constraints: ['node.role==worker'] });
   await waitFor(
     `the copies' placement relaxed with their tasks kept (${placements.map((p) => p.app.name).join(', ')})`,
     async () => {
       for (const { app } of placements) {
-        const s = (await docker.getService(app.name).inspect()) as { UpdateStatus?: { State?: string } };
-        if (s.UpdateStatus?.State === 'updating') return false;
-        const ts = await appTasks(docker, app.name);
+        if ((await swarm.service(app.name)).updateState === 'updating') return false;
+        const ts = await appTasks(swarm, app.name);
         const before = tasks.get(app.name)!;
         if (ts.length !== 1 || ts[0].id !== before.id) throw new Error(`${app.name}: task ${before.id} on ${before.node} was replaced when its node constraint was dropped`);
       }
@@ -107,24 +105,21 @@ export async function createExtraApps(
 }
 
 /** Removes the copies that exist and waits (bounded) until none of their containers is left on any node. */
-export async function removeExtraApps(lab: LabConfig, docker: Docker, nodes: ReadonlyMap<string, Docker>, timeoutMs = 30_000): Promise<string[]> {
+export async function removeExtraApps(lab: LabConfig, cluster: LabSwarm & LabNodes, timeoutMs = 30_000): Promise<string[]> {
   const names = extraApps(lab).map((a) => a.name);
-  const existing = ((await docker.listServices()) as { ID: string; Spec: { Name: string } }[]).filter((s) => names.includes(s.Spec.Name));
-  for (const s of existing) await docker.getService(s.ID).remove();
-  const filters = { label: [`com.docker.swarm.service.name`] };
+  const existing = (await cluster.services()).filter((s) => names.includes(s.name));
+  for (const s of existing) await cluster.removeService(s.id);
   await waitFor(
     `no container of ${names.join(', ')} left on any node`,
     async () => {
       const left = await Promise.all(
-        [...nodes.values()].map(async (d) =>
-          ((await d.listContainers({ all: true, filters })) as { Labels: Record<string, string> }[]).filter((c) => names.includes(c.Labels['com.docker.swarm.service.name'])),
-        ),
+        swarmNodes(lab).map(async (n) => (await cluster.containers(n.name, { all: true })).filter((c) => names.includes(c.service))),
       );
       return left.every((l) => l.length === 0);
     },
     { timeoutMs, intervalMs: 500 },
   );
-  return existing.map((s) => s.Spec.Name);
+  return existing.map((s) => s.name);
 }
 
 /** Asks every worker's copy (directly on its port, not through the balancer) to stop all stress; a worker without one refuses, which is fine. */

@@ -1,5 +1,4 @@
 import type { ExperimentContext } from './context.ts';
-import { scrapeEvents } from '../events/log-scraper.ts';
 import { applyCorrections, correlate, oldTaskGoneBeforeReplacement, phaseDeltas, type ActionKind, type PhaseDeltas } from '../events/events.ts';
 import { corrections } from '../events/clock-offset.ts';
 import type { ClockOffset, Mark, TimingEvent } from '../config/types.ts';
@@ -24,7 +23,7 @@ export async function actionTiming(
   kind: ActionKind,
   offsets: readonly ClockOffset[],
 ): Promise<ActionTiming> {
-  const raw = await scrapeEvents(ctx.docker, since, undefined, ctx.nodes);
+  const raw = await ctx.cluster.timingEvents(since);
   const events = applyCorrections(raw, corrections(offsets));
   const chain = correlate(events, { actionId });
   const marks = PHASES.filter((p) => chain.phases[p] !== undefined).map((p) => ({ label: p, t: chain.phases[p]! }));

@@ -1,6 +1,10 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { killTime, type DockerEventsPort } from './baseline.ts';
+import type { LabNodes } from '../cluster/lab-port.ts';
+import type { EngineEventQuery } from '../cluster/types.ts';
+import { killTime } from './baseline.ts';
+
+type EventsPort = Pick<LabNodes, 'engineEvents'>;
 
 const ID = '078c5be88f81aa00bb11cc22dd33ee44ff5566778899aabbccddeeff00112233';
 const CALLED = 1_795_373_000_000;
@@ -12,14 +16,14 @@ function dieLine(tMs: number, id = ID): string {
 }
 
 /** A daemon whose events stream sends `lines` (split mid-line, as a socket may) and then stays open or ends. */
-function fakeDaemon(lines: string[], opts: { end?: boolean } = {}): DockerEventsPort & { asked: unknown[]; stream: PassThrough } {
+function fakeDaemon(lines: string[], opts: { end?: boolean } = {}): EventsPort & { asked: { node: string; query: EngineEventQuery }[]; stream: PassThrough } {
   const stream = new PassThrough();
-  const asked: unknown[] = [];
-  const port = {
+  const asked: { node: string; query: EngineEventQuery }[] = [];
+  return {
     asked,
     stream,
-    getEvents: (o: unknown) => {
-      asked.push(o);
+    engineEvents: (node, query) => {
+      asked.push({ node, query });
       setImmediate(() => {
         const text = lines.join('');
         stream.write(text.slice(0, 17));
@@ -29,7 +33,6 @@ function fakeDaemon(lines: string[], opts: { end?: boolean } = {}): DockerEvents
       return Promise.resolve(stream);
     },
   };
-  return port as unknown as DockerEventsPort & { asked: unknown[]; stream: PassThrough };
 }
 
 describe('killTime', () => {
@@ -39,7 +42,7 @@ describe('killTime', () => {
     const k = await killTime(daemon, { ...where, correctionMs: -250 }, call, 1000);
     expect(k.source).toBe('docker-die-event');
     expect(k.t).toBeCloseTo(CALLED + 8, 3); // timeNano is past 2^53: a JSON number keeps it to a fraction of a µs
-    expect(daemon.asked[0]).toMatchObject({ filters: { type: ['container'], event: ['die'], container: [ID] } });
+    expect(daemon.asked[0]).toMatchObject({ node: 'worker-3', query: { containerId: ID, event: 'die' } });
     expect(daemon.stream.destroyed).toBe(true);
   });
 
@@ -53,14 +56,14 @@ describe('killTime', () => {
 
   it('falls back when the stream ends without one, or the daemon cannot be asked, naming what failed', async () => {
     expect(await killTime(fakeDaemon(['{"status":"start"}\n'], { end: true }), where, call, 1000)).toMatchObject({ source: 'kill-returned' });
-    const refusing = { getEvents: () => Promise.reject(new Error('connect ECONNREFUSED /var/run/docker.sock')) } as unknown as DockerEventsPort;
+    const refusing: EventsPort = { engineEvents: () => Promise.reject(new Error('connect ECONNREFUSED /var/run/docker.sock')) };
     const k = await killTime(refusing, where, call, 1000);
     expect(k).toMatchObject({ t: call.returnedAt, source: 'kill-returned' });
     expect(k.why).toBe(`reading worker-3's Docker events for ${ID}: connect ECONNREFUSED /var/run/docker.sock`);
   });
 
   it('gives up on a daemon that never answers', async () => {
-    const silent = { getEvents: () => new Promise(() => undefined) } as unknown as DockerEventsPort;
+    const silent: EventsPort = { engineEvents: () => new Promise<Readable>(() => undefined) };
     const k = await killTime(silent, where, call, 100);
     expect(k.why).toMatch(/no answer within 100 ms/);
   });

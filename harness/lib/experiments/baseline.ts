@@ -1,10 +1,11 @@
-import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
 import { ProbeSet } from '../probe/probe-set.ts';
 import { summarizeProbeSources } from '../probe/probe-summary.ts';
 import { reactiveMttr } from '../probe/downtime.ts';
 import { appTasks, resetApp, setServiceShape } from '../cluster/app-control.ts';
 import { MANAGER_SERVICE } from '../config/system-specs.ts';
 import { runningTasks, waitHealthy } from '../cluster/deploy.ts';
+import type { LabNodes } from '../cluster/lab-port.ts';
 import { waitFor } from '../events/wait-for.ts';
 import { corrections } from '../events/clock-offset.ts';
 import type { ClockOffset } from '../config/types.ts';
@@ -38,9 +39,6 @@ async function withDeadline<T>(work: Promise<T>, limitMs: number, what: string):
   }
 }
 
-/** The one call of a node's Docker Engine API that finding the kill's moment needs (dockerode's Docker has it). */
-export type DockerEventsPort = Pick<Docker, 'getEvents'>;
-
 export interface KillTime {
   /** Epoch ms on the control host's clock. */
   t: number;
@@ -53,13 +51,13 @@ export interface KillTime {
  * First `die` event of the container in the stream, in ms on the daemon's clock; null when the stream
  * ends or `timeoutMs` passes without one. The stream is closed either way.
  */
-function firstDie(stream: NodeJS.ReadableStream, containerId: string, timeoutMs: number): Promise<number | null> {
+function firstDie(stream: Readable, containerId: string, timeoutMs: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
     let buffered = '';
     const done = (fn: () => void) => {
       clearTimeout(timer);
       stream.removeAllListeners('data');
-      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      stream.destroy();
       fn();
     };
     const timer = setTimeout(() => done(() => resolve(null)), timeoutMs);
@@ -98,7 +96,7 @@ function dieTime(line: string, containerId: string): number | null {
  * is in `why`.
  */
 export async function killTime(
-  docker: DockerEventsPort,
+  nodes: Pick<LabNodes, 'engineEvents'>,
   where: { node: string; containerId: string; correctionMs: number },
   call: { calledAt: number; returnedAt: number },
   timeoutMs = DIE_EVENT_WAIT_MS,
@@ -110,14 +108,15 @@ export async function killTime(
   let timer: NodeJS.Timeout | undefined;
   let gaveUp = false;
   try {
-    const opened = docker.getEvents({
+    const opened = nodes.engineEvents(node, {
+      containerId,
+      event: 'die',
       since: Math.floor(onNode(call.calledAt - EVENTS_LOOKBACK_MS) / 1000),
       // a moment past the return, so the daemon closes the stream by itself if the event never comes
       until: Math.ceil(onNode(call.returnedAt + timeoutMs) / 1000),
-      filters: { type: ['container'], event: ['die'], container: [containerId] },
     });
     // a stream that opens (or a request that fails) after we gave up is closed and ignored
-    opened.then((late) => gaveUp && (late as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.(), () => undefined);
+    opened.then((late) => gaveUp && late.destroy(), () => undefined);
     const stream = await Promise.race([
       opened,
       new Promise<never>((_, reject) => {
@@ -150,24 +149,23 @@ export async function killTime(
  * with SIGKILL on its node, and the probe measures until a new container serves traffic.
  */
 export async function baselineIteration(ctx: ExperimentContext, iteration: number, offsets: readonly ClockOffset[] = []): Promise<IterationResult> {
-  const { lab, docker } = ctx;
+  const { lab, cluster } = ctx;
   const startedAt = epochNow();
-  const [task] = await resetApp(lab, docker);
-  await setServiceShape(docker, MANAGER_SERVICE, { replicas: 0 });
-  await waitFor('manager stopped', async () => (await runningTasks(docker, MANAGER_SERVICE)).length === 0, { timeoutMs: 30_000 });
+  const [task] = await resetApp(lab, cluster);
+  await setServiceShape(cluster, MANAGER_SERVICE, { replicas: 0 });
+  await waitFor('manager stopped', async () => (await runningTasks(cluster, MANAGER_SERVICE)).length === 0, { timeoutMs: 30_000 });
   let probes: ProbeSet | undefined;
   try {
     probes = await ProbeSet.start(lab, { durationMs: STEADY_MS + RECOVERY_LIMIT_MS + 5000, experiment: 'baseline', runId: `baseline-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
     await sleep(STEADY_MS);
-    const nodeDocker = ctx.nodes.get(task.node);
-    if (!nodeDocker) throw new Error(`no Docker client for node ${task.node}`);
+    if (!cluster.hasNode(task.node)) throw new Error(`no Docker client for node ${task.node}`);
     const oldId = task.containerId.slice(0, 12);
     ctx.log(`baseline #${iteration}: kill -9 of ${oldId} on ${task.node}; probing from ${probes.sources.join(', ')}`);
     const calledAt = epochNow();
-    await withDeadline(nodeDocker.getContainer(task.containerId).kill({ signal: 'SIGKILL' }), KILL_CALL_LIMIT_MS, `kill -9 of ${oldId} on ${task.node}`);
+    await withDeadline(cluster.kill(task.node, task.containerId, 'SIGKILL'), KILL_CALL_LIMIT_MS, `kill -9 of ${oldId} on ${task.node}`);
     const returnedAt = epochNow();
     // looked up while the probes watch the recovery, so it costs the iteration no time
-    const killing = killTime(nodeDocker, { node: task.node, containerId: task.containerId, correctionMs: corrections(offsets)[task.node] ?? 0 }, { calledAt, returnedAt });
+    const killing = killTime(cluster, { node: task.node, containerId: task.containerId, correctionMs: corrections(offsets)[task.node] ?? 0 }, { calledAt, returnedAt });
     const live = probes;
     await waitFor(
       'a new container serving through the entrypoint',
@@ -181,7 +179,7 @@ export async function baselineIteration(ctx: ExperimentContext, iteration: numbe
     const { summary, batches, samples } = summarizeProbeSources(await probes.stop(), startedAt);
     // recovered when any source is served by the replacement: every source is on the control clock
     const mttr = reactiveMttr(samples, killedAt, oldId);
-    const after = await appTasks(docker, lab.app.service);
+    const after = await appTasks(cluster, lab.app.service);
     const replacement = after.find((t) => t.state === 'running' && !t.containerId.startsWith(oldId));
     const record = {
       experiment: 'baseline',
@@ -213,8 +211,8 @@ export async function baselineIteration(ctx: ExperimentContext, iteration: numbe
     return { record, probes: batches };
   } finally {
     await probes?.stop().catch((err: Error) => ctx.log(`baseline #${iteration}: stopping the probes: ${err.message}`));
-    await setServiceShape(docker, MANAGER_SERVICE, { replicas: 1 });
-    await waitHealthy(lab, docker);
+    await setServiceShape(cluster, MANAGER_SERVICE, { replicas: 1 });
+    await waitHealthy(lab, cluster);
   }
 }
 

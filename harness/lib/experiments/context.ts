@@ -1,16 +1,16 @@
-import type Docker from 'dockerode';
 import type { LabConfig } from '../config/lab-config.ts';
-import { managerDocker, nodeDockers } from '../cluster/docker-clients.ts';
+import { DockerLab } from '../cluster/docker-lab.ts';
+import type { LabPort } from '../cluster/lab-port.ts';
 import type { IterationRecord } from '../report/journal-schema.ts';
 import type { ProbeBatch } from '../report/journal.ts';
 import type { DowntimeSummary } from '../probe/downtime.ts';
 import type { ProbeResult } from '../probe/probe.ts';
 
-/** What every experiment iteration works with: the lab, Docker clients, a progress line writer. */
+/** What every experiment iteration works with: the lab's configuration, the lab itself, a progress line writer. */
 export interface ExperimentContext {
   lab: LabConfig;
-  docker: Docker;
-  nodes: Map<string, Docker>;
+  /** The swarm, each node's engine and the faults, local or remote alike. */
+  cluster: LabPort;
   log: (line: string) => void;
   /** What this run has measured once and its later iterations may reuse, by what was measured. */
   measuredOnce: Map<string, unknown>;
@@ -22,7 +22,7 @@ export interface IterationResult {
 }
 
 export function makeContext(lab: LabConfig, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): ExperimentContext {
-  return { lab, docker: managerDocker(lab), nodes: nodeDockers(lab), log, measuredOnce: new Map() };
+  return { lab, cluster: new DockerLab(lab), log, measuredOnce: new Map() };
 }
 
 export const epochNow = (): number => performance.timeOrigin + performance.now();

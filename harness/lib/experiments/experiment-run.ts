@@ -42,12 +42,12 @@ export class ExperimentRun {
     const ctx = makeContext(lab, opts.log);
     const outDir = opts.outDir ?? 'results';
     const offsets = await measureClockOffsets(lab);
-    const info = (await ctx.docker.version()) as { Version: string; ApiVersion: string };
+    const engine = await ctx.cluster.engineVersion();
     const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
     const labText = await readFile(opts.labFile, 'utf8');
     const journal = await Journal.create(join(outDir, 'raw'), {
       gitCommit: await gitCommit(),
-      versions: { swarmguard: pkg.version, node: process.version, docker: `${info.Version} (API ${info.ApiVersion})` },
+      versions: { swarmguard: pkg.version, node: process.version, docker: `${engine.version} (API ${engine.apiVersion})` },
       lab: `${lab.name} (${lab.kind}, 1 manager + ${lab.swarm.workers.length} workers)`,
       configHash: configHash(`${labText}\n${stringify(lab.swarmguard.config)}`),
       startedAt: new Date().toISOString(),

@@ -1,28 +1,17 @@
 import { MANAGER_SERVICE } from '../config/system-specs.ts';
 import { waitFor } from '../events/wait-for.ts';
+import type { ServiceChange, ServiceView } from '../cluster/types.ts';
 import type { ExperimentContext } from './context.ts';
 
-interface ManagerSpec {
-  TaskTemplate: { ForceUpdate?: number; ContainerSpec: { Env?: string[] } };
-  [k: string]: unknown;
-}
-
 async function runningTaskIds(ctx: ExperimentContext): Promise<string[]> {
-  const tasks = (await ctx.docker.listTasks({ filters: { service: [MANAGER_SERVICE], 'desired-state': ['running'] } })) as {
-    ID: string;
-    Status: { State: string };
-  }[];
-  return tasks.filter((t) => t.Status.State === 'running').map((t) => t.ID);
+  const tasks = await ctx.cluster.tasks({ service: MANAGER_SERVICE, desiredState: 'running' });
+  return tasks.filter((t) => t.state === 'running').map((t) => t.id);
 }
 
 /** Updates the manager's spec (the change must start a new task) and waits until the new task answers. */
-async function updateManager(ctx: ExperimentContext, change: (spec: ManagerSpec) => void): Promise<void> {
-  const svc = ctx.docker.getService(MANAGER_SERVICE);
+async function updateManager(ctx: ExperimentContext, change: (current: ServiceView) => ServiceChange): Promise<void> {
   const before = new Set(await runningTaskIds(ctx));
-  const s = (await svc.inspect()) as { Version: { Index: number }; Spec: ManagerSpec };
-  const spec = structuredClone(s.Spec);
-  change(spec);
-  await svc.update({ ...spec, version: s.Version.Index });
+  await ctx.cluster.updateService(MANAGER_SERVICE, change);
   await newManagerTask(ctx, before, 'manager restarted and healthy');
 }
 
@@ -41,9 +30,7 @@ async function newManagerTask(ctx: ExperimentContext, before: ReadonlySet<string
 
 /** Restarts the manager (a forced update: a new task) and waits until the new one answers. */
 export async function restartManager(ctx: ExperimentContext): Promise<void> {
-  await updateManager(ctx, (spec) => {
-    spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
-  });
+  await updateManager(ctx, () => ({ forceUpdate: true }));
 }
 
 /**
@@ -58,12 +45,10 @@ export async function setManagerEnv(
 ): Promise<string | undefined> {
   if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`manager env: ${JSON.stringify(name)} is not a variable name`);
   let previous: string | undefined;
-  await updateManager(ctx, (spec) => {
-    const env = spec.TaskTemplate.ContainerSpec.Env ?? [];
-    previous = env.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
+  await updateManager(ctx, (current) => {
+    previous = current.env.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);
     const value = typeof next === 'function' ? next(previous) : next;
-    spec.TaskTemplate.ContainerSpec.Env = [...env.filter((e) => !e.startsWith(`${name}=`)), ...(value === undefined ? [] : [`${name}=${value}`])];
-    spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+    return { env: { [name]: value }, forceUpdate: true };
   });
   return previous;
 }
@@ -73,12 +58,12 @@ export async function setManagerEnv(
  * lost) and waits until swarm's replacement task answers. Returns when it was killed, epoch ms.
  */
 export async function killManager(ctx: ExperimentContext): Promise<number> {
-  const node = ctx.nodes.get(ctx.lab.swarm.manager.name);
-  if (!node) throw new Error(`no Docker client for the manager node ${ctx.lab.swarm.manager.name}`);
+  const node = ctx.lab.swarm.manager.name;
+  if (!ctx.cluster.hasNode(node)) throw new Error(`no Docker client for the manager node ${node}`);
   const before = new Set(await runningTaskIds(ctx));
-  const [mgr] = (await node.listContainers({ filters: { label: [`com.docker.swarm.service.name=${MANAGER_SERVICE}`], status: ['running'] } })) as { Id: string }[];
-  if (!mgr) throw new Error(`no running ${MANAGER_SERVICE} container on ${ctx.lab.swarm.manager.name}`);
-  await node.getContainer(mgr.Id).kill({ signal: 'SIGKILL' });
+  const [mgr] = await ctx.cluster.containers(node, { service: MANAGER_SERVICE, running: true });
+  if (!mgr) throw new Error(`no running ${MANAGER_SERVICE} container on ${node}`);
+  await ctx.cluster.kill(node, mgr.id, 'SIGKILL');
   const killedAt = Date.now();
   await newManagerTask(ctx, before, 'manager restarted by swarm after SIGKILL and healthy');
   return killedAt;

@@ -67,7 +67,7 @@ export const memoryLeak = defineExperiment({
         async setUp(ctx, iteration) {
           const startedAt = epochNow();
           await restartManager(ctx); // fresh breach counters and cooldowns
-          const [task] = await resetApp(ctx.lab, ctx.docker);
+          const [task] = await resetApp(ctx.lab, ctx.cluster);
           const probes = await ProbeSet.start(ctx.lab, { durationMs: (LEAK_S + 20) * 1000 + ACTION_LIMIT_MS, experiment: 'memory-leak', runId: `leak-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
           const m = await appMetrics(ctx);
           const capMb = await memoryCapMb(ctx, m.memory_limit_mb);
@@ -92,11 +92,11 @@ export const memoryLeak = defineExperiment({
           await stopAllStress(ctx.lab).finally(() => void s.probes.stop().catch(() => undefined));
         },
         async measure(ctx, s, done, error, offsets) {
-          const { lab, docker } = ctx;
+          const { lab, cluster } = ctx;
           const { summary, batches } = summarizeProbeSources(await s.probes.stop());
           if (done?.event === 'action_failed') error = [error, `migration failed: ${String(done.reason ?? done.error ?? 'no reason given')}`].filter(Boolean).join('; ');
           const timing = done?.actionId ? await actionTiming(ctx, s.since, String(done.actionId), 'migration', offsets) : undefined;
-          const after = (await appTasks(docker, lab.app.service)).find((t) => t.state === 'running');
+          const after = (await appTasks(cluster, lab.app.service)).find((t) => t.state === 'running');
           const fresh = after && after.containerId !== s.task.containerId ? await appMetrics(ctx) : undefined;
           const freshPct = fresh ? (fresh.memory_mb / fresh.memory_limit_mb) * 100 : null;
           const threshold = lab.swarmguard.config.scenarios.scenario1_migration.memory_threshold;

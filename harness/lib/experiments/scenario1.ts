@@ -29,11 +29,11 @@ async function stressUrl(ctx: ExperimentContext, kind: Scenario1Stress): Promise
  * the manager moves the task to another node by a start-first update. The probe must see no failure.
  */
 export async function scenario1Iteration(ctx: ExperimentContext, iteration: number, kind: Scenario1Stress, offsets: ClockOffset[]): Promise<IterationResult> {
-  const { lab, docker } = ctx;
+  const { lab, cluster } = ctx;
   const service = lab.app.service;
   const startedAt = epochNow();
   await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
-  const [task] = await resetApp(lab, docker);
+  const [task] = await resetApp(lab, cluster);
   const probes = await ProbeSet.start(lab, { durationMs: ACTION_LIMIT_MS + 20_000, experiment: 'scenario1', runId: `s1-${kind}-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
   let error: string | undefined;
   let done: TimingEvent | undefined;
@@ -54,7 +54,7 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
     await stopAllStress(lab).finally(() => void probes.stop().catch(() => undefined));
   }
   const { summary, batches } = summarizeProbeSources(await probes.stop());
-  const after = await appTasks(docker, service);
+  const after = await appTasks(cluster, service);
   const timing = done?.actionId ? await waitTiming(ctx, since, done.actionId, offsets) : undefined;
   const d = timing?.deltas;
   const moved = after.find((t) => t.state === 'running');

@@ -2,7 +2,6 @@ import { ProbeSet } from '../probe/probe-set.ts';
 import { summarizeProbeSources } from '../probe/probe-summary.ts';
 import { appTasks, resetApp, serviceReplicas, type AppTask } from '../cluster/app-control.ts';
 import { waitFor } from '../events/wait-for.ts';
-import { scrapeEvents } from '../events/log-scraper.ts';
 import { corrections } from '../events/clock-offset.ts';
 import { applyCorrections, correlateAll, phaseDeltas, type ActionChain, type PhaseDeltas } from '../events/events.ts';
 import { LoadGenerators } from '../load/load-generators.ts';
@@ -96,7 +95,7 @@ function actionsOf(events: readonly TimingEvent[]): ScaleAction[] {
 /** T-events from the logs on the control clock; the agents' T0/T1 lines can reach the log stream late. */
 async function scaleActions(ctx: ExperimentContext, since: number, offsets: readonly ClockOffset[]): Promise<{ events: TimingEvent[]; actions: ScaleAction[] }> {
   for (let attempt = 0; ; attempt++) {
-    const events = applyCorrections(await scrapeEvents(ctx.docker, since, undefined, ctx.nodes), corrections(offsets));
+    const events = applyCorrections(await ctx.cluster.timingEvents(since), corrections(offsets));
     const actions = actionsOf(events);
     const incomplete = actions.some((a) => a.kind === 'scale_up' && !a.failed && (a.chain.phases.T0 === undefined || a.chain.phases.T5 === undefined));
     if (!incomplete || attempt >= 10) return { events, actions };
@@ -179,7 +178,7 @@ export async function scenario2Iteration(ctx: ExperimentContext, iteration: numb
   const result = await scenario2Result(ctx, iteration, offsets, tag, startedAt, plan, driven);
   if (plan.cpus !== lab.app.limits.cpus) {
     // the app as lab.yaml has it, for whatever runs next
-    await resetApp(lab, ctx.docker).catch((err: Error) => ctx.log(`${tag}: restoring the CPU limit ${lab.app.limits.cpus} failed: ${err.message}`));
+    await resetApp(lab, ctx.cluster).catch((err: Error) => ctx.log(`${tag}: restoring the CPU limit ${lab.app.limits.cpus} failed: ${err.message}`));
   }
   return result;
 }
@@ -193,9 +192,9 @@ interface Scenario2Plan {
 }
 
 async function planScenario2(ctx: ExperimentContext, iteration: number, tag: string, opts: Scenario2Options): Promise<Scenario2Plan> {
-  const { lab, docker } = ctx;
+  const { lab, cluster } = ctx;
   const appCpus = opts.cpus ?? lab.app.limits.cpus;
-  let [task] = await resetApp(lab, docker, 90_000, appCpus);
+  let [task] = await resetApp(lab, cluster, 90_000, appCpus);
   if (opts.load) return { task, load: opts.load, cpus: appCpus };
   const calibration = await calibrateTrafficOnce(ctx, task.node, {
     url: lab.entrypoint,
@@ -210,7 +209,7 @@ async function planScenario2(ctx: ExperimentContext, iteration: number, tag: str
   const cpus = calibration.plan.limitCpus;
   for (const r of calibration.plan.rejected) ctx.log(`${tag}: not at ${r.limitCpus} CPU: ${r.why}`);
   if (calibration.plan.overHostBudget) ctx.log(`${tag}: at ${cpus} CPU, closest to the host budget: ${calibration.plan.overHostBudget}`);
-  if (cpus !== appCpus) [task] = await resetApp(lab, docker, 90_000, cpus);
+  if (cpus !== appCpus) [task] = await resetApp(lab, cluster, 90_000, cpus);
   ctx.log(
     `${tag}: a request of ${calibration.request.iterations} iterations and ${calibration.request.kb} KiB cost the replica ${calibration.request.cpuMs} ms of CPU ` +
       `and ${calibration.request.mbpsPerRps} Mbps per request/s${calibration.request.hostMs === null ? '' : `, the host ${calibration.request.hostMs} ms`} (at ${calibration.measuredAtCpus} CPU); at ${cpus} CPU, answers of ${load.kb} KiB: ` +
@@ -234,12 +233,12 @@ interface Scenario2Driven {
 
 /** The probes and the series recorder on, the traffic sent, the scale-down awaited; everything started is stopped. */
 async function driveScenario2(ctx: ExperimentContext, iteration: number, tag: string, plan: Scenario2Plan, opts: Scenario2Options): Promise<Scenario2Driven> {
-  const { lab, docker } = ctx;
+  const { lab, cluster } = ctx;
   const scaleDownTimeoutMs = opts.scaleDownTimeoutMs ?? 180_000;
   const loadS = scenario2Schedule(plan.load).length;
   const budgetMs = (loadS + 30) * 1000 + scaleDownTimeoutMs + 20_000;
   const probes = await ProbeSet.start(lab, { durationMs: budgetMs, experiment: 'scenario2', runId: `s2p-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
-  const recorder = new SeriesRecorder(lab, docker, { maxMs: budgetMs });
+  const recorder = new SeriesRecorder(lab, cluster, { maxMs: budgetMs });
   const balancerFrom = (await balancerLog(lab)).size;
   const since = epochNow();
   recorder.start();
@@ -255,8 +254,8 @@ async function driveScenario2(ctx: ExperimentContext, iteration: number, tag: st
     d.backAt = await waitFor(
       `${lab.app.service} scaled back to ${lab.app.replicas} replica(s) after the traffic`,
       async () => {
-        if ((await serviceReplicas(docker, lab.app.service)) !== lab.app.replicas) return undefined;
-        const tasks = await appTasks(docker, lab.app.service);
+        if ((await serviceReplicas(cluster, lab.app.service)) !== lab.app.replicas) return undefined;
+        const tasks = await appTasks(cluster, lab.app.service);
         return tasks.length === lab.app.replicas && tasks.every((t) => t.state === 'running') ? epochNow() : undefined;
       },
       { timeoutMs: scaleDownTimeoutMs, intervalMs: 500 },
@@ -299,7 +298,7 @@ async function sendTraffic(ctx: ExperimentContext, tag: string, plan: Scenario2P
 
 /** The iteration's record from what the drive left and what the logs say of the scale actions. */
 async function scenario2Result(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], tag: string, startedAt: number, plan: Scenario2Plan, d: Scenario2Driven): Promise<IterationResult> {
-  const { lab, docker } = ctx;
+  const { lab, cluster } = ctx;
   const service = lab.app.service;
   const { task, calibration, load, cpus } = plan;
   const { gens, since, balancerFrom, loadStart, loadEnd, backAt, series } = d;
@@ -332,7 +331,7 @@ async function scenario2Result(ctx: ExperimentContext, iteration: number, offset
     ...(loadStart ? [{ label: 'load start', t: loadStart }] : []),
     ...(loadEnd ? [{ label: 'load end', t: loadEnd }] : []),
   ];
-  const finalReplicas = await serviceReplicas(docker, service).catch(() => null);
+  const finalReplicas = await serviceReplicas(cluster, service).catch(() => null);
   const t5t4 = deltas.map((d) => d.t5_t4_ms);
   const record = {
     experiment: 'scenario2',

@@ -1,6 +1,6 @@
-import type Docker from 'dockerode';
 import type { LabConfig } from '../config/lab-config.ts';
 import { serviceReplicas } from '../cluster/app-control.ts';
+import type { LabSwarm } from '../cluster/lab-port.ts';
 import type { ContainerPoint, ReplicaPoint } from '../config/types.ts';
 import { epochNow, sleep } from './context.ts';
 
@@ -26,7 +26,7 @@ export class SeriesRecorder implements AsyncDisposable {
 
   constructor(
     private readonly lab: LabConfig,
-    private readonly docker: Docker,
+    private readonly swarm: LabSwarm,
     private readonly opts: { replicasMs?: number; metricsMs?: number; maxMs: number },
   ) {}
 
@@ -36,7 +36,7 @@ export class SeriesRecorder implements AsyncDisposable {
     this.loops = [
       this.loop(this.opts.replicasMs ?? 500, until, async () => {
         const t = epochNow();
-        this.replicas.push({ t, replicas: await serviceReplicas(this.docker, this.lab.app.service) });
+        this.replicas.push({ t, replicas: await serviceReplicas(this.swarm, this.lab.app.service) });
       }),
       this.loop(this.opts.metricsMs ?? 1000, until, () => this.sampleMetrics()),
     ];

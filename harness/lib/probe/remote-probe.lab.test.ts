@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadLab } from '../config/lab-config.ts';
 import { managerDocker } from '../cluster/docker-clients.ts';
 import { resetApp } from '../cluster/app-control.ts';
+import { DockerSwarm } from '../cluster/docker-swarm.ts';
 import { RemoteProbe } from './remote-probe.ts';
 import { ProbeSet } from './probe-set.ts';
 import { summarizeProbeSources } from './probe-summary.ts';
@@ -20,7 +21,7 @@ function spacings(sentAt: number[]): number[] {
 
 describe.runIf(lab.load_generators.length > 0)('the remote availability probe on the load generators', () => {
   it('probes the real entrypoint every 100 ms from every generator for 5 s and cleans up', async () => {
-    await resetApp(lab, managerDocker(lab));
+    await resetApp(lab, new DockerSwarm(managerDocker(lab)));
     const runId = `probe-lab-${Date.now().toString(36)}`;
     const probe = await RemoteProbe.start(lab, { url, intervalMs: 100, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 5000, runId });
     let results;

@@ -58,18 +58,18 @@ function ours(result: Series[], expected: Record<string, string>): Series | unde
 beforeAll(async () => {
   await deploySystem(lab); // the manager of this tree, with the store's address and token
   token = await resolveToken(lab);
-  await resetApp(lab, ctx.docker);
+  await resetApp(lab, ctx.cluster);
 });
 
 afterAll(async () => {
-  await resetApp(lab, ctx.docker);
+  await resetApp(lab, ctx.cluster);
 });
 
 describe.sequential('Grafana dashboard queries on the lab', () => {
   it('every panel and annotation query returns the series a migration and its test_results just wrote', { timeout: 180_000 }, async () => {
     const started = Date.now();
     await waitReportsFromWorkers(lab);
-    const running = (await appTasks(ctx.docker, service)).filter((t) => t.state === 'running');
+    const running = (await appTasks(ctx.cluster, service)).filter((t) => t.state === 'running');
     expect(running).toHaveLength(1);
     await pastStartupGrace(lab, running);
     const old = running[0]!;

@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import { loadLab, swarmNodes, type LabConfig } from '../../lib/config/lab-config.ts';
 import { managerDocker, nodeDockers } from '../../lib/cluster/docker-clients.ts';
 import { deploySystem } from '../../lib/cluster/deploy.ts';
+import { DockerSwarm } from '../../lib/cluster/docker-swarm.ts';
 import { resetApp, stopAllStress, nodeNames, type AppTask } from '../../lib/cluster/app-control.ts';
 import { scrapeEvents } from '../../lib/events/log-scraper.ts';
 import { AGENT_SERVICE } from '../../lib/config/system-specs.ts';
@@ -18,11 +19,13 @@ import type { TimingEvent } from '../../lib/config/types.ts';
 
 let lab: LabConfig;
 let docker: Docker;
+let swarm: DockerSwarm;
 const log = (line: string) => console.log(`[agent lab] ${line}`);
 
 beforeAll(async () => {
   lab = await loadLab();
   docker = managerDocker(lab);
+  swarm = new DockerSwarm(docker);
   const { seconds } = await deploySystem(lab);
   log(`system deployed in ${seconds.toFixed(1)} s`);
 });
@@ -30,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!lab) return;
   await stopAllStress(lab);
-  await resetApp(lab, docker).catch((err: unknown) => log(`resetApp after the test: ${String(err)}`));
+  await resetApp(lab, swarm).catch((err: unknown) => log(`resetApp after the test: ${String(err)}`));
   await stopAllStress(lab);
 });
 
@@ -41,7 +44,7 @@ interface RawTask {
 
 describe('swarmguard-agent on the lab', () => {
   it('runs as a global service: one running task on each of the 4 nodes', async () => {
-    const names = await nodeNames(docker);
+    const names = await nodeNames(swarm);
     const tasks = (await docker.listTasks({ filters: { service: [AGENT_SERVICE], 'desired-state': ['running'] } })) as RawTask[];
     const running = tasks.filter((t) => t.Status.State === 'running');
     const nodes = running.map((t) => names.get(t.NodeID) ?? t.NodeID).sort();
@@ -61,7 +64,7 @@ describe('swarmguard-agent on the lab', () => {
   });
 
   it('alerts from the stressed task’s node (T1 − confirmedAt < 50 ms) and stores its metrics in VictoriaMetrics', async () => {
-    const tasks: AppTask[] = await resetApp(lab, docker);
+    const tasks: AppTask[] = await resetApp(lab, swarm);
     expect(tasks).toHaveLength(1);
     const node = tasks[0].node;
     const container = tasks[0].containerId.slice(0, 12);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLab } from '../../lib/config/lab-config.ts';
 import { deploySystem, resolveToken } from '../../lib/cluster/deploy.ts';
 import { appTasks, resetApp, type AppTask } from '../../lib/cluster/app-control.ts';
+import { managerDocker } from '../../lib/cluster/docker-clients.ts';
 import { makeContext } from '../../lib/experiments/context.ts';
 import { restartManager } from '../../lib/experiments/manager-control.ts';
 import { managerEvents } from '../../lib/cluster/manager-api.ts';
@@ -16,7 +17,7 @@ import { epochNow, forgeAlert, managerStateView, postAlert, serviceView, sleep, 
 
 const lab = await loadLab();
 const ctx = makeContext(lab);
-const docker = ctx.docker;
+const docker = managerDocker(lab);
 const service = lab.app.service;
 let token = '';
 let task: AppTask;
@@ -27,9 +28,9 @@ const validAlert = () => forgeAlert(service, { node: task.node, containerId: tas
 beforeAll(async () => {
   await deploySystem(lab);
   token = await resolveToken(lab);
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
   await restartManager(ctx); // no cooldown from an earlier test
-  [task] = (await appTasks(docker, service)).filter((t) => t.state === 'running');
+  [task] = (await appTasks(ctx.cluster, service)).filter((t) => t.state === 'running');
   before = await serviceView(docker, service);
   const state = await managerStateView(lab);
   expect(state.cooldowns.filter((c) => c.service === service)).toEqual([]);
@@ -37,7 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
 });
 
 type Case = { name: string; status: number; token: string | undefined; body: () => unknown; headers?: Record<string, string>; message?: RegExp };
@@ -79,7 +80,7 @@ describe.sequential('manager on the lab: forged and malformed alerts change noth
     expect(after.version).toBe(before.version);
     expect(after.forceUpdate).toBe(before.forceUpdate);
     expect(after.constraints).toEqual(before.constraints);
-    const tasks = await appTasks(docker, service);
+    const tasks = await appTasks(ctx.cluster, service);
     expect(tasks.map((x) => [x.id, x.node, x.state])).toEqual([[task.id, task.node, 'running']]);
   });
 

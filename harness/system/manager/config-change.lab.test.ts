@@ -21,7 +21,6 @@ import { epochNow, waitActionEvents, waitReportsFromWorkers } from './lab-alerts
 
 const lab = await loadLab();
 const ctx = makeContext(lab);
-const docker = ctx.docker;
 const service = lab.app.service;
 const configured = lab.swarmguard.config.scenarios.scenario1_migration.cpu_threshold;
 const LOWERED = 50;
@@ -39,13 +38,13 @@ function withThreshold(base: LabConfig, cpu: number): LabConfig {
 beforeAll(async () => {
   expect(configured - LOWERED, 'the configured threshold must leave room above the lowered one').toBeGreaterThanOrEqual(15);
   await deploySystem(lab);
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
 });
 
 afterAll(async () => {
   await stopAllStress(lab);
   await deploySystem(lab); // the configured thresholds again: a new config version, both services updated
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
   console.table(figures);
 });
 
@@ -55,7 +54,7 @@ describe.sequential('configuration change on the lab', () => {
     await deploySystem(withThreshold(lab, LOWERED));
     await restartManager(ctx); // no cooldown left from an earlier test; the config is the new one either way
     await waitReportsFromWorkers(lab);
-    const [task] = await pastStartupGrace(lab, (await appTasks(docker, service)).filter((t) => t.state === 'running'));
+    const [task] = await pastStartupGrace(lab, (await appTasks(ctx.cluster, service)).filter((t) => t.state === 'running'));
     expect(task).toBeDefined();
     const probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: 100, durationMs: 90_000 });
     probe.start();

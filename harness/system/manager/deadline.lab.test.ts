@@ -14,6 +14,7 @@ import { deploySystem, resolveToken } from '../../lib/cluster/deploy.ts';
 import { appTasks, pastStartupGrace, resetApp } from '../../lib/cluster/app-control.ts';
 import { AvailabilityProbe } from '../../lib/probe/probe.ts';
 import { summarizeDowntime } from '../../lib/probe/downtime.ts';
+import { managerDocker } from '../../lib/cluster/docker-clients.ts';
 import { makeContext } from '../../lib/experiments/context.ts';
 import { setManagerEnv } from '../../lib/experiments/manager-control.ts';
 import { managerEvents } from '../../lib/cluster/manager-api.ts';
@@ -24,7 +25,7 @@ import { epochNow, eventOf, forgeAlert, managerStateView, postAlert, serviceView
 
 const lab = await loadLab();
 const ctx = makeContext(lab);
-const docker = ctx.docker;
+const docker = managerDocker(lab);
 const service = lab.app.service;
 const DEADLINE_MS = 2000;
 const BASE_CONSTRAINTS = ['node.role==worker'];
@@ -36,7 +37,7 @@ let envBefore: string | undefined;
 let envChanged = false;
 const figures: Record<string, unknown>[] = [];
 
-const running = async () => (await appTasks(docker, service)).filter((t) => t.state === 'running');
+const running = async () => (await appTasks(ctx.cluster, service)).filter((t) => t.state === 'running');
 
 function resume(): void {
   if (frozenPid === undefined) return;
@@ -47,7 +48,7 @@ function resume(): void {
 beforeAll(async () => {
   await deploySystem(lab);
   token = await resolveToken(lab);
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
   envBefore = await setManagerEnv(ctx, 'DOCKER_CALL_TIMEOUT_MS', String(DEADLINE_MS)); // also a fresh manager: no cooldown
   envChanged = true;
   probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: 100, durationMs: 240_000 });
@@ -58,7 +59,7 @@ afterAll(async () => {
   resume(); // whatever failed, dockerd runs again
   await probe?.stop();
   if (envChanged) await setManagerEnv(ctx, 'DOCKER_CALL_TIMEOUT_MS', envBefore);
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
   console.table(figures);
 });
 

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
 import { loadLab, type LabConfig } from '../../lib/config/lab-config.ts';
 import { deploySystem, resolveToken } from '../../lib/cluster/deploy.ts';
-import { dockerClient } from '../../lib/cluster/docker-clients.ts';
+import { dockerClient, managerDocker } from '../../lib/cluster/docker-clients.ts';
 import { appTasks, pastStartupGrace, resetApp } from '../../lib/cluster/app-control.ts';
 import { AvailabilityProbe } from '../../lib/probe/probe.ts';
 import { summarizeDowntime } from '../../lib/probe/downtime.ts';
@@ -27,7 +27,7 @@ import { epochNow, forgeAlert, postAlert, serviceView, waitActionEvents, waitRep
 
 const lab = await loadLab();
 const ctx = makeContext(lab);
-const docker = ctx.docker;
+const docker = managerDocker(lab);
 const service = lab.app.service;
 const port = lab.app.publish.port;
 const BASE_CONSTRAINTS = ['node.role==worker'];
@@ -78,13 +78,13 @@ async function removeBlockers(): Promise<void> {
 beforeAll(async () => {
   appImage = (await deploySystem(lab)).images['web-stress'];
   token = await resolveToken(lab);
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
 });
 
 afterAll(async () => {
   await removeBlockers();
   await deploySystem(lab); // the lab's own manager settings again
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
   console.table(figures);
 });
 
@@ -105,7 +105,7 @@ describe.sequential('manager on the lab: a migration that cannot succeed', () =>
     it(`${path.name}: action_failed, no constraint left, ${path.blocked ? 'the original task' : 'one task'} still serving, 0 failed probes`, async () => {
       await deploySystem(withMigration(lab, path.migration));
       await restartManager(ctx); // no cooldown from the previous path
-      const [task] = await pastStartupGrace(lab, await resetApp(lab, docker));
+      const [task] = await pastStartupGrace(lab, await resetApp(lab, ctx.cluster));
       const others = lab.swarm.workers.filter((w) => w.name !== task!.node).map((w) => w.name);
       const blockers = path.blocked ? await Promise.all(others.map((w) => blockPort(w))) : [];
       await waitReportsFromWorkers(lab);
@@ -130,8 +130,8 @@ describe.sequential('manager on the lab: a migration that cannot succeed', () =>
           },
           { timeoutMs: 45_000, intervalMs: 500, lastSeen: () => `constraints ${JSON.stringify(view.constraints)}, update ${view.updateState}` },
         );
-        let running = await appTasks(docker, service);
-        await waitFor('one running task', async () => (running = (await appTasks(docker, service)).filter((t) => t.state === 'running')).length === 1, { timeoutMs: 60_000, intervalMs: 500 });
+        let running = await appTasks(ctx.cluster, service);
+        await waitFor('one running task', async () => (running = (await appTasks(ctx.cluster, service)).filter((t) => t.state === 'running')).length === 1, { timeoutMs: 60_000, intervalMs: 500 });
         if (path.blocked) expect(running.map((t) => t.id)).toEqual([task!.id]);
         await new Promise((r) => setTimeout(r, 2000)); // the probe sees the settled service too
         const down = summarizeDowntime((await probe.stop()).samples);

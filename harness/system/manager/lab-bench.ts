@@ -6,6 +6,7 @@
  */
 import type { LabConfig } from '../../lib/config/lab-config.ts';
 import { appTasks, resetApp } from '../../lib/cluster/app-control.ts';
+import { managerDocker } from '../../lib/cluster/docker-clients.ts';
 import { makeContext, type ExperimentContext } from '../../lib/experiments/context.ts';
 import { restartManager } from '../../lib/experiments/manager-control.ts';
 import { managerEvents } from '../../lib/cluster/manager-api.ts';
@@ -37,11 +38,12 @@ const CHUNK = 250; // alerts per /events read: 3 events each, the manager keeps 
 
 export async function runLabBench(lab: LabConfig, o: LabBenchOptions): Promise<void> {
   const ctx = makeContext(lab, o.log);
+  const docker = managerDocker(lab);
   const service = lab.app.service;
   const token = await resolveToken(lab);
   const client = new AlertClient(lab.manager_api, token, o.concurrency);
   try {
-    await resetApp(lab, ctx.docker);
+    await resetApp(lab, ctx.cluster);
 
     let subject = await armCooldown(ctx, token);
     const remaining = async () => (await managerStateView(lab)).cooldowns.find((c) => c.service === service && c.action === 'migrate')?.remainingMs ?? 0;
@@ -52,7 +54,7 @@ export async function runLabBench(lab: LabConfig, o: LabBenchOptions): Promise<v
     const lat: number[] = [];
     const rtt: number[] = [];
     const reasons = new Map<string, number>();
-    const versionBefore = (await serviceView(ctx.docker, service)).version;
+    const versionBefore = (await serviceView(docker, service)).version;
     for (let done = 0; done < o.sequential; ) {
       if ((await remaining()) < 3000) {
         o.log(`cooldown nearly over after ${done} sequential alerts: re-arming it`);
@@ -85,12 +87,12 @@ export async function runLabBench(lab: LabConfig, o: LabBenchOptions): Promise<v
 
     // sustained: `concurrency` alerts in flight, for `seconds` or `maxRequests`, inside one cooldown
     if ((await remaining()) < o.seconds * 1000 + 3000) subject = await armCooldown(ctx, token);
-    const version2 = (await serviceView(ctx.docker, service)).version;
+    const version2 = (await serviceView(docker, service)).version;
     const window = Math.min(o.seconds * 1000, (await remaining()) - 2000);
-    const meter = await startCpuMeter(lab, ctx.docker);
+    const meter = await startCpuMeter(lab, docker);
     const sustained = await sustain(client, alert, o.concurrency, window, o.maxRequests);
     const cpu = await meter.stop(sustained.sent);
-    const versionAfter = (await serviceView(ctx.docker, service)).version;
+    const versionAfter = (await serviceView(docker, service)).version;
 
     const f = (x: number) => x.toFixed(3);
     o.log('');
@@ -107,7 +109,7 @@ export async function runLabBench(lab: LabConfig, o: LabBenchOptions): Promise<v
     o.log(`service version unchanged by the alerts: sequential ${versionBefore === version2 || 'n/a (re-armed)'}, sustained ${version2 === versionAfter}`);
   } finally {
     client.close();
-    await resetApp(lab, ctx.docker);
+    await resetApp(lab, ctx.cluster);
   }
 }
 
@@ -116,7 +118,7 @@ async function armCooldown(ctx: ExperimentContext, token: string): Promise<Alert
   const { lab } = ctx;
   await restartManager(ctx);
   await waitReportsFromWorkers(lab);
-  const [task] = (await appTasks(ctx.docker, lab.app.service)).filter((t) => t.state === 'running');
+  const [task] = (await appTasks(ctx.cluster, lab.app.service)).filter((t) => t.state === 'running');
   if (!task) throw new Error(`${lab.app.service} has no running task`);
   const subject = { node: task.node, containerId: task.containerId, taskId: task.id };
   const since = epochNow() - 1;

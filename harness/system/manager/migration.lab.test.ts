@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLab } from '../../lib/config/lab-config.ts';
 import { deploySystem, resolveToken } from '../../lib/cluster/deploy.ts';
-import { dockerClient } from '../../lib/cluster/docker-clients.ts';
+import { dockerClient, managerDocker } from '../../lib/cluster/docker-clients.ts';
 import { appTasks, pastStartupGrace, resetApp, stopAllStress } from '../../lib/cluster/app-control.ts';
 import { AvailabilityProbe } from '../../lib/probe/probe.ts';
 import { summarizeDowntime } from '../../lib/probe/downtime.ts';
@@ -32,7 +32,7 @@ import {
 
 const lab = await loadLab();
 const ctx = makeContext(lab);
-const docker = ctx.docker;
+const docker = managerDocker(lab);
 const service = lab.app.service;
 const RUNS = 5;
 const BASE_CONSTRAINTS = ['node.role==worker'];
@@ -57,12 +57,12 @@ let appImage = '';
 beforeAll(async () => {
   appImage = (await deploySystem(lab)).images['web-stress'];
   token = await resolveToken(lab);
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
 });
 
 afterAll(async () => {
   await stopAllStress(lab);
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
   if (runs.length > 0) {
     const fmt = (xs: number[]) => `median ${median(xs).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
     console.table(runs);
@@ -90,7 +90,7 @@ describe.sequential('manager on the lab: migration on an alert', () => {
       const restartMs = run > 1 ? performance.now() - restartStarted : 0;
       await waitReportsFromWorkers(lab);
 
-      const before = (await appTasks(docker, service)).filter((t) => t.state === 'running');
+      const before = (await appTasks(ctx.cluster, service)).filter((t) => t.state === 'running');
       expect(before).toHaveLength(1);
       await pastStartupGrace(lab, before); // the previous run's replacement may be younger than the manager's startup grace
       const old = before[0]!;
@@ -136,7 +136,7 @@ describe.sequential('manager on the lab: migration on an alert', () => {
         );
         expect(updateState === null || updateState === 'completed', `UpdateStatus.State ${updateState}`).toBe(true);
         await sleep(5000);
-        const after = await appTasks(docker, service);
+        const after = await appTasks(ctx.cluster, service);
         expect(after.map((t) => ({ id: t.id, node: t.node, state: t.state }))).toEqual([{ id: newTaskId, node: toNode, state: 'running' }]);
         expect((await serviceView(docker, service)).constraints).toEqual(BASE_CONSTRAINTS);
 

@@ -14,6 +14,7 @@ import { deploySystem, resolveToken } from '../../lib/cluster/deploy.ts';
 import { appTasks, resetApp, type AppTask } from '../../lib/cluster/app-control.ts';
 import { AvailabilityProbe } from '../../lib/probe/probe.ts';
 import { samplesBetween, summarizeDowntime } from '../../lib/probe/downtime.ts';
+import { managerDocker } from '../../lib/cluster/docker-clients.ts';
 import { makeContext } from '../../lib/experiments/context.ts';
 import { killManager, setManagerEnv } from '../../lib/experiments/manager-control.ts';
 import { managerEvents } from '../../lib/cluster/manager-api.ts';
@@ -23,7 +24,7 @@ import { epochNow, eventOf, forgeAlert, managerStateView, postAlert, serviceView
 
 const lab = await loadLab();
 const ctx = makeContext(lab);
-const docker = ctx.docker;
+const docker = managerDocker(lab);
 const service = lab.app.service;
 const rules = lab.swarmguard.config.scenarios.scenario2_scaling!;
 const scaleDownCooldownMs = (rules.scale_down_cooldown ?? 180) * 1000;
@@ -38,12 +39,12 @@ const BASE_CONSTRAINTS = ['node.role==worker'];
 let managedBefore: string | undefined;
 let managedChanged = false;
 
-const running = async (): Promise<AppTask[]> => (await appTasks(docker, service)).filter((t) => t.state === 'running');
+const running = async (): Promise<AppTask[]> => (await appTasks(ctx.cluster, service)).filter((t) => t.state === 'running');
 
 beforeAll(async () => {
   await deploySystem(lab);
   token = await resolveToken(lab);
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
   // also a fresh manager: no cooldowns, nothing scaled yet
   managedBefore = await setManagerEnv(ctx, 'MANAGED_SERVICES', undefined);
   managedChanged = true;
@@ -55,7 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await probe?.stop();
   if (managedChanged) await setManagerEnv(ctx, 'MANAGED_SERVICES', managedBefore);
-  await resetApp(lab, docker);
+  await resetApp(lab, ctx.cluster);
   console.table(figures);
 });
 
@@ -175,7 +176,7 @@ describe.sequential('manager on the lab: scale-up on alerts, scale-down when idl
       expect(events.find((e) => e.event === 'action_failed')).toBeUndefined();
       const done = eventOf(events, 'action_completed');
       expect(done.replicas).toBe(to);
-      await waitFor(`${to} running task(s)`, async () => (await appTasks(docker, service)).length === to, { timeoutMs: 30_000, intervalMs: 250 });
+      await waitFor(`${to} running task(s)`, async () => (await appTasks(ctx.cluster, service)).length === to, { timeoutMs: 30_000, intervalMs: 250 });
       steps.push(events);
       const t4 = eventOf(events, 'action_started').t;
       figures.push({

@@ -3,6 +3,7 @@ import type { LabConfig } from '../../lib/config/lab-config.ts';
 import { imageRef } from '../../lib/config/lab-config.ts';
 import { managerDocker, nodeDockers } from '../../lib/cluster/docker-clients.ts';
 import { appTasks } from '../../lib/cluster/app-control.ts';
+import { DockerSwarm } from '../../lib/cluster/docker-swarm.ts';
 import { appHealthCheck } from '../../lib/config/system-specs.ts';
 import { waitFor } from '../../lib/events/wait-for.ts';
 import { HostCounters, MiB } from '../host-counters.ts';
@@ -47,7 +48,7 @@ export async function webStressImage(lab: LabConfig): Promise<string> {
 
 /** The worker that runs no task of the lab's app (less noise from it), else the last worker. */
 export async function quietWorker(lab: LabConfig): Promise<{ name: string; address: string }> {
-  const busy = new Set((await appTasks(managerDocker(lab), lab.app.service).catch(() => [])).map((t) => t.node));
+  const busy = new Set((await appTasks(new DockerSwarm(managerDocker(lab)), lab.app.service).catch(() => [])).map((t) => t.node));
   const w = [...lab.swarm.workers].reverse().find((x) => !busy.has(x.name)) ?? lab.swarm.workers[lab.swarm.workers.length - 1];
   return { name: w.name, address: w.address };
 }
@@ -131,7 +132,7 @@ export async function deployProbe(lab: LabConfig, opts: ProbeOptions, image?: st
   }
   if (!healthyAt) throw new Error(`${opts.name} did not answer 200 on ${base}/health within 120 s`);
   // the task is still `starting` until Docker's healthcheck passes; its container already runs
-  const tasks = await appTasks(docker, opts.name);
+  const tasks = await appTasks(new DockerSwarm(docker), opts.name);
   const task = tasks.find((t) => (t.state === 'running' || t.state === 'starting') && t.containerId);
   if (!task) throw new Error(`${opts.name}: no started task with a container (tasks: ${JSON.stringify(tasks)})`);
   if (!servedBy || !task.containerId.startsWith(servedBy)) {

@@ -1,11 +1,10 @@
-import type Docker from 'dockerode';
 import { AvailabilityProbe } from '../../probe/probe.ts';
 import { summarizeDowntime } from '../../probe/downtime.ts';
 import { appTasks, resetApp, stopAllStress, type AppTask } from '../../cluster/app-control.ts';
 import { corrections } from '../../events/clock-offset.ts';
 import { runningTasks } from '../../cluster/deploy.ts';
+import type { LabNodes } from '../../cluster/lab-port.ts';
 import { parseEvents } from '../../events/events.ts';
-import { demuxDockerLog } from '../../events/log-scraper.ts';
 import { managerEvents, managerState, waitActionEnd } from '../../cluster/manager-api.ts';
 import { AGENT_SERVICE } from '../../config/system-specs.ts';
 import type { ClockOffset, Mark, TimingEvent } from '../../config/types.ts';
@@ -15,7 +14,7 @@ import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeO
 import { restartManager } from '../manager-control.ts';
 
 const ACTION_LIMIT_MS = 90_000;
-const AGENT_FILTER = { label: [`com.docker.swarm.service.name=${AGENT_SERVICE}`], status: ['running'] };
+const AGENT_CONTAINERS = { service: AGENT_SERVICE, running: true };
 /** "Alerts resume within 3 poll intervals". */
 export const ALERT_RESUME_POLLS = 3;
 
@@ -26,9 +25,8 @@ export function dockerTime(s: string): number {
   return Date.parse(`${m[1]}${m[3]}`) + (m[2] ? Number(m[2]) * 1000 : 0);
 }
 
-async function containerEvents(docker: Docker, id: string): Promise<TimingEvent[]> {
-  const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-  return parseEvents(demuxDockerLog(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))));
+async function containerEvents(nodes: LabNodes, node: string, id: string): Promise<TimingEvent[]> {
+  return parseEvents(await nodes.logs(node, id));
 }
 
 /** What the lab showed once the iteration's method was over. */
@@ -64,7 +62,6 @@ export class AgentRestartRun {
     readonly offsets: ClockOffset[],
     readonly startedAt: number,
     readonly task: AppTask,
-    readonly nodeDocker: Docker,
     /** The agent container that is killed. */
     readonly oldId: string,
   ) {
@@ -80,12 +77,11 @@ export class AgentRestartRun {
   static async prepare(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<AgentRestartRun> {
     const startedAt = epochNow();
     await restartManager(ctx);
-    const [task] = await resetApp(ctx.lab, ctx.docker);
-    const nodeDocker = ctx.nodes.get(task.node);
-    if (!nodeDocker) throw new Error(`no Docker client for node ${task.node}`);
-    const [old] = (await nodeDocker.listContainers({ filters: AGENT_FILTER })) as Array<{ Id: string }>;
+    const [task] = await resetApp(ctx.lab, ctx.cluster);
+    if (!ctx.cluster.hasNode(task.node)) throw new Error(`no Docker client for node ${task.node}`);
+    const [old] = await ctx.cluster.containers(task.node, AGENT_CONTAINERS);
     if (!old) throw new Error(`no running ${AGENT_SERVICE} container on ${task.node}`);
-    return new AgentRestartRun(ctx, iteration, offsets, startedAt, task, nodeDocker, old.Id);
+    return new AgentRestartRun(ctx, iteration, offsets, startedAt, task, old.id);
   }
 
   get node(): string {
@@ -104,7 +100,7 @@ export class AgentRestartRun {
     this.killAt = epochNow();
     this.marks.push({ label: 'agent SIGKILL', t: this.killAt });
     this.ctx.log(`agent-restart #${this.iteration}: SIGKILL of agent ${this.oldId.slice(0, 12)} on ${this.node}, CPU stress on ${this.task.containerId.slice(0, 12)}`);
-    await this.nodeDocker.getContainer(this.oldId).kill({ signal: 'SIGKILL' });
+    await this.ctx.cluster.kill(this.node, this.oldId, 'SIGKILL');
     const stress = `${lab.entrypoint}/stress/cpu?target=90&duration=40&ramp=2`;
     const res = await fetch(stress, { signal: AbortSignal.timeout(3000) });
     if (!res.ok) throw new Error(`${stress} answered ${res.status}: ${await res.text()}`);
@@ -112,14 +108,15 @@ export class AgentRestartRun {
 
   /** Swarm's new agent container, and its agent_started line. */
   async awaitNewAgent(): Promise<void> {
-    const { node, nodeDocker } = this;
+    const { node } = this;
+    const { cluster } = this.ctx;
     const fresh = await waitFor(`a new ${AGENT_SERVICE} container running on ${node}`, async () =>
-      ((await nodeDocker.listContainers({ filters: AGENT_FILTER })) as Array<{ Id: string }>).find((c) => c.Id !== this.oldId), { timeoutMs: 60_000, intervalMs: 100 });
-    this.freshId = fresh.Id;
-    const info = (await nodeDocker.getContainer(fresh.Id).inspect()) as { State: { StartedAt: string } };
-    this.m.container_start_ms = this.onControl(node, dockerTime(info.State.StartedAt)) - this.killAt;
-    const started = await waitFor(`agent_started in the log of ${fresh.Id.slice(0, 12)}`, async () =>
-      (await containerEvents(nodeDocker, fresh.Id)).find((e) => e.event === 'agent_started'), { timeoutMs: 30_000, intervalMs: 100 });
+      (await cluster.containers(node, AGENT_CONTAINERS)).find((c) => c.id !== this.oldId), { timeoutMs: 60_000, intervalMs: 100 });
+    this.freshId = fresh.id;
+    const startedAt = await cluster.containerStartedAt(node, fresh.id);
+    this.m.container_start_ms = this.onControl(node, dockerTime(startedAt)) - this.killAt;
+    const started = await waitFor(`agent_started in the log of ${fresh.id.slice(0, 12)}`, async () =>
+      (await containerEvents(cluster, node, fresh.id)).find((e) => e.event === 'agent_started'), { timeoutMs: 30_000, intervalMs: 100 });
     this.agentUp = this.onControl(node, started.t);
     this.m.agent_restart_ms = this.agentUp - this.killAt;
     this.marks.push({ label: 'agent started', t: this.agentUp });
@@ -146,7 +143,7 @@ export class AgentRestartRun {
       (await managerEvents(this.ctx.lab, this.since)).find((e) => e.event === 'alert_received' && e.alertNode === node && this.onControl(managerNode, e.t) > agentUp), { timeoutMs: 60_000, intervalMs: 100 });
     this.m.alerts_resume_ms = this.onControl(managerNode, alert.t) - agentUp;
     this.marks.push({ label: 'first alert (T2)', t: this.onControl(managerNode, alert.t) });
-    const own = await containerEvents(this.nodeDocker, this.freshId);
+    const own = await containerEvents(this.ctx.cluster, node, this.freshId);
     const sent = own.find((e) => e.event === 'alert_sent' && e.alertId === alert.alertId);
     if (sent) this.m.first_alert_t1_ms = this.onControl(node, sent.t) - agentUp;
     // T0: the first of the breaching samples; later than 1 poll after the start means early samples did not breach
@@ -171,14 +168,14 @@ export class AgentRestartRun {
 
   /** Where the task went, the migration's timing, every node's agent back; the app reset whatever happens. */
   private async aftermath(): Promise<Aftermath> {
-    const { lab, docker } = this.ctx;
+    const { lab, cluster } = this.ctx;
     try {
-      const moved = (await appTasks(docker, this.service)).find((t) => t.state === 'running');
+      const moved = (await appTasks(cluster, this.service)).find((t) => t.state === 'running');
       const timing = this.done?.actionId ? await actionTiming(this.ctx, this.methodAt - 2000, this.done.actionId, 'migration', this.offsets) : undefined;
       // swarm restarts the agent by itself; the lab is left only once every node has one again
       const nodes = 1 + lab.swarm.workers.length;
       const agents = await waitFor(`${AGENT_SERVICE} running on all ${nodes} nodes`, async () => {
-        const n = (await runningTasks(docker, AGENT_SERVICE)).length;
+        const n = (await runningTasks(cluster, AGENT_SERVICE)).length;
         return n === nodes ? n : undefined;
       }, { timeoutMs: 60_000, intervalMs: 500 });
       const seen = await managerEvents(lab, this.startedAt - (this.corr[this.managerNode] ?? 0));
@@ -189,7 +186,7 @@ export class AgentRestartRun {
       };
       return { moved, timing, agents, nodeChecks };
     } finally {
-      await resetApp(lab, docker);
+      await resetApp(lab, cluster);
     }
   }
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { appTasks, resetApp, stopAllStress, type AppTask } from '../../cluster/app-control.ts';
+import { appTasks, nodeNames, resetApp, stopAllStress, type AppTask } from '../../cluster/app-control.ts';
 import { corrections } from '../../events/clock-offset.ts';
 import { resolveToken } from '../../cluster/deploy.ts';
 import { managerEvents } from '../../cluster/manager-api.ts';
@@ -45,16 +45,16 @@ async function managerActions(ctx: ExperimentContext, since: number): Promise<st
 
 /** The running task and the real names the payloads aim at, with an old task's container if swarm kept one. */
 async function payloadTarget(ctx: ExperimentContext, task: AppTask): Promise<PayloadTarget> {
-  const { lab, docker } = ctx;
-  const all = (await docker.listTasks({ filters: { service: [lab.app.service] } })) as Array<{ ID: string; NodeID: string; DesiredState: string; Status: { ContainerStatus?: { ContainerID?: string } } }>;
-  const names = new Map(((await docker.listNodes()) as Array<{ ID: string; Description: { Hostname: string } }>).map((n) => [n.ID, n.Description.Hostname]));
-  const old = all.find((t) => t.DesiredState !== 'running' && t.Status.ContainerStatus?.ContainerID);
+  const { lab, cluster } = ctx;
+  const all = await cluster.tasks({ service: lab.app.service });
+  const names = await nodeNames(cluster);
+  const old = all.find((t) => t.desiredState !== 'running' && t.containerId);
   return {
     token: await resolveToken(lab),
     service: lab.app.service,
     task: { id: task.id, node: task.node, containerId: task.containerId },
     otherNode: lab.swarm.workers.map((w) => w.name).find((n) => n !== task.node) ?? lab.swarm.manager.name,
-    ...(old ? { oldTask: { id: old.ID, node: names.get(old.NodeID) ?? old.NodeID, containerId: old.Status.ContainerStatus!.ContainerID! } } : {}),
+    ...(old?.containerId ? { oldTask: { id: old.id, node: names.get(old.nodeId) ?? old.nodeId, containerId: old.containerId } } : {}),
     nodes: [lab.swarm.manager.name, ...lab.swarm.workers.map((w) => w.name)],
     bodyLimit: BODY_LIMIT,
   };
@@ -110,10 +110,10 @@ export class BadInputRun {
   static async prepare(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], o: BadInputOptions): Promise<BadInputRun> {
     const startedAt = epochNow();
     await restartManager(ctx);
-    const [task] = await resetApp(ctx.lab, ctx.docker);
-    await waitSwarmSettled(ctx.docker);
+    const [task] = await resetApp(ctx.lab, ctx.cluster);
+    await waitSwarmSettled(ctx.cluster);
     const target = await payloadTarget(ctx, task);
-    const before = await swarmSnapshot(ctx.docker);
+    const before = await swarmSnapshot(ctx.cluster);
     return new BadInputRun(ctx, iteration, offsets, o, startedAt, task, target, before);
   }
 
@@ -141,16 +141,16 @@ export class BadInputRun {
 
   /** Every unexpected answer, the swarm unchanged, the manager and the app up with the same tasks. */
   async check(sent: Sent): Promise<Checked> {
-    const { lab, docker } = this.ctx;
+    const { lab, cluster } = this.ctx;
     const { manager, web, labYaml } = sent;
-    const after = await swarmSnapshot(docker);
+    const after = await swarmSnapshot(cluster);
     const changes = swarmChanges(this.before, after);
     // a change names the action that made it, and the alert behind it: forged, or the agent's own
     const acted = changes.length ? await managerActions(this.ctx, sent.sendStart + sent.shift) : [];
     const managerUp = await healthy(`${lab.manager_api}/health`);
     const appUp = await healthy(`${lab.entrypoint}${lab.app.healthcheck.path}`);
     const metrics = (await (await fetch(`${lab.entrypoint}/metrics`, { signal: AbortSignal.timeout(2000) })).json()) as { active_stress: unknown[] };
-    const appTask = (await appTasks(docker, lab.app.service)).find((t) => t.state === 'running');
+    const appTask = (await appTasks(cluster, lab.app.service)).find((t) => t.state === 'running');
     const managerRestarts = after.tasks[MANAGER_SERVICE]?.join(',') === this.managerTaskBefore ? 0 : 1;
     const webUnexpected = web.filter((a) => a.problem);
     const unexpected = manager.unexpected.length + webUnexpected.length + labYaml.unexpected.length;

@@ -4,7 +4,6 @@ import { corrections } from '../../events/clock-offset.ts';
 import { applyCorrections, correlate, phaseDeltas } from '../../events/events.ts';
 import { createExtraApps, extraApps, extraAppUrl, removeExtraApps, stopExtraAppStress } from '../../cluster/extra-apps.ts';
 import { LoadGenerators } from '../../load/load-generators.ts';
-import { scrapeEvents } from '../../events/log-scraper.ts';
 import { managerEvents } from '../../cluster/manager-api.ts';
 import { ProbeSet } from '../../probe/probe-set.ts';
 import type { ClockOffset, Mark, TimingEvent } from '../../config/types.ts';
@@ -51,7 +50,7 @@ function ended(events: readonly TimingEvent[], r: Role): boolean {
  * The manager manages the copies for the iteration only (MANAGED_SERVICES extended, then restored).
  */
 export async function concurrentIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<IterationResult> {
-  const { lab, docker } = ctx;
+  const { lab, cluster } = ctx;
   const ROLES = roles(lab);
   const tag = `concurrent #${iteration}`;
   const startedAt = epochNow();
@@ -78,8 +77,8 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     // scaled it up before the faults (seen on a busy host)
     managedBefore = await setManagerEnv(ctx, 'MANAGED_SERVICES', (previous) => previous ?? lab.app.service);
     managerSet = true;
-    const [mainTask] = await resetApp(lab, docker);
-    await removeExtraApps(lab, docker, ctx.nodes); // what an interrupted run may have left
+    const [mainTask] = await resetApp(lab, cluster);
+    await removeExtraApps(lab, cluster); // what an interrupted run may have left
     const copies = await placeCopies(ctx, tag, runId, ROLES, urls.b);
     ({ calibration, load, copyCpus } = copies);
     const placed = copies.placed;
@@ -87,7 +86,7 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     for (const r of ROLES) from[r.key] = placed.get(r.app.name)!.node;
     // the copies managed from here on, by a fresh manager: no cooldown, no counter
     await setManagerEnv(ctx, 'MANAGED_SERVICES', withCopies(ROLES)(managedBefore ?? lab.app.service));
-    const mainBefore = (await docker.getService(lab.app.service).inspect()) as { Version: { Index: number } };
+    const mainBefore = await cluster.service(lab.app.service);
     const budgetMs = (loadS + 40) * 1000 + ACTION_LIMIT_MS;
     const started = await Promise.all(ROLES.map((r) => ProbeSet.start(lab, { experiment: 'concurrent', url: `${urls[r.key]}${lab.experiments.probe_path}`, durationMs: budgetMs, runId: `${runId}-${r.key}`, log: ctx.log })));
     ROLES.forEach((r, i) => probes.set(r.key, started[i]));
@@ -103,16 +102,16 @@ export async function concurrentIteration(ctx: ExperimentContext, iteration: num
     await awaitAllActions(ctx, ROLES, (load) => (hostLoad = Math.max(hostLoad ?? 0, load)));
     marks.push({ label: 'all actions ended', t: epochNow() });
     await Promise.all([stopExtraAppStress(lab, ROLES[0].app), stopExtraAppStress(lab, ROLES[2].app)]);
-    for (const r of ROLES) to[r.key] = (await appTasks(docker, r.app.name)).filter((t) => t.state === 'running').map((t) => t.node);
-    bReplicas = await serviceReplicas(docker, ROLES[1].app.name);
+    for (const r of ROLES) to[r.key] = (await appTasks(cluster, r.app.name)).filter((t) => t.state === 'running').map((t) => t.node);
+    bReplicas = await serviceReplicas(cluster, ROLES[1].app.name);
     const remaining = loadS * 1000 - (epochNow() - loadStart);
     ctx.log(`${tag}: actions ended ${((epochNow() - loadStart) / 1000).toFixed(1)} s after the faults; traffic on B ends by itself in ${Math.max(0, remaining / 1000).toFixed(0)} s`);
     await gens.waitDone(remaining + 15_000);
     await sleep(2000); // the probes see the end of the traffic through
-    const mainAfter = (await docker.getService(lab.app.service).inspect()) as { Version: { Index: number } };
-    const mainTasks = await appTasks(docker, lab.app.service);
-    if (mainAfter.Version.Index !== mainBefore.Version.Index || mainTasks.length !== 1 || mainTasks[0].id !== mainTask.id) {
-      mainChanged = `${lab.app.service}: version ${mainBefore.Version.Index} → ${mainAfter.Version.Index}, task ${mainTask.id} → ${mainTasks.map((t) => t.id).join(',') || 'none'}`;
+    const mainAfter = await cluster.service(lab.app.service);
+    const mainTasks = await appTasks(cluster, lab.app.service);
+    if (mainAfter.version !== mainBefore.version || mainTasks.length !== 1 || mainTasks[0].id !== mainTask.id) {
+      mainChanged = `${lab.app.service}: version ${mainBefore.version} → ${mainAfter.version}, task ${mainTask.id} → ${mainTasks.map((t) => t.id).join(',') || 'none'}`;
     }
   } catch (err) {
     problems.push((err as Error).message);
@@ -156,13 +155,13 @@ async function awaitAllActions(ctx: ExperimentContext, ROLES: readonly Role[], o
  * history; then the copies removed and the manager's MANAGED_SERVICES restored (when it was set).
  */
 async function collectAndRemove(ctx: ExperimentContext, ROLES: readonly Role[], startedAt: number, managerLog: TimingEvent[], offsets: ClockOffset[], problems: string[], restore: { managedBefore: string | undefined } | undefined) {
-  const { lab, docker } = ctx;
+  const { lab, cluster } = ctx;
   const timing = await actionTimings(ctx, startedAt, managerLog, offsets).catch((err: Error) => (problems.push(`T-events: ${err.message}`), new Map() as ActionTimings));
   // before the copies are removed with their task history: a task swarm killed explains failed probes
-  const endedTasks = await Promise.all(ROLES.map((r) => failedTasks(docker, r.app.name, startedAt).catch((err: Error) => (problems.push(`tasks of ${r.app.name}: ${err.message}`), []))));
+  const endedTasks = await Promise.all(ROLES.map((r) => failedTasks(cluster, r.app.name, startedAt).catch((err: Error) => (problems.push(`tasks of ${r.app.name}: ${err.message}`), []))));
   const swarmEnded = Object.fromEntries(ROLES.map((r, i) => [r.key, endedTasks[i]]));
   try {
-    await removeExtraApps(lab, docker, ctx.nodes);
+    await removeExtraApps(lab, cluster);
   } finally {
     if (restore) await setManagerEnv(ctx, 'MANAGED_SERVICES', restore.managedBefore);
   }
@@ -174,11 +173,11 @@ async function collectAndRemove(ctx: ExperimentContext, ROLES: readonly Role[], 
  * request costs B on this lab, with A's stress beside it. Returns where each copy runs and B's load.
  */
 async function placeCopies(ctx: ExperimentContext, tag: string, runId: string, ROLES: readonly Role[], bUrl: string) {
-  const { lab, docker } = ctx;
+  const { lab, cluster } = ctx;
   let copyCpus = lab.app.limits.cpus;
   const workers = lab.swarm.workers.map((w) => w.name);
   const placements = ROLES.map((r, i) => ({ app: r.app, node: workers[i % workers.length] }));
-  let placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
+  let placed = await createExtraApps(lab, cluster, placements, { cpus: copyCpus });
   // B's traffic from what a request costs B on this lab; all three copies at the largest limit the
   // shared host carries with A's stress beside B's traffic
   const calibration = await calibrateTrafficOnce(ctx, placed.get(ROLES[1].app.name)!.node, {
@@ -195,8 +194,8 @@ async function placeCopies(ctx: ExperimentContext, tag: string, runId: string, R
   if (calibration.plan.overHostBudget) ctx.log(`${tag}: copies at ${calibration.plan.limitCpus} CPU, closest to the host budget: ${calibration.plan.overHostBudget}`);
   if (calibration.plan.limitCpus !== copyCpus) {
     copyCpus = calibration.plan.limitCpus;
-    await removeExtraApps(lab, docker, ctx.nodes);
-    placed = await createExtraApps(lab, docker, placements, { cpus: copyCpus });
+    await removeExtraApps(lab, cluster);
+    placed = await createExtraApps(lab, cluster, placements, { cpus: copyCpus });
   }
   const load = loadFromPlan(calibration.plan, CONCURRENT_TIMING);
   ctx.log(`${tag}: copies at ${copyCpus} CPU; B's traffic ${load.levels[0]} requests/s of ${load.iterations} iterations and ${load.kb} KiB, ≈ ${calibration.plan.levels[0].expectedCpuPct} % CPU`);
@@ -215,7 +214,7 @@ async function actionTimings(ctx: ExperimentContext, since: number, managerLog: 
   const out = new Map() as ActionTimings;
   const actions = roles(ctx.lab).map((r) => ({ r, id: managerLog.find((e) => e.event === 'action_started' && e.service === r.app.name && e.action === r.expect)?.actionId })).filter((x) => x.id);
   for (let attempt = 0; attempt < 10 && actions.length > 0; attempt++) {
-    const events = applyCorrections(await scrapeEvents(ctx.docker, since, undefined, ctx.nodes), corrections(offsets));
+    const events = applyCorrections(await ctx.cluster.timingEvents(since), corrections(offsets));
     for (const { r, id } of actions) {
       const chain = correlate(events, { actionId: id });
       out.set(r.key, { ...phaseDeltas(chain.phases, r.expect === 'migrate' ? 'migration' : 'scale_up'), events: chain.events });

@@ -1,10 +1,9 @@
-import type Docker from 'dockerode';
 import { AvailabilityProbe } from '../../probe/probe.ts';
 import { summarizeDowntime } from '../../probe/downtime.ts';
 import { appTasks, resetApp, stopAllStress, type AppTask } from '../../cluster/app-control.ts';
 import { corrections } from '../../events/clock-offset.ts';
 import { resolveToken } from '../../cluster/deploy.ts';
-import { scrapeEvents } from '../../events/log-scraper.ts';
+import type { ServiceView } from '../../cluster/types.ts';
 import { managerEvents } from '../../cluster/manager-api.ts';
 import { MANAGER_SERVICE } from '../../config/system-specs.ts';
 import type { ClockOffset, Mark, TimingEvent } from '../../config/types.ts';
@@ -17,12 +16,7 @@ const TEMP_LABEL = 'swarmguard.temporary-constraints';
 /** After the clean-up, alerts are watched this long for a second move. */
 const WATCH_MS = 5000;
 
-interface RawService {
-  Spec: { Labels?: Record<string, string>; TaskTemplate: { ForceUpdate?: number; Placement?: { Constraints?: string[] } } };
-  UpdateStatus?: { State?: string };
-}
-
-const inspect = (ctx: ExperimentContext) => ctx.docker.getService(ctx.lab.app.service).inspect() as Promise<RawService>;
+const inspect = (ctx: ExperimentContext) => ctx.cluster.service(ctx.lab.app.service);
 
 /** One manager-restart iteration in progress: the stressed task, the probe, what was measured. */
 export class ManagerRestartRun {
@@ -44,7 +38,6 @@ export class ManagerRestartRun {
     readonly task: AppTask,
     /** The service's ForceUpdate counter before the iteration. */
     readonly force0: number,
-    readonly managerDocker: Docker,
   ) {
     const { lab } = ctx;
     this.corr = corrections(offsets);
@@ -58,12 +51,11 @@ export class ManagerRestartRun {
   static async prepare(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<ManagerRestartRun> {
     const startedAt = epochNow();
     await restartManager(ctx);
-    const [task] = await resetApp(ctx.lab, ctx.docker);
-    const force0 = (await inspect(ctx)).Spec.TaskTemplate.ForceUpdate ?? 0;
+    const [task] = await resetApp(ctx.lab, ctx.cluster);
+    const force0 = (await inspect(ctx)).forceUpdate;
     const managerNode = ctx.lab.swarm.manager.name;
-    const managerDocker = ctx.nodes.get(managerNode);
-    if (!managerDocker) throw new Error(`no Docker client for node ${managerNode}`);
-    return new ManagerRestartRun(ctx, iteration, offsets, startedAt, task, force0, managerDocker);
+    if (!ctx.cluster.hasNode(managerNode)) throw new Error(`no Docker client for node ${managerNode}`);
+    return new ManagerRestartRun(ctx, iteration, offsets, startedAt, task, force0);
   }
 
   onControl(host: string, t: number): number {
@@ -87,28 +79,29 @@ export class ManagerRestartRun {
       (await managerEvents(lab, this.toManager(stressAt))).find((e) => e.event === 'action_started' && e.service === this.service), { timeoutMs: 40_000, intervalMs: 50 });
     // T4 is logged just before the update call: kill once swarm has the migration's temporary
     // constraint (node.hostname!=<from>, or ==<target> when the manager picks the node)
-    await waitFor('swarm to take the migration\'s node.hostname constraint', async () => ((await inspect(this.ctx)).Spec.TaskTemplate.Placement?.Constraints ?? []).some((c) => c.includes('node.hostname')), { timeoutMs: 5000, intervalMs: 20 });
+    await waitFor('swarm to take the migration\'s node.hostname constraint', async () => (await inspect(this.ctx)).constraints.some((c) => c.includes('node.hostname')), { timeoutMs: 5000, intervalMs: 20 });
     return t4;
   }
 
   /** SIGKILL of the manager's container, and the rollout's state at that instant: it must be before T6. */
   async killManager(t4: TimingEvent): Promise<void> {
-    const { managerDocker, task } = this;
-    const [mgr] = (await managerDocker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${MANAGER_SERVICE}`], status: ['running'] } })) as Array<{ Id: string }>;
+    const { task } = this;
+    const { cluster } = this.ctx;
+    const [mgr] = await cluster.containers(this.managerNode, { service: MANAGER_SERVICE, running: true });
     if (!mgr) throw new Error(`no running ${MANAGER_SERVICE} container on ${this.managerNode}`);
-    await managerDocker.getContainer(mgr.Id).kill({ signal: 'SIGKILL' });
+    await cluster.kill(this.managerNode, mgr.id, 'SIGKILL');
     this.killedAt = epochNow();
     const killAfterT4 = this.killedAt - this.onControl(this.managerNode, t4.t);
     this.m.kill_after_t4_ms = killAfterT4;
     this.marks.push({ label: 'T4', t: this.onControl(this.managerNode, t4.t) }, { label: 'manager SIGKILL', t: this.killedAt });
     const atKill = await inspect(this.ctx);
-    const old = (await this.ctx.docker.listTasks({ filters: { service: [this.service] } })) as Array<{ ID: string; DesiredState: string; Status: { State: string } }>;
-    const oldTask = old.find((t) => t.ID === task.id);
-    this.params.updateStateAtKill = atKill.UpdateStatus?.State ?? null;
-    this.params.oldTaskAtKill = oldTask ? `${oldTask.Status.State} (desired ${oldTask.DesiredState})` : 'gone';
-    this.params.constraintsAtKill = atKill.Spec.TaskTemplate.Placement?.Constraints ?? [];
+    const old = await cluster.tasks({ service: this.service });
+    const oldTask = old.find((t) => t.id === task.id);
+    this.params.updateStateAtKill = atKill.updateState ?? null;
+    this.params.oldTaskAtKill = oldTask ? `${oldTask.state} (desired ${oldTask.desiredState})` : 'gone';
+    this.params.constraintsAtKill = atKill.constraints;
     this.ctx.log(`manager-restart #${this.iteration}: SIGKILL of the manager ${killAfterT4.toFixed(0)} ms after T4; update ${String(this.params.updateStateAtKill)}, old task ${String(this.params.oldTaskAtKill)}`);
-    if (oldTask?.Status.State !== 'running') this.errors.push(`the kill came after T6: old task ${String(this.params.oldTaskAtKill)}`);
+    if (oldTask?.state !== 'running') this.errors.push(`the kill came after T6: old task ${String(this.params.oldTaskAtKill)}`);
   }
 
   /** Swarm's restart of the manager: healthy, and its manager_started line logged. */
@@ -170,22 +163,22 @@ export class ManagerRestartRun {
   }
 
   /** The service's end state: one task on a Ready node other than the stressed one, no constraint or forced update left. */
-  private async checkEndState(): Promise<{ svc: RawService; to: string | null; constraints: string[] }> {
-    const { lab, docker } = this.ctx;
+  private async checkEndState(): Promise<{ svc: ServiceView; to: string | null; constraints: string[] }> {
+    const { lab, cluster } = this.ctx;
     const { task } = this;
     const svc = await inspect(this.ctx);
-    const running = (await appTasks(docker, this.service)).filter((t) => t.state === 'running');
-    const all = await appTasks(docker, this.service);
-    const nodes = (await docker.listNodes()) as Array<{ Description: { Hostname: string }; Status: { State: string } }>;
-    const constraints = svc.Spec.TaskTemplate.Placement?.Constraints ?? [];
-    this.m.forced_updates = (svc.Spec.TaskTemplate.ForceUpdate ?? 0) - this.force0;
+    const running = (await appTasks(cluster, this.service)).filter((t) => t.state === 'running');
+    const all = await appTasks(cluster, this.service);
+    const nodes = await cluster.nodes();
+    const constraints = svc.constraints;
+    this.m.forced_updates = svc.forceUpdate - this.force0;
     const to = running[0]?.node ?? null;
-    const toReady = nodes.some((n) => n.Description.Hostname === to && n.Status.State === 'ready');
+    const toReady = nodes.some((n) => n.hostname === to && n.state === 'ready');
     if (running.length !== lab.app.replicas || all.length !== lab.app.replicas) this.errors.push(`${running.length} running of ${all.length} wanted task(s), desired ${lab.app.replicas}`);
     if (!to || to === task.node || !toReady) this.errors.push(`task ended on ${to ?? 'no node'} (from ${task.node}, Ready: ${toReady})`);
-    if (constraints.some((c) => c.includes('node.hostname')) || svc.Spec.Labels?.[TEMP_LABEL]) this.errors.push(`temporary constraint left: ${constraints.join(', ')} ${svc.Spec.Labels?.[TEMP_LABEL] ?? ''}`);
+    if (constraints.some((c) => c.includes('node.hostname')) || svc.labels[TEMP_LABEL]) this.errors.push(`temporary constraint left: ${constraints.join(', ')} ${svc.labels[TEMP_LABEL] ?? ''}`);
     // the clean-up is a newer spec: swarm may drop the finished update's status instead of keeping `completed`
-    if (svc.UpdateStatus?.State && svc.UpdateStatus.State !== 'completed') this.errors.push(`update status ${svc.UpdateStatus.State} at the end`);
+    if (svc.updateState && svc.updateState !== 'completed') this.errors.push(`update status ${svc.updateState} at the end`);
     // ForceUpdate would roll every replica; a migration only adds and removes its constraint
     if (this.m.forced_updates !== 0) this.errors.push(`${this.m.forced_updates} forced updates in the iteration, none expected`);
     if (this.m.second_migrations) this.errors.push(`${this.m.second_migrations} migration(s) started by the restarted manager`);
@@ -195,7 +188,7 @@ export class ManagerRestartRun {
   /** The dead manager's own log: it must not have reached T6 before the kill. */
   private async readDeadManagerT6(): Promise<void> {
     const { startedAt } = this;
-    const dead = await scrapeEvents(this.ctx.docker, startedAt - 1000, [MANAGER_SERVICE], this.ctx.nodes).catch(() => [] as TimingEvent[]);
+    const dead = await this.ctx.cluster.timingEvents(startedAt - 1000, [MANAGER_SERVICE]).catch(() => [] as TimingEvent[]);
     const t6 = dead.find((e) => e.event === 'old_task_removed' && e.service === this.service && this.onControl(this.managerNode, e.t) > startedAt);
     this.params.deadManagerT6 = t6 ? 'logged' : 'not logged';
   }
@@ -206,13 +199,13 @@ export class ManagerRestartRun {
     // the end state, before resetApp (which would hide a left-over constraint)
     const end = await this.checkEndState();
     await this.readDeadManagerT6();
-    await resetApp(this.ctx.lab, this.ctx.docker);
+    await resetApp(this.ctx.lab, this.ctx.cluster);
     const { m, startedAt, task } = this;
     const error = this.errors.join('; ');
     const record = {
       experiment: 'manager-restart',
       iteration: this.iteration,
-      params: { ...this.params, to: end.to, constraintsAfter: end.constraints, updateStateAfter: end.svc.UpdateStatus?.State ?? null },
+      params: { ...this.params, to: end.to, constraintsAfter: end.constraints, updateStateAfter: end.svc.updateState ?? null },
       startedAt,
       endedAt: epochNow(),
       events: [],

@@ -1,4 +1,4 @@
-import { nodeFaults, type NodeFaults } from '../../cluster/node-faults.ts';
+import type { NodeFaults } from '../../cluster/node-faults.ts';
 import { AvailabilityProbe } from '../../probe/probe.ts';
 import { reactiveMttr, summarizeDowntime } from '../../probe/downtime.ts';
 import { appTasks, resetApp, stopAllStress, type AppTask } from '../../cluster/app-control.ts';
@@ -23,18 +23,16 @@ const ACTION_LIMIT_MS = 60_000;
 const DETECTION_LIMIT_MS = 20_000;
 
 async function nodeState(ctx: ExperimentContext, hostname: string): Promise<string | undefined> {
-  const nodes = (await ctx.docker.listNodes()) as Array<{ Description: { Hostname: string }; Status: { State: string } }>;
-  return nodes.find((n) => n.Description.Hostname === hostname)?.Status.State;
+  return (await ctx.cluster.nodes()).find((n) => n.hostname === hostname)?.state;
 }
 
 async function agentRunningOn(ctx: ExperimentContext, hostname: string): Promise<boolean> {
-  const byId = new Map(((await ctx.docker.listNodes()) as Array<{ ID: string; Description: { Hostname: string } }>).map((n) => [n.ID, n.Description.Hostname]));
-  return (await runningTasks(ctx.docker, AGENT_SERVICE)).some((t) => byId.get(t.NodeID) === hostname);
+  const byId = new Map((await ctx.cluster.nodes()).map((n) => [n.id, n.hostname]));
+  return (await runningTasks(ctx.cluster, AGENT_SERVICE)).some((t) => byId.get(t.nodeId) === hostname);
 }
 
 async function placementOf(ctx: ExperimentContext): Promise<string[]> {
-  const svc = (await ctx.docker.getService(ctx.lab.app.service).inspect()) as { Spec: { TaskTemplate?: { Placement?: { Constraints?: string[] } } } };
-  return svc.Spec.TaskTemplate?.Placement?.Constraints ?? [];
+  return (await ctx.cluster.service(ctx.lab.app.service)).constraints;
 }
 
 /** One node-failure iteration in progress: the lab, the victim, the probe, what was measured. */
@@ -57,7 +55,7 @@ class NodeFailureRun {
   ) {
     const { lab } = ctx;
     this.corr = corrections(offsets);
-    this.faults = nodeFaults(lab);
+    this.faults = ctx.cluster.nodeFaults();
     this.probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 3 * 60_000 });
   }
 
@@ -156,7 +154,7 @@ class NodeFailureRun {
     const events = await this.journalEvents();
     const result = await this.probe.stop();
     const down = summarizeDowntime(result.samples);
-    await resetApp(this.ctx.lab, this.ctx.docker);
+    await resetApp(this.ctx.lab, this.ctx.cluster);
     const error = this.errors.join('; ');
     const record = {
       experiment,
@@ -181,11 +179,15 @@ class NodeFailureRun {
  */
 async function prepare(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[], which: FailedNode, detection: boolean): Promise<NodeFailureRun> {
   await setManagerEnv(ctx, 'NODE_DETECTION', detection ? 'on' : 'off');
-  const [task] = await resetApp(ctx.lab, ctx.docker);
-  const workers = ctx.lab.swarm.workers.map((w) => w.name);
-  const turn = workers[(iteration - 1) % workers.length];
-  const victim = which === 'task-node' ? task.node : turn !== task.node ? turn : workers[iteration % workers.length];
+  const [task] = await resetApp(ctx.lab, ctx.cluster);
+  const victim = victimOf(ctx.lab.swarm.workers.map((w) => w.name), task.node, iteration, which);
   return new NodeFailureRun(ctx, offsets, task, victim);
+}
+
+/** The task's node, or the worker whose turn it is (iteration 1 the first), the next one when that holds the task. */
+export function victimOf(workers: readonly string[], taskNode: string, iteration: number, which: FailedNode): string {
+  const turn = workers[(iteration - 1) % workers.length];
+  return which === 'task-node' ? taskNode : turn !== taskNode ? turn : workers[iteration % workers.length];
 }
 
 const seconds = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(v / 1000).toFixed(1)} s`);
@@ -214,7 +216,7 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
     await run.swarmDown();
     if (which === 'task-node') await run.servedAgain();
     const live = await waitFor(`${service} running on a live node`, async () =>
-      (await appTasks(ctx.docker, service)).find((t) => t.state === 'running' && t.node !== run.victim), { timeoutMs: RECOVERY_LIMIT_MS, intervalMs: 250 });
+      (await appTasks(ctx.cluster, service)).find((t) => t.state === 'running' && t.node !== run.victim), { timeoutMs: RECOVERY_LIMIT_MS, intervalMs: 250 });
     migratedFrom = live.node;
 
     // the alert path on the live nodes: CPU stress → alert → migration, never onto the dead node
@@ -228,7 +230,7 @@ export async function nodeFailureIteration(ctx: ExperimentContext, iteration: nu
     migratedTo = typeof done.toNode === 'string' ? done.toNode : undefined;
     const constraints = (started?.constraints as string[] | undefined) ?? [];
     if (migratedTo === run.victim || constraints.includes(`node.hostname==${run.victim}`)) run.errors.push(`the manager targeted the dead node ${run.victim} (${constraints.join(', ')}, to ${migratedTo})`);
-    const after = (await appTasks(ctx.docker, service)).filter((t) => t.state === 'running');
+    const after = (await appTasks(ctx.cluster, service)).filter((t) => t.state === 'running');
     if (after.length !== 1 || after[0].node === run.victim || after[0].node === migratedFrom) run.errors.push(`after the migration: ${after.map((t) => t.node).join(', ') || 'no running task'} (from ${migratedFrom}, dead ${run.victim})`);
   } catch (err) {
     run.errors.push((err as Error).message);
@@ -291,14 +293,14 @@ export async function nodeDetectionIteration(ctx: ExperimentContext, iteration: 
   } finally {
     if (run.stopped) {
       try {
-        const before = (await appTasks(ctx.docker, service)).filter((t) => t.state === 'running').map((t) => t.id).sort();
+        const before = (await appTasks(ctx.cluster, service)).filter((t) => t.state === 'running').map((t) => t.id).sort();
         const name = `node-detection #${iteration}`;
         const restartAt = await run.restartNode(name);
         const restored = await run.waitManagerEvent(`the manager to restore ${run.victim}`, restartAt, 'node_restored', (e) => e.hostname === run.victim, 30_000);
         x.restored_ms = run.onControl(restored.node, restored.t) - restartAt;
         await run.settle(name, restartAt);
         await sleep(STEADY_MS); // what a relaxed placement would move, it moves at once
-        const after = (await appTasks(ctx.docker, service)).filter((t) => t.state === 'running').map((t) => t.id).sort();
+        const after = (await appTasks(ctx.cluster, service)).filter((t) => t.state === 'running').map((t) => t.id).sort();
         x.tasks_moved_by_restore = after.filter((id) => !before.includes(id)).length;
         x.exclusion_left = (await placementOf(ctx)).includes(exclusion) ? 1 : 0;
       } catch (err) {

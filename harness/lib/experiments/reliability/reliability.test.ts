@@ -10,6 +10,7 @@ import { swarmChanges } from './swarm-snapshot.ts';
 import { badQueries, pauseAfter } from './web-stress-bad-input.ts';
 import { queryDuty } from './bad-input.ts';
 import { dockerTime } from './agent-restart.ts';
+import { victimOf } from './node-failure.ts';
 
 const target: PayloadTarget = {
   token: 'secret-token-123',
@@ -114,5 +115,11 @@ describe('reliability building blocks', () => {
   it('dockerTime keeps the sub-millisecond part of a Docker timestamp', () => {
     expect(dockerTime('2026-11-22T19:05:00.123456789Z')).toBeCloseTo(Date.parse('2026-11-22T19:05:00Z') + 123.456789, 5);
     expect(() => dockerTime('yesterday')).toThrow(/Docker timestamp/);
+  });
+
+  it("node-failure's victim: the task's node, or each worker in turn, never the task's node for another node", () => {
+    const workers = ['worker-1', 'worker-2', 'worker-3'];
+    expect(victimOf(workers, 'worker-2', 1, 'task-node')).toBe('worker-2');
+    expect([1, 2, 3, 4].map((i) => victimOf(workers, 'worker-2', i, 'other-node'))).toEqual(['worker-1', 'worker-3', 'worker-3', 'worker-1']);
   });
 });

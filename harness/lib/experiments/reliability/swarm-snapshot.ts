@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import type { LabSwarm } from '../../cluster/lab-port.ts';
 
 /** What a "swarm change" would show: a service's version, a task replaced, a node's state or availability. */
 export interface SwarmSnapshot {
@@ -8,20 +8,16 @@ export interface SwarmSnapshot {
   nodes: Record<string, string>;
 }
 
-export async function swarmSnapshot(docker: Docker): Promise<SwarmSnapshot> {
-  const [services, tasks, nodes] = await Promise.all([
-    docker.listServices() as Promise<Array<{ ID: string; Version: { Index: number }; Spec: { Name: string } }>>,
-    docker.listTasks({ filters: { 'desired-state': ['running'] } }) as Promise<Array<{ ID: string; ServiceID: string }>>,
-    docker.listNodes() as Promise<Array<{ Description: { Hostname: string }; Status: { State: string }; Spec: { Availability: string } }>>,
-  ]);
-  const nameOf = new Map(services.map((s) => [s.ID, s.Spec.Name]));
+export async function swarmSnapshot(swarm: LabSwarm): Promise<SwarmSnapshot> {
+  const [services, tasks, nodes] = await Promise.all([swarm.services(), swarm.tasks({ desiredState: 'running' }), swarm.nodes()]);
+  const nameOf = new Map(services.map((s) => [s.id, s.name]));
   const byService: Record<string, string[]> = {};
-  for (const t of tasks) (byService[nameOf.get(t.ServiceID) ?? t.ServiceID] ??= []).push(t.ID);
+  for (const t of tasks) (byService[nameOf.get(t.serviceId) ?? t.serviceId] ??= []).push(t.id);
   for (const ids of Object.values(byService)) ids.sort();
   return {
-    services: Object.fromEntries(services.map((s) => [s.Spec.Name, s.Version.Index])),
+    services: Object.fromEntries(services.map((s) => [s.name, s.version])),
     tasks: byService,
-    nodes: Object.fromEntries(nodes.map((n) => [n.Description.Hostname, `${n.Status.State}/${n.Spec.Availability}`])),
+    nodes: Object.fromEntries(nodes.map((n) => [n.hostname, `${n.state}/${n.availability}`])),
   };
 }
 
@@ -49,13 +45,13 @@ const MOVING = new Set(['updating', 'rollback_started']);
  * Waits until no service is in a rolling update: swarm bumps a service's version when the update's
  * state changes (e.g. to completed after the monitor period), which is no change made by anyone.
  */
-export async function waitSwarmSettled(docker: Docker, timeoutMs = 30_000): Promise<void> {
+export async function waitSwarmSettled(swarm: LabSwarm, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const services = (await docker.listServices()) as Array<{ Spec: { Name: string }; UpdateStatus?: { State?: string } }>;
-    const moving = services.filter((s) => MOVING.has(s.UpdateStatus?.State ?? ''));
+    const services = await swarm.services();
+    const moving = services.filter((s) => MOVING.has(s.updateState ?? ''));
     if (moving.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`services still updating after ${timeoutMs} ms: ${moving.map((s) => `${s.Spec.Name} (${s.UpdateStatus?.State})`).join(', ')}`);
+    if (Date.now() > deadline) throw new Error(`services still updating after ${timeoutMs} ms: ${moving.map((s) => `${s.name} (${s.updateState})`).join(', ')}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

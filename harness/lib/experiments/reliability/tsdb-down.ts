@@ -1,6 +1,4 @@
 import { tcpOpen } from '../../../lab/lab-services.ts';
-import { tsdbFaults } from '../../cluster/node-faults.ts';
-import { scrapeEvents } from '../../events/log-scraper.ts';
 import { AGENT_SERVICE, MANAGER_SERVICE } from '../../config/system-specs.ts';
 import type { ClockOffset } from '../../config/types.ts';
 import { epochNow, type ExperimentContext, type IterationResult } from '../context.ts';
@@ -10,8 +8,8 @@ import { canFailTsdb } from '../../cluster/node-faults.ts';
 
 /** Tasks of a service created after `since` (epoch ms): each one a start of a new container. */
 async function tasksCreatedSince(ctx: ExperimentContext, service: string, since: number): Promise<number> {
-  const tasks = (await ctx.docker.listTasks({ filters: { service: [service] } })) as Array<{ CreatedAt: string }>;
-  return tasks.filter((t) => Date.parse(t.CreatedAt) > since).length;
+  const tasks = await ctx.cluster.tasks({ service });
+  return tasks.filter((t) => Date.parse(t.createdAt) > since).length;
 }
 
 /**
@@ -23,7 +21,7 @@ async function tasksCreatedSince(ctx: ExperimentContext, service: string, since:
  */
 export async function tsdbDownIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<IterationResult> {
   const { lab } = ctx;
-  const faults = tsdbFaults(lab);
+  const faults = ctx.cluster.storeFaults();
   const { hostname, port: portText, protocol } = new URL(lab.influxdb.url);
   const port = Number(portText || (protocol === 'https:' ? 443 : 80));
   if (!(await tcpOpen(hostname, port))) throw new Error(`the time-series store is not listening before the experiment (${lab.influxdb.url})`);
@@ -46,7 +44,7 @@ export async function tsdbDownIteration(ctx: ExperimentContext, iteration: numbe
     }
   }
   const downMs = epochNow() - stoppedAt;
-  const agentEvents = await scrapeEvents(ctx.docker, stoppedAt, [AGENT_SERVICE], ctx.nodes);
+  const agentEvents = await ctx.cluster.timingEvents(stoppedAt, [AGENT_SERVICE]);
   const failedNodes = new Set(agentEvents.filter((e) => e.event === 'influx_write_failed').map((e) => e.node));
   const agentStarts = await tasksCreatedSince(ctx, AGENT_SERVICE, startedAt);
   const managerStarts = await tasksCreatedSince(ctx, MANAGER_SERVICE, startedAt);
