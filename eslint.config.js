@@ -48,4 +48,15 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // Experiments reach a lab, local or remote, only through ctx.cluster (cluster/lab-port.ts);
+    // dockerode and its clients stay behind that port's adapter (cluster/docker-lab.ts).
+    files: ['harness/lib/experiments/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'dockerode', message: 'Experiments use ctx.cluster (cluster/lab-port.ts), not dockerode.' }],
+        patterns: [{ regex: '(^|/)cluster/docker-clients\\.ts$', message: 'Experiments use ctx.cluster (cluster/lab-port.ts), not Docker clients.' }],
+      }],
+    },
+  },
 );
