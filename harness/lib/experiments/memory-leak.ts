@@ -50,7 +50,7 @@ async function memoryCapMb(ctx: ExperimentContext, limitMb: number): Promise<num
 }
 
 const migrationsOf = (events: TimingEvent[], service: string) =>
-  events.filter((e) => e.event === 'decision_made' && e.action === 'migrate' && e.service === service);
+  events.filter((e) => e.event === 'decision_made' && e.decision === 'migrate' && e.service === service);
 
 /**
  * A memory leak (the PRD's "resource leak"): the app's task grows its memory steadily towards the
@@ -124,6 +124,14 @@ export const memoryLeak = defineExperiment({
               limit_margin_ms: t5 !== undefined ? Math.round(limitAt - t5) : null,
               replacement_memory_pct: freshPct === null ? null : Math.round(freshPct * 10) / 10,
               replacement_over_threshold: freshPct === null ? null : freshPct > threshold ? 1 : 0,
+              alert_latency_max_ms: d?.t2_t1_ms ?? null,
+              decision_latency_max_ms: d?.t3_t2_ms ?? null,
+              t1_t0_ms: d?.t1_t0_ms ?? null,
+              t2_t1_ms: d?.t2_t1_ms ?? null,
+              t3_t2_ms: d?.t3_t2_ms ?? null,
+              t4_t3_ms: d?.t4_t3_ms ?? null,
+              t5_t4_ms: d?.t5_t4_ms ?? null,
+              t6_t5_ms: d?.t6_t5_ms ?? null,
             },
             slo: [],
             marks: timing?.marks ?? [],
