@@ -34,7 +34,7 @@ const lab = await loadLab();
 const ctx = makeContext(lab);
 const docker = managerDocker(lab);
 const service = lab.app.service;
-const RUNS = 5;
+const RUNS = 3;
 const BASE_CONSTRAINTS = ['node.role==worker'];
 let token = '';
 
