@@ -1,38 +1,14 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { INFLUX_WRITE_OPTIONS, InfluxMetricsSink } from '../src/influx-metrics-sink.ts';
 import type { MetricPoint } from '../src/types.ts';
+import { FakeInfluxWriteServer } from '../../test-support/fake-influx-write-server.ts';
 import { hexId, quietEvents, T_START } from './fakes.ts';
-
-interface Write {
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  lines: string[];
-}
 
 /** A stand-in for InfluxDB's /api/v2/write on 127.0.0.1; `mode` decides how it answers. */
 async function influx() {
-  const writes: Write[] = [];
-  const state = { mode: 'ok' as 'ok' | 'fail' | 'hang' };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const text = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw).toString() : raw.toString();
-      writes.push({ url: req.url ?? '', headers: req.headers, lines: text.split('\n') });
-      if (state.mode === 'ok') res.writeHead(204).end();
-      else if (state.mode === 'fail') res.writeHead(500, { 'content-type': 'application/json' }).end('{"code":"internal error","message":"disk full"}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, writes, state };
+  const db = await FakeInfluxWriteServer.start({ status: 500, body: '{"code":"internal error","message":"disk full"}' });
+  cleanups.push(() => db.close());
+  return db;
 }
 
 const cleanups: (() => unknown)[] = [];
@@ -93,7 +69,7 @@ describe('InfluxMetricsSink', () => {
 
   it('returns from write() at once while InfluxDB hangs', async () => {
     const db = await influx();
-    db.state.mode = 'hang';
+    db.mode = 'hang';
     const { sink } = makeSink(db.url, 300);
     const started = performance.now();
     for (let i = 0; i < 5; i++) sink.write(points(20));
@@ -103,14 +79,14 @@ describe('InfluxMetricsSink', () => {
 
   it('logs an outage once, however many batches fail, and its end once', async () => {
     const db = await influx();
-    db.state.mode = 'fail';
+    db.mode = 'fail';
     const { sink, named } = makeSink(db.url);
     sink.write(points(20));
     sink.write(points(20));
     await vi.waitFor(() => expect(db.writes.length).toBeGreaterThanOrEqual(2));
     await vi.waitFor(() => expect(named('influx_write_failed')).toHaveLength(1));
     expect(named('influx_write_failed')[0].reason).toMatch(/disk full|500/);
-    db.state.mode = 'ok';
+    db.mode = 'ok';
     sink.write(points(20));
     await vi.waitFor(() => expect(named('influx_recovered')).toHaveLength(1));
     expect(named('influx_write_failed')).toHaveLength(1);

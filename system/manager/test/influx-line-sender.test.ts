@@ -1,6 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventLogger } from '../../shared/event-logger.ts';
 import { influxSettingsFromEnv, routeInfluxClientLog } from '../../shared/influx.ts';
@@ -8,13 +5,8 @@ import type { RecoveryActionRecord } from '../src/action-record.ts';
 import { LineActionStore } from '../src/action-store.ts';
 import { BufferedLineWriter } from '../src/buffered-line-writer.ts';
 import { InfluxLineSender } from '../src/influx-line-sender.ts';
+import { FakeInfluxWriteServer } from '../../test-support/fake-influx-write-server.ts';
 import { silent } from './helpers.ts';
-
-interface Write {
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  lines: string[];
-}
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -23,25 +15,9 @@ afterEach(async () => {
 
 /** Stands in for VictoriaMetrics' (or InfluxDB's) /api/v2/write on 127.0.0.1. */
 async function store() {
-  const writes: Write[] = [];
-  const state = { mode: 'ok' as 'ok' | 'fail' | 'hang' };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const text = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw).toString() : raw.toString();
-      writes.push({ url: req.url ?? '', headers: req.headers, lines: text.split('\n') });
-      if (state.mode === 'ok') res.writeHead(204).end();
-      else if (state.mode === 'fail') res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":"unavailable","message":"down for maintenance"}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, writes, state };
+  const db = await FakeInfluxWriteServer.start({ status: 503, body: '{"code":"unavailable","message":"down for maintenance"}' });
+  cleanups.push(() => db.close());
+  return db;
 }
 
 const T = 1_795_373_000_000;
@@ -89,14 +65,14 @@ describe('recovery_actions over the InfluxDB 2 write API', () => {
 
   it('a store answering 503 is logged once, and what was kept is written when it is back', async () => {
     const db = await store();
-    db.state.mode = 'fail';
+    db.mode = 'fail';
     const { actions, named } = makeStore(db.url);
     actions.write(action('migrate-b-1'));
     actions.write(action('migrate-b-2'));
     await vi.waitFor(() => expect(db.writes.length).toBeGreaterThanOrEqual(3));
     expect(named('influx_write_failed')).toHaveLength(1);
     expect(String(named('influx_write_failed')[0]!.reason)).toMatch(/503|maintenance/);
-    db.state.mode = 'ok';
+    db.mode = 'ok';
     await vi.waitFor(() => expect(named('influx_recovered')).toHaveLength(1));
     const delivered = db.writes.at(-1)!.lines.map((l) => /action_id=([^,]+)/.exec(l)![1]);
     expect(delivered).toEqual(['migrate-b-1', 'migrate-b-2']);
@@ -104,7 +80,7 @@ describe('recovery_actions over the InfluxDB 2 write API', () => {
 
   it('a store that never answers costs the caller nothing, and close() stays bounded', async () => {
     const db = await store();
-    db.state.mode = 'hang';
+    db.mode = 'hang';
     const { actions, writer } = makeStore(db.url, 300);
     const started = performance.now();
     for (let i = 0; i < 50; i++) actions.write(action(`migrate-c-${i}`));
