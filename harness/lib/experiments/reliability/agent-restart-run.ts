@@ -1,5 +1,5 @@
-import { AvailabilityProbe } from '../../probe/probe.ts';
-import { summarizeDowntime } from '../../probe/downtime.ts';
+import { ProbeSet } from '../../probe/probe-set.ts';
+import { summarizeProbeSources } from '../../probe/probe-summary.ts';
 import { appTasks, resetApp, stopAllStress, type AppTask } from '../../cluster/app-control.ts';
 import { corrections } from '../../events/clock-offset.ts';
 import { runningTasks } from '../../cluster/deploy.ts';
@@ -10,7 +10,7 @@ import { AGENT_SERVICE } from '../../config/system-specs.ts';
 import type { ClockOffset, Mark, TimingEvent } from '../../config/types.ts';
 import { waitFor } from '../../events/wait-for.ts';
 import { actionTiming, type ActionTiming } from '../action-timing.ts';
-import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf, probeSummary } from '../context.ts';
+import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf } from '../context.ts';
 import { restartManager } from '../manager-control.ts';
 
 const ACTION_LIMIT_MS = 90_000;
@@ -42,7 +42,8 @@ interface Aftermath {
 export class AgentRestartRun {
   readonly m: Record<string, number | null> = { agent_restart_ms: null, container_start_ms: null, reports_resume_ms: null, alerts_resume_ms: null, first_alert_t1_ms: null, first_breach_ms: null };
   readonly marks: Mark[] = [];
-  readonly probe: AvailabilityProbe;
+  /** The availability probes, from where lab.yaml's experiments.probe_from says. */
+  private probes?: ProbeSet;
   error: string | undefined;
   done: TimingEvent | undefined;
   /** When the method began, a second before the kill: the action's events are read from 2 s before it. */
@@ -70,7 +71,6 @@ export class AgentRestartRun {
     this.service = lab.app.service;
     this.managerNode = lab.swarm.manager.name;
     this.pollMs = lab.swarmguard.config.monitoring.poll_interval * 1000;
-    this.probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: ACTION_LIMIT_MS + 60_000 });
   }
 
   /** A fresh manager (breach counters, cooldowns), the app reset to one task, its node's agent found. */
@@ -190,9 +190,13 @@ export class AgentRestartRun {
     }
   }
 
+  async startProbes(): Promise<void> {
+    const { lab } = this.ctx;
+    this.probes = await ProbeSet.start(lab, { durationMs: ACTION_LIMIT_MS + 60_000, experiment: 'agent-restart', runId: `agent-restart-${this.iteration}-${Date.now().toString(36)}`, log: this.ctx.log });
+  }
+
   async finish(): Promise<IterationResult> {
-    const result = await this.probe.stop();
-    const down = summarizeDowntime(result.samples);
+    const { summary, batches } = summarizeProbeSources(this.probes ? await this.probes.stop() : []);
     const { moved, timing, agents, nodeChecks } = await this.aftermath();
     const { m, node, pollMs, done, error } = this;
     const record = {
@@ -202,21 +206,21 @@ export class AgentRestartRun {
       startedAt: this.startedAt,
       endedAt: epochNow(),
       events: timing?.events ?? [],
-      probes: probeSummary(result, down),
+      probes: { summary },
       ...outcomeOf(error),
       measurements: {
         ...m,
         migrations: done?.event === 'action_completed' ? 1 : 0,
         ...nodeChecks,
         mttr_ms: timing?.deltas.mttrMs ?? null,
-        failed_requests: down.failed,
-        downtime_ms: down.downtimeMs,
+        failed_requests: summary.failed,
+        downtime_ms: summary.downtimeMs,
       },
       slo: [],
       marks: [...this.marks, ...(timing?.marks ?? [])],
     };
     const f = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(0)} ms`);
-    this.ctx.log(`agent-restart #${this.iteration}: agent back after ${f(m.agent_restart_ms)} (container ${f(m.container_start_ms)}), reports +${f(m.reports_resume_ms)}, alert +${f(m.alerts_resume_ms)}; ${node} → ${moved?.node ?? '?'}, ${down.failed} failed probes${error ? `; ERROR ${error}` : ''}`);
-    return { record, probes: [{ source: 'control', samples: result.samples }] };
+    this.ctx.log(`agent-restart #${this.iteration}: agent back after ${f(m.agent_restart_ms)} (container ${f(m.container_start_ms)}), reports +${f(m.reports_resume_ms)}, alert +${f(m.alerts_resume_ms)}; ${node} → ${moved?.node ?? '?'}, ${summary.failed} failed probes${error ? `; ERROR ${error}` : ''}`);
+    return { record, probes: batches };
   }
 }

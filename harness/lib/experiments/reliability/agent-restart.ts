@@ -13,7 +13,7 @@ export { ALERT_RESUME_POLLS, dockerTime } from './agent-restart-run.ts';
  */
 export async function agentRestartIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<IterationResult> {
   const run = await AgentRestartRun.prepare(ctx, iteration, offsets);
-  run.probe.start();
+  await run.startProbes();
   try {
     await run.killAgent();
     await run.awaitNewAgent();

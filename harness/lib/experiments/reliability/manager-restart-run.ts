@@ -1,5 +1,5 @@
-import { AvailabilityProbe } from '../../probe/probe.ts';
-import { summarizeDowntime } from '../../probe/downtime.ts';
+import { ProbeSet } from '../../probe/probe-set.ts';
+import { summarizeProbeSources } from '../../probe/probe-summary.ts';
 import { appTasks, resetApp, stopAllStress, type AppTask } from '../../cluster/app-control.ts';
 import { corrections } from '../../events/clock-offset.ts';
 import { resolveToken } from '../../cluster/deploy.ts';
@@ -8,7 +8,7 @@ import { managerEvents } from '../../cluster/manager-api.ts';
 import { MANAGER_SERVICE } from '../../config/system-specs.ts';
 import type { ClockOffset, Mark, TimingEvent } from '../../config/types.ts';
 import { waitFor } from '../../events/wait-for.ts';
-import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf, probeSummary } from '../context.ts';
+import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf } from '../context.ts';
 import { restartManager } from '../manager-control.ts';
 import { alertBody } from './manager-payloads.ts';
 
@@ -24,7 +24,8 @@ export class ManagerRestartRun {
   readonly marks: Mark[] = [];
   readonly errors: string[] = [];
   readonly params: Record<string, unknown>;
-  readonly probe: AvailabilityProbe;
+  /** The availability probes, from where lab.yaml's experiments.probe_from says. */
+  private probes?: ProbeSet;
   killedAt = 0;
   private readonly corr: Record<string, number>;
   private readonly service: string;
@@ -44,7 +45,6 @@ export class ManagerRestartRun {
     this.service = lab.app.service;
     this.managerNode = lab.swarm.manager.name;
     this.params = { from: task.node, task: task.id };
-    this.probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 3 * 60_000 });
   }
 
   /** A fresh manager and the app reset to one task; the manager's node must have a Docker client. */
@@ -193,9 +193,13 @@ export class ManagerRestartRun {
     this.params.deadManagerT6 = t6 ? 'logged' : 'not logged';
   }
 
+  async startProbes(): Promise<void> {
+    const { lab } = this.ctx;
+    this.probes = await ProbeSet.start(lab, { durationMs: 3 * 60_000, experiment: 'manager-restart', runId: `manager-restart-${this.iteration}-${Date.now().toString(36)}`, log: this.ctx.log });
+  }
+
   async finish(): Promise<IterationResult> {
-    const result = await this.probe.stop();
-    const down = summarizeDowntime(result.samples);
+    const { summary, batches } = summarizeProbeSources(this.probes ? await this.probes.stop() : []);
     // the end state, before resetApp (which would hide a left-over constraint)
     const end = await this.checkEndState();
     await this.readDeadManagerT6();
@@ -209,14 +213,14 @@ export class ManagerRestartRun {
       startedAt,
       endedAt: epochNow(),
       events: [],
-      probes: probeSummary(result, down),
+      probes: { summary },
       ...outcomeOf(error),
-      measurements: { ...m, failed_requests: down.failed, downtime_ms: down.downtimeMs },
+      measurements: { ...m, failed_requests: summary.failed, downtime_ms: summary.downtimeMs },
       slo: [],
       marks: this.marks,
     };
     const f = (v: number | null) => (v === null ? 'n/a' : `${(v / 1000).toFixed(1)} s`);
-    this.ctx.log(`manager-restart #${this.iteration}: killed ${f(m.kill_after_t4_ms)} after T4, back after ${f(m.manager_back_ms)}, reconciled after ${f(m.reconcile_ms)}; ${task.node} → ${end.to}, ${m.forced_updates} forced update(s), ${m.second_migrations} second migrations, ${down.failed} failed probes${error ? `; ERROR ${error}` : ''}`);
-    return { record, probes: [{ source: 'control', samples: result.samples }] };
+    this.ctx.log(`manager-restart #${this.iteration}: killed ${f(m.kill_after_t4_ms)} after T4, back after ${f(m.manager_back_ms)}, reconciled after ${f(m.reconcile_ms)}; ${task.node} → ${end.to}, ${m.forced_updates} forced update(s), ${m.second_migrations} second migrations, ${summary.failed} failed probes${error ? `; ERROR ${error}` : ''}`);
+    return { record, probes: batches };
   }
 }

@@ -14,7 +14,7 @@ import { defineExperiment } from '../experiment.ts';
  */
 export async function managerRestartIteration(ctx: ExperimentContext, iteration: number, offsets: ClockOffset[]): Promise<IterationResult> {
   const run = await ManagerRestartRun.prepare(ctx, iteration, offsets);
-  run.probe.start();
+  await run.startProbes();
   try {
     const t4 = await run.stressUntilT4();
     await run.killManager(t4);

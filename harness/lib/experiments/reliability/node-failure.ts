@@ -56,6 +56,9 @@ class NodeFailureRun {
     const { lab } = ctx;
     this.corr = corrections(offsets);
     this.faults = ctx.cluster.nodeFaults();
+    // the control host's probe alone, whatever experiments.probe_from says: the run reads its samples
+    // as they come (served again: the first answer from a rescheduled container), and its figures stay
+    // comparable with swarm alone's; the generators' probes arrive only when polled
     this.probe = new AvailabilityProbe({ url: `${lab.entrypoint}${lab.experiments.probe_path}`, intervalMs: lab.experiments.probe_interval_ms, timeoutMs: lab.experiments.probe_timeout_ms, durationMs: 3 * 60_000 });
   }
 
