@@ -15,11 +15,12 @@ export async function managerState(lab: LabConfig): Promise<Record<string, unkno
   return (await res.json()) as Record<string, unknown>;
 }
 
+/** The manager's action_completed or action_failed on `service` since `since`, if one was logged. */
+export async function actionEnd(lab: LabConfig, since: number, service: string): Promise<TimingEvent | undefined> {
+  return (await managerEvents(lab, since)).find((e) => (e.event === 'action_completed' || e.event === 'action_failed') && e.service === service);
+}
+
 /** Waits (bounded) for the manager's action_completed or action_failed on `service` since `since`. */
 export function waitActionEnd(lab: LabConfig, since: number, service: string, timeoutMs: number): Promise<TimingEvent> {
-  return waitFor(
-    `an action of the manager on ${service} to end`,
-    async () => (await managerEvents(lab, since)).find((e) => (e.event === 'action_completed' || e.event === 'action_failed') && e.service === service),
-    { timeoutMs, intervalMs: 250 },
-  );
+  return waitFor(`an action of the manager on ${service} to end`, () => actionEnd(lab, since, service), { timeoutMs, intervalMs: 250 });
 }

@@ -34,3 +34,18 @@ export async function actionTiming(
     oldTaskGoneBeforeReplacement: kind === 'migration' ? oldTaskGoneBeforeReplacement(chain) : null,
   };
 }
+
+/** One action's MTTR, its latencies and its phases, as the measurements of an iteration name them. */
+export function phaseMeasurements(d: PhaseDeltas | undefined) {
+  return {
+    mttr_ms: d?.mttrMs ?? null,
+    alert_latency_max_ms: d?.t2_t1_ms ?? null,
+    decision_latency_max_ms: d?.t3_t2_ms ?? null,
+    t1_t0_ms: d?.t1_t0_ms ?? null,
+    t2_t1_ms: d?.t2_t1_ms ?? null,
+    t3_t2_ms: d?.t3_t2_ms ?? null,
+    t4_t3_ms: d?.t4_t3_ms ?? null,
+    t5_t4_ms: d?.t5_t4_ms ?? null,
+    t6_t5_ms: d?.t6_t5_ms ?? null,
+  };
+}

@@ -1,9 +1,9 @@
 import { appTasks, resetApp, stopAllStress, type AppTask } from '../cluster/app-control.ts';
-import { managerEvents } from '../cluster/manager-api.ts';
+import { actionEnd, managerEvents } from '../cluster/manager-api.ts';
 import { ProbeSet } from '../probe/probe-set.ts';
 import { summarizeProbeSources } from '../probe/probe-summary.ts';
 import type { TimingEvent } from '../config/types.ts';
-import { actionTiming } from './action-timing.ts';
+import { actionTiming, phaseMeasurements } from './action-timing.ts';
 import { epochNow, outcomeOf, sleep, type ExperimentContext } from './context.ts';
 import { defineExperiment, runMethod } from './experiment.ts';
 import { restartManager } from './manager-control.ts';
@@ -85,7 +85,7 @@ export const memoryLeak = defineExperiment({
         awaits: {
           name: 'a migration of the leaking task to end',
           timeoutMs: ACTION_LIMIT_MS,
-          until: async (ctx, s) => (await managerEvents(ctx.lab, s.since)).find((e) => (e.event === 'action_completed' || e.event === 'action_failed') && e.service === ctx.lab.app.service),
+          until: (ctx, s) => actionEnd(ctx.lab, s.since, ctx.lab.app.service),
         },
         async rollback(ctx, s) {
           await sleep(3000); // a second migration, if the replacement leaked too, would start in this
@@ -116,7 +116,6 @@ export const memoryLeak = defineExperiment({
             probes: { summary },
             ...outcomeOf(error),
             measurements: {
-              mttr_ms: d?.mttrMs ?? null,
               failed_requests: summary.failed,
               downtime_ms: summary.downtimeMs,
               migrations: migrationsOf(await managerEvents(lab, s.since), lab.app.service).length,
@@ -124,14 +123,7 @@ export const memoryLeak = defineExperiment({
               limit_margin_ms: t5 !== undefined ? Math.round(limitAt - t5) : null,
               replacement_memory_pct: freshPct === null ? null : Math.round(freshPct * 10) / 10,
               replacement_over_threshold: freshPct === null ? null : freshPct > threshold ? 1 : 0,
-              alert_latency_max_ms: d?.t2_t1_ms ?? null,
-              decision_latency_max_ms: d?.t3_t2_ms ?? null,
-              t1_t0_ms: d?.t1_t0_ms ?? null,
-              t2_t1_ms: d?.t2_t1_ms ?? null,
-              t3_t2_ms: d?.t3_t2_ms ?? null,
-              t4_t3_ms: d?.t4_t3_ms ?? null,
-              t5_t4_ms: d?.t5_t4_ms ?? null,
-              t6_t5_ms: d?.t6_t5_ms ?? null,
+              ...phaseMeasurements(d),
             },
             slo: [],
             marks: timing?.marks ?? [],

@@ -1,11 +1,11 @@
 import { ProbeSet } from '../probe/probe-set.ts';
 import { summarizeProbeSources } from '../probe/probe-summary.ts';
-import { appTasks, resetApp, stopAllStress } from '../cluster/app-control.ts';
-import { waitActionEnd } from '../cluster/manager-api.ts';
+import { appTasks, resetApp, stopAllStress, type AppTask } from '../cluster/app-control.ts';
+import { actionEnd } from '../cluster/manager-api.ts';
 import type { ClockOffset, TimingEvent } from '../config/types.ts';
-import { actionTiming } from './action-timing.ts';
+import { actionTiming, phaseMeasurements } from './action-timing.ts';
 import { restartManager } from './manager-control.ts';
-import { defineExperiment } from './experiment.ts';
+import { defineExperiment, runMethod } from './experiment.ts';
 import { epochNow, sleep, type ExperimentContext, type IterationResult, outcomeOf } from './context.ts';
 
 export type Scenario1Stress = 'cpu' | 'memory';
@@ -24,37 +24,59 @@ async function stressUrl(ctx: ExperimentContext, kind: Scenario1Stress): Promise
   return `${lab.entrypoint}/stress/memory?target=${target}&duration=${hold}&ramp=${e.ramp_s}`;
 }
 
+/** One scenario-1 iteration in progress: the stressed task, the probes, when the fault began. */
+interface Scenario1State {
+  kind: Scenario1Stress;
+  iteration: number;
+  task: AppTask;
+  probes: ProbeSet;
+  since: number;
+  startedAt: number;
+}
+
 /**
  * Proactive migration: the app's task is stressed (CPU or memory, little network); the agent alerts,
  * the manager moves the task to another node by a start-first update. The probe must see no failure.
  */
-export async function scenario1Iteration(ctx: ExperimentContext, iteration: number, kind: Scenario1Stress, offsets: ClockOffset[]): Promise<IterationResult> {
+const scenario1Method = (kind: Scenario1Stress) =>
+  runMethod<Scenario1State, TimingEvent>({
+    async setUp(ctx, iteration) {
+      const startedAt = epochNow();
+      await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
+      const [task] = await resetApp(ctx.lab, ctx.cluster);
+      const probes = await ProbeSet.start(ctx.lab, { durationMs: ACTION_LIMIT_MS + 20_000, experiment: 'scenario1', runId: `s1-${kind}-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
+      return { kind, iteration, task, probes, since: epochNow(), startedAt };
+    },
+    async inject(ctx, s) {
+      await sleep(1000);
+      const url = await stressUrl(ctx, kind);
+      ctx.log(`scenario1/${kind} #${s.iteration}: stressing ${s.task.containerId.slice(0, 12)} on ${s.task.node}`);
+      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+    },
+    awaits: {
+      name: `an action of the manager on the app to end`,
+      timeoutMs: ACTION_LIMIT_MS,
+      until: (ctx, s) => actionEnd(ctx.lab, s.since, ctx.lab.app.service),
+    },
+    async rollback(ctx, s) {
+      await sleep(2000); // the probes see the end of the move through
+      // the probes stop also when stopping the stress fails; their own error surfaces in measure
+      await stopAllStress(ctx.lab).finally(() => void s.probes.stop().catch(() => undefined));
+    },
+    measure: scenario1Record,
+  });
+
+export function scenario1Iteration(ctx: ExperimentContext, iteration: number, kind: Scenario1Stress, offsets: ClockOffset[]): Promise<IterationResult> {
+  return scenario1Method(kind)(ctx, iteration, offsets);
+}
+
+async function scenario1Record(ctx: ExperimentContext, s: Scenario1State, done: TimingEvent | undefined, error: string | undefined, offsets: ClockOffset[]): Promise<IterationResult> {
   const { lab, cluster } = ctx;
-  const service = lab.app.service;
-  const startedAt = epochNow();
-  await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
-  const [task] = await resetApp(lab, cluster);
-  const probes = await ProbeSet.start(lab, { durationMs: ACTION_LIMIT_MS + 20_000, experiment: 'scenario1', runId: `s1-${kind}-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
-  let error: string | undefined;
-  let done: TimingEvent | undefined;
-  const since = epochNow();
-  try {
-    await sleep(1000);
-    const url = await stressUrl(ctx, kind);
-    ctx.log(`scenario1/${kind} #${iteration}: stressing ${task.containerId.slice(0, 12)} on ${task.node}`);
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
-    done = await waitActionEnd(lab, since, service, ACTION_LIMIT_MS);
-    if (done.event === 'action_failed') error = `migration failed: ${String(done.reason ?? done.error ?? 'no reason given')}`;
-    await sleep(2000);
-  } catch (err) {
-    error = (err as Error).message;
-  } finally {
-    // the probes stop also when stopping the stress fails; their own error surfaces at the await below
-    await stopAllStress(lab).finally(() => void probes.stop().catch(() => undefined));
-  }
-  const { summary, batches } = summarizeProbeSources(await probes.stop());
-  const after = await appTasks(cluster, service);
+  const { kind, iteration, task, since, startedAt } = s;
+  if (done?.event === 'action_failed') error = [error, `migration failed: ${String(done.reason ?? done.error ?? 'no reason given')}`].filter(Boolean).join('; ');
+  const { summary, batches } = summarizeProbeSources(await s.probes.stop());
+  const after = await appTasks(cluster, lab.app.service);
   const timing = done?.actionId ? await waitTiming(ctx, since, done.actionId, offsets) : undefined;
   const d = timing?.deltas;
   const moved = after.find((t) => t.state === 'running');
@@ -72,17 +94,9 @@ export async function scenario1Iteration(ctx: ExperimentContext, iteration: numb
     probes: { summary },
     ...outcomeOf(error),
     measurements: {
-      mttr_ms: d?.mttrMs ?? null,
       downtime_ms: summary.downtimeMs,
       failed_requests: summary.failed,
-      alert_latency_max_ms: d?.t2_t1_ms ?? null,
-      decision_latency_max_ms: d?.t3_t2_ms ?? null,
-      t1_t0_ms: d?.t1_t0_ms ?? null,
-      t2_t1_ms: d?.t2_t1_ms ?? null,
-      t3_t2_ms: d?.t3_t2_ms ?? null,
-      t4_t3_ms: d?.t4_t3_ms ?? null,
-      t5_t4_ms: d?.t5_t4_ms ?? null,
-      t6_t5_ms: d?.t6_t5_ms ?? null,
+      ...phaseMeasurements(d),
     },
     slo: [],
     marks: timing?.marks ?? [],
