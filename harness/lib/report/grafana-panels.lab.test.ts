@@ -11,6 +11,7 @@ import { loadLab } from '../config/lab-config.ts';
 import { deploySystem, resolveInfluxToken, resolveToken } from '../cluster/deploy.ts';
 import { appTasks, pastStartupGrace, resetApp } from '../cluster/app-control.ts';
 import { makeContext } from '../experiments/context.ts';
+import { restartManager } from '../experiments/manager-control.ts';
 import { dashboardQueries, loadDashboard, type PanelQuery } from './grafana-queries.ts';
 import type { IterationRecord } from './journal-schema.ts';
 import { InfluxResultsStore } from './results-store.ts';
@@ -58,6 +59,9 @@ function ours(result: Series[], expected: Record<string, string>): Series | unde
 beforeAll(async () => {
   await deploySystem(lab); // the manager of this tree, with the store's address and token
   token = await resolveToken(lab);
+  // a fresh manager: the lab test before this one may have migrated the app within its cooldown,
+  // and the forged alert would then be accepted but ignored
+  await restartManager(ctx);
   await resetApp(lab, ctx.cluster);
 });
 
@@ -79,6 +83,7 @@ describe.sequential('Grafana dashboard queries on the lab', () => {
     const alert = forgeAlert(service, { node: old.node, containerId: old.containerId, taskId: old.id }, 'scenario1_migration');
     const answer = await postAlert(lab, token, alert);
     expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    expect(answer.body.actionId, `no action started: ${JSON.stringify(answer.body)}`).toBeDefined();
     const actionId = String(answer.body.actionId);
     const events = await waitActionEvents(lab, since, actionId, 90_000);
     expect(events.find((e) => e.event === 'action_completed'), JSON.stringify(events.find((e) => e.event === 'action_failed'))).toBeDefined();
