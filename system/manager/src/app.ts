@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { alertSchema, reportSchema } from '../../shared/alert-schema.ts';
+import { alertSchema } from '../../shared/alert-schema.ts';
+import { parseReport } from '../../shared/parse-report.ts';
 import { formatZodError } from '../../shared/zod-errors.ts';
 import { bearerCheck } from './auth.ts';
 import type { Clock } from './clock.ts';
@@ -79,7 +80,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.post('/report', async (request, reply) => {
-    const parsed = reportSchema.safeParse(request.body);
+    const parsed = parseReport(request.body);
     if (!parsed.success) {
       const message = formatZodError(parsed.error, request.body);
       events.event('request_rejected', { status: 400, path: '/report', reason: message });

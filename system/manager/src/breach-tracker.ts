@@ -29,12 +29,14 @@ export class BreachTracker {
     const key = shortId(container);
     const run = this.runs.get(key);
     if (run && t <= run.lastT) return run.scenario === scenario ? run.count : 0;
-    if (scenario === null) {
-      this.runs.set(key, { scenario: null, count: 0, lastT: t });
-      return 0;
-    }
-    const count = run && run.scenario === scenario ? run.count + 1 : 1;
-    this.runs.set(key, { scenario, count, lastT: t });
+    const count = scenario === null ? 0 : run && run.scenario === scenario ? run.count + 1 : 1;
+    // in place: every report samples each of its containers, and a new object per sample is garbage
+    // the collector meets in old space, since runs live for as long as their containers report
+    if (run) {
+      run.scenario = scenario;
+      run.count = count;
+      run.lastT = t;
+    } else this.runs.set(key, { scenario, count, lastT: t });
     return count;
   }
 
