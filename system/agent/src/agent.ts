@@ -4,6 +4,7 @@ import type { RulesConfig } from '../../shared/rules-schema.ts';
 import type { ContainerMetrics } from '../../shared/types.ts';
 import { alertId, buildAlert, MAX_ALERT_BYTES, shortId } from './alert-payload.ts';
 import { BreachTracker, type BreachAlert } from './breach-tracker.ts';
+import type { MigratedContainer } from './early-stop.ts';
 import { computeMetrics, countersOf, limitCores, roundMetrics, type Counters } from './metrics.ts';
 import { StateLatch } from '../../shared/state-latch.ts';
 import type {
@@ -42,6 +43,8 @@ export interface AgentDeps {
    * later. Capped at the poll interval.
    */
   primeDelayMs?: number;
+  /** Told of every migration the manager starts on an alert of this agent (early-stop.ts). */
+  migrations?: { follow(c: MigratedContainer): void };
   /** Every this many cycles, log `cycle_stats` (median/p95/max of their durations); 0 = never. Default 10. */
   cycleStatsEvery?: number;
 }
@@ -247,6 +250,9 @@ export class Agent {
       .then((outcome) => {
         if (outcome.ok) {
           events.event('alert_delivered', { ...common, attempts: outcome.attempts, status: outcome.status, ms: round1(clock.now() - t1) });
+          if (outcome.decision === 'migrate' && outcome.actionId && c.service) {
+            this.deps.migrations?.follow({ actionId: outcome.actionId, alertId: id, service: c.service, id: c.id });
+          }
         } else {
           events.event('alert_failed', { ...common, attempts: outcome.attempts, status: outcome.status, reason: outcome.error });
         }

@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import type { ContainerStopper } from './early-stop.ts';
 import type { ContainerInspector, ContainerProcess, ContainerRef, ContainerStatsPort, CpuLimits, NodeInfo, RawStats } from './types.ts';
 
 const SERVICE_LABEL = 'com.docker.swarm.service.name';
@@ -15,7 +16,7 @@ function isGone(err: unknown): boolean {
  * ContainerStatsPort over the local Docker daemon. `new Docker()` honours DOCKER_HOST and otherwise
  * uses /var/run/docker.sock, so each agent talks to the daemon of its own node.
  */
-export class DockerStatsAdapter implements ContainerStatsPort, ContainerInspector {
+export class DockerStatsAdapter implements ContainerStatsPort, ContainerInspector, ContainerStopper {
   constructor(
     private readonly docker: Docker = new Docker(),
     /** A hung daemon must not stall the loop forever: every call is aborted after this. */
@@ -59,6 +60,20 @@ export class DockerStatsAdapter implements ContainerStatsPort, ContainerInspecto
 
   async cpuLimits(id: string): Promise<CpuLimits | null> {
     return (await this.inspect(id))?.limits ?? null;
+  }
+
+  /** Sends the container its own stop signal, as `docker stop` would first; no wait, no SIGKILL. */
+  async sendStopSignal(id: string): Promise<string | null> {
+    try {
+      const container = this.docker.getContainer(id);
+      const info = await container.inspect({ abortSignal: this.signal() } as object);
+      const signal = (info.Config as { StopSignal?: string } | undefined)?.StopSignal || 'SIGTERM';
+      await container.kill({ signal, abortSignal: this.signal() } as object);
+      return signal;
+    } catch (err) {
+      if (isGone(err) || (err as { statusCode?: number }).statusCode === 409) return null; // 409: not running any more
+      throw err;
+    }
   }
 
   async inspect(id: string): Promise<ContainerProcess | null> {

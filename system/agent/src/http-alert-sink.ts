@@ -18,6 +18,19 @@ function retriable(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
+/** The manager's answer names its decision and action; anything else in the body is not ours to read. */
+function decisionOf(body: string): { decision?: string; actionId?: string } {
+  try {
+    const parsed = JSON.parse(body) as { decision?: unknown; actionId?: unknown };
+    return {
+      ...(typeof parsed.decision === 'string' ? { decision: parsed.decision } : {}),
+      ...(typeof parsed.actionId === 'string' ? { actionId: parsed.actionId } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
 /** POSTs alerts to `${MANAGER_URL}/alert`: one attempt, and one retry after 100 ms on transport errors and 5xx. */
 export class HttpAlertSink implements AlertSink {
   private readonly delivery: AlertDelivery;
@@ -43,7 +56,7 @@ export class HttpAlertSink implements AlertSink {
   private async attempt(body: string, attempts: number): Promise<AlertOutcome & { retry: boolean }> {
     try {
       const res = await this.poster.post('/alert', body, this.delivery.timeoutMs);
-      if (res.status >= 200 && res.status < 300) return { ok: true, attempts, status: res.status, retry: false };
+      if (res.status >= 200 && res.status < 300) return { ok: true, attempts, status: res.status, ...decisionOf(res.body), retry: false };
       const detail = res.body.length > 200 ? `${res.body.slice(0, 197)}...` : res.body;
       return { ok: false, attempts, status: res.status, error: `HTTP ${res.status} ${detail}`.trim(), retry: retriable(res.status) };
     } catch (err) {

@@ -39,17 +39,23 @@ export class HttpPoster {
 
   /** Resolves with any HTTP status; rejects with PostError when no complete answer came within timeoutMs. */
   post(path: string, json: string, timeoutMs: number): Promise<PostResponse> {
+    return this.send('POST', path, json, timeoutMs);
+  }
+
+  /** A GET with the same token, pool and errors (the hand-off question, which the manager holds). */
+  get(path: string, timeoutMs: number): Promise<PostResponse> {
+    return this.send('GET', path, undefined, timeoutMs);
+  }
+
+  private send(method: 'GET' | 'POST', path: string, json: string | undefined, timeoutMs: number): Promise<PostResponse> {
     const url = new URL(path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base : `${this.base.href}/`);
     return new Promise((resolve, reject) => {
       const started = performance.now();
+      const body = json === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) };
       const req = this.request(url, {
-        method: 'POST',
+        method,
         agent: this.agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(json),
-          authorization: `Bearer ${this.token}`,
-        },
+        headers: { ...body, authorization: `Bearer ${this.token}` },
       });
       const timer = setTimeout(() => {
         req.destroy(new PostError(`no answer from ${url.href} within ${timeoutMs} ms`, true));

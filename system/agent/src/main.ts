@@ -4,6 +4,7 @@ import { Agent } from './agent.ts';
 import { CgroupStatsAdapter } from './cgroup-stats-adapter.ts';
 import { ConfigError, loadAgentConfig } from './config.ts';
 import { DockerStatsAdapter } from './docker-stats-adapter.ts';
+import { EarlyStop } from './early-stop.ts';
 import { HttpAlertSink } from './http-alert-sink.ts';
 import { HttpPoster } from './http-poster.ts';
 import { HttpReportSink } from './http-report-sink.ts';
@@ -28,7 +29,9 @@ async function main(): Promise<void> {
   // alerts are started before the cycle's report, so an alert normally finds that idle connection.
   const poster = new HttpPoster(config.managerUrl, config.token);
   const reports = new HttpReportSink(poster, events);
+  const migrations = new EarlyStop({ manager: poster, stopper: docker, events, now: nowMs });
   const agent = new Agent({
+    migrations,
     port,
     alerts: new HttpAlertSink(poster),
     reports,
@@ -74,9 +77,11 @@ async function main(): Promise<void> {
     limit.unref();
     reloader?.stop();
     await agent.stop();
+    const following = migrations.close();
     await reports.close();
     await metrics.close(); // flushes the points still buffered for InfluxDB
-    poster.close();
+    poster.close(); // ends a hand-off question still held by the manager
+    await following;
     events.event('agent_stopped', { signal, forced: false });
     process.exit(0);
   };

@@ -73,6 +73,9 @@ export interface AlertOutcome {
   status?: number;
   /** Why the last attempt failed. */
   error?: string;
+  /** What the manager answered it decided (`migrate`, `scale_up`, `ignore`…), and its action's id. */
+  decision?: string;
+  actionId?: string;
 }
 
 /** Delivers alerts to the manager. Must never throw; failures come back in the outcome. */

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { alertSchema, reportSchema } from '../../shared/alert-schema.ts';
 import type { RulesConfig } from '../../shared/rules-schema.ts';
-import { Agent } from '../src/agent.ts';
-import type { AlertSink, MetricsSink, RawStats, ReportSink } from '../src/types.ts';
+import { Agent, type AgentDeps } from '../src/agent.ts';
+import type { MigratedContainer } from '../src/early-stop.ts';
+import type { AlertOutcome, AlertSink, MetricsSink, RawStats, ReportSink } from '../src/types.ts';
 import {
   container,
   FakeClock,
@@ -28,7 +29,7 @@ function steady(clock: FakeClock, pct: number, cores: number, mbps = 0): () => R
   };
 }
 
-function setup(opts: { rules?: RulesConfig; alerts?: AlertSink; metrics?: MetricsSink; reports?: ReportSink } = {}) {
+function setup(opts: { rules?: RulesConfig; alerts?: AlertSink; metrics?: MetricsSink; reports?: ReportSink; migrations?: AgentDeps['migrations'] } = {}) {
   const clock = new FakeClock();
   const port = new FakePort();
   const events = quietEvents();
@@ -44,6 +45,7 @@ function setup(opts: { rules?: RulesConfig; alerts?: AlertSink; metrics?: Metric
     clock,
     node: { name: 'worker-1', cores: 4 },
     rules: opts.rules ?? rules(),
+    migrations: opts.migrations,
   });
   /** Runs a cycle, then moves the clock one poll interval on. */
   const cycle = async () => {
@@ -288,6 +290,43 @@ describe('Agent alerting', () => {
       await cycle();
       expect(alerts.sent).toHaveLength(2);
       if (metrics === throwing) expect(named('agent_error')).toMatchObject([{ what: 'metrics', reason: 'Error: InfluxDB: connect ETIMEDOUT' }]);
+    }
+  });
+});
+
+describe('Agent and early stop', () => {
+  /** One alert for a web-stress container whose delivery the manager answers with `answer`. */
+  async function alertAnswered(answer: Partial<AlertOutcome>) {
+    const followed: MigratedContainer[] = [];
+    const clock = new FakeClock();
+    const alerts = new RecordingAlertSink(clock, async () => ({ ok: true, attempts: 1, status: 202, ...answer }));
+    const h = setup({
+      alerts,
+      migrations: { follow: (c) => followed.push(c) },
+      rules: rules({ scenarios: { scenario1_migration: { consecutive_breaches: 1 } } }),
+    });
+    const c = add(h.port, container(1, { service: 'web-stress' }), steady(h.clock, 90, 4));
+    await h.cycle();
+    const outcome = await (await h.cycle()).alerts[0];
+    return { followed, c, outcome, alert: alerts.sent[0]!.alert };
+  }
+
+  it('a delivered migrate decision makes it follow the migration with the container’s full id', async () => {
+    const { followed, c, alert } = await alertAnswered({ decision: 'migrate', actionId: 'migrate-web-stress-1' });
+    expect(alert.container).toBe(c.ref.id.slice(0, 12));
+    expect(followed).toEqual([{ actionId: 'migrate-web-stress-1', alertId: alert.id, service: 'web-stress', id: c.ref.id }]);
+  });
+
+  it('follows nothing for an ignore or scale_up decision, a migrate without an action id, or a failed delivery', async () => {
+    for (const answer of [
+      { decision: 'ignore' },
+      { decision: 'scale_up', actionId: 'scale_up-web-stress-1' },
+      { decision: 'migrate' },
+      { ok: false, status: 500, decision: 'migrate', actionId: 'migrate-web-stress-1', error: 'HTTP 500' },
+    ]) {
+      const { followed, outcome } = await alertAnswered(answer);
+      expect(outcome.ok).toBe(answer.ok ?? true);
+      expect(followed, JSON.stringify(answer)).toEqual([]);
     }
   });
 });

@@ -14,6 +14,7 @@ const requests: string[] = [];
 const web = hexId(1);
 const own = hexId(2);
 const gone = hexId(3);
+const exited = hexId(4);
 
 const server = http.createServer((req, res) => {
   const url = req.url ?? '';
@@ -28,6 +29,12 @@ const server = http.createServer((req, res) => {
     ]);
   }
   if (url.includes(gone)) return json(404, { message: `No such container: ${gone}` });
+  if (url.includes('/kill')) {
+    if (url.includes(exited)) return json(409, { message: `Container ${exited} is not running` });
+    return res.writeHead(204).end();
+  }
+  if (url.includes(`/containers/${own}/json`)) return json(200, { Id: own, Config: { StopSignal: 'SIGQUIT' } });
+  if (url.includes(`/containers/${exited}/json`)) return json(200, { Id: exited, Config: {} });
   if (url.includes(`/containers/${web}/stats`)) return json(200, { read: '2026-11-22T10:00:00.5Z', cpu_stats: { cpu_usage: { total_usage: 42 } } });
   if (url.includes(`/containers/${web}/json`)) return json(200, { Id: web, State: { Pid: 4242 }, HostConfig: { NanoCpus: 500_000_000, CpuQuota: 0, CpuPeriod: 0 } });
   return json(500, { message: 'unexpected' });
@@ -80,6 +87,22 @@ describe('DockerStatsAdapter over a unix socket', () => {
     expect(await adapter.stats(gone)).toBeNull();
     expect(await adapter.cpuLimits(gone)).toBeNull();
     expect(await adapter.inspect(gone)).toBeNull();
+  });
+
+  it('sends the container its own stop signal (SIGTERM when it names none), once, with no SIGKILL to follow', async () => {
+    expect(await adapter.sendStopSignal(web)).toBe('SIGTERM');
+    expect(await adapter.sendStopSignal(own)).toBe('SIGQUIT');
+    const kills = requests.filter((u) => u.includes('/kill'));
+    expect(kills.map((u) => [u.split('?')[0], new URLSearchParams(u.split('?')[1]).get('signal')])).toEqual([
+      [`/containers/${web}/kill`, 'SIGTERM'],
+      [`/containers/${own}/kill`, 'SIGQUIT'],
+    ]);
+    expect(kills.some((u) => u.includes('abortSignal'))).toBe(false);
+  });
+
+  it('answers null for a stop signal to a container that is gone or no longer running', async () => {
+    expect(await adapter.sendStopSignal(gone)).toBeNull();
+    expect(await adapter.sendStopSignal(exited)).toBeNull();
   });
 
   it('lets other daemon errors through', async () => {

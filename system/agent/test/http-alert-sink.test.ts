@@ -82,6 +82,18 @@ describe('HttpAlertSink against a real HTTP server', () => {
     expect(JSON.parse(req.body)).toEqual(alert);
   });
 
+  it('reads the decision and the action id from the manager’s 202 body', async () => {
+    const m = await manager([status(202, '{"accepted":true,"decision":"migrate","actionId":"migrate-x-1"}')]);
+    expect(await sink(m.url).send(alert)).toEqual({ ok: true, attempts: 1, status: 202, decision: 'migrate', actionId: 'migrate-x-1' });
+  });
+
+  it('a 2xx body that is not JSON, or whose fields are not strings, yields neither decision nor action id', async () => {
+    for (const body of ['accepted', '{"decision":7,"actionId":null}', '']) {
+      const m = await manager([status(202, body)]);
+      expect(await sink(m.url).send(alert), body).toEqual({ ok: true, attempts: 1, status: 202 });
+    }
+  });
+
   it('keeps the connection alive between alerts', async () => {
     const m = await manager([status(202)]);
     const s = sink(m.url);
@@ -146,5 +158,26 @@ describe('HttpAlertSink against a real HTTP server', () => {
     const outcome = await sink(url).send(alert);
     expect(outcome).toMatchObject({ ok: false, attempts: 2 });
     expect(outcome.error).toMatch(/ECONNREFUSED/);
+  });
+});
+
+describe('HttpPoster.get', () => {
+  it('GETs the path under MANAGER_URL with the bearer token and no body, and returns status and body', async () => {
+    const m = await manager([status(200, '{"release":false,"reason":"x","pending":true}')]);
+    const poster = new HttpPoster(`${m.url}/swarmguard`, 'secret-token-0123456789');
+    cleanups.push(() => poster.close());
+    const res = await poster.get('/actions/migrate-x-1/handoff?wait_ms=10000', 1000);
+    expect(res).toEqual({ status: 200, body: '{"release":false,"reason":"x","pending":true}' });
+    const [req] = m.received;
+    expect(req).toMatchObject({ method: 'GET', url: '/swarmguard/actions/migrate-x-1/handoff?wait_ms=10000', body: '' });
+    expect(req.headers.authorization).toBe('Bearer secret-token-0123456789');
+    expect(req.headers['content-type']).toBeUndefined();
+  });
+
+  it('rejects a question held past its timeout', async () => {
+    const m = await manager([never()]);
+    const poster = new HttpPoster(m.url, 'secret-token-0123456789');
+    cleanups.push(() => poster.close());
+    await expect(poster.get('/actions/migrate-x-1/handoff?wait_ms=10000', 100)).rejects.toThrow(/no answer from .*handoff\?wait_ms=10000 within 100 ms/);
   });
 });

@@ -11,6 +11,8 @@ export interface ControllerOptions {
   monitorMs: number;
   /** After a failed migration: how long swarm may take to withdraw an unstarted replacement. */
   withdrawTimeoutMs: number;
+  /** Let the old node's agent stop the migrated task once swarm has ordered it (handoff.ts). */
+  earlyStop: boolean;
 }
 
 export interface ActionContext {

@@ -7,6 +7,7 @@ import { bearerCheck } from './auth.ts';
 import type { Clock } from './clock.ts';
 import { drainRequest } from './drain.ts';
 import { EXPOSITION_CONTENT_TYPE } from './exposition.ts';
+import { registerHandoffRoute } from './handoff-route.ts';
 import type { RecoveryManager } from './recovery-manager.ts';
 import type { ScaleDownLoop } from './scale-down-loop.ts';
 
@@ -89,6 +90,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const accepted = manager.handleReport(parsed.data, request.arrivedAt);
     return reply.code(202).send({ accepted });
   });
+
+  registerHandoffRoute(app, { handoffs: manager.handoffs, events, authorized });
 
   app.get('/health', async () => ({ status: 'ok', component: 'manager', t: clock.now() }));
 

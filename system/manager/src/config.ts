@@ -23,6 +23,11 @@ export const migrationSchema = z
      * started before the placement is restored (see README, "the timeout path").
      */
     withdraw_timeout: seconds(600).default(10),
+    /**
+     * The old node's agent sends the migrated task its stop signal as soon as swarm has ordered the
+     * task to shut down, about 1 s before that node's dockerd would (handoff.ts, README).
+     */
+    early_stop: z.boolean().default(true),
   })
   .strict();
 

@@ -19,6 +19,8 @@ export interface MoveWatchDeps {
   clock: Clock;
   events: ClockedEvents;
   options: ControllerOptions;
+  /** Called once, when the replacement is ready and swarm has ordered the old task to shut down. */
+  onOldTaskReleased?: () => void;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function awaitMove(
   let t5: number | undefined;
   let t6: number | undefined;
   let toNode: string | undefined;
+  let released = false;
   for (;;) {
     const [tasks, svc] = await Promise.all([deps.port.listTasks(req.service), deps.port.inspectService(req.service)]);
     if (t5 === undefined) {
@@ -55,6 +58,10 @@ export async function awaitMove(
     }
     if (t6 === undefined) {
       const now = tasks.find((t) => (old ? t.id === old.id : isAlertTask(t, req)));
+      if (t5 !== undefined && !released && now && now.desiredState !== 'running' && !TERMINAL_TASK_STATES.has(now.state)) {
+        released = true;
+        deps.onOldTaskReleased?.();
+      }
       if (!now || TERMINAL_TASK_STATES.has(now.state)) {
         t6 = deps.events.event('old_task_removed', {
           ...ids(req),

@@ -10,6 +10,7 @@ import { ClockedEvents } from './clocked-events.ts';
 import type { ManagerConfig } from './config.ts';
 import { deadlineCause } from './deadline-swarm-port.ts';
 import { decide } from './decide.ts';
+import { Handoffs } from './handoff.ts';
 import { ManagerMetrics } from './manager-metrics.ts';
 import { MetricsCache } from './metrics-cache.ts';
 import { baseConstraints, chooseTarget, possibleTargets } from './placement.ts';
@@ -47,6 +48,7 @@ export function controllerOptions(cfg: ManagerConfig): ControllerOptions {
     failureAction: m.migration.failure_action,
     monitorMs: m.migration.monitor * 1000,
     withdrawTimeoutMs: m.migration.withdraw_timeout * 1000,
+    earlyStop: m.migration.early_stop,
   };
 }
 
@@ -57,6 +59,8 @@ export function controllerOptions(cfg: ManagerConfig): ControllerOptions {
 export class RecoveryManager {
   readonly breaches = new BreachTracker();
   readonly ledger = new ActionLedger();
+  /** Where the old node's agent learns when it may stop a migrated task (handoff.ts). */
+  readonly handoffs: Handoffs;
   /**
    * Alert ids already received. An agent's retry of an alert whose answer was lost, or a copy
    * delayed in the network, is the same alert: acting on it again would, with scale_up_cooldown 0,
@@ -89,7 +93,8 @@ export class RecoveryManager {
     this.inventory = new SwarmInventory(deps.port, deps.clock, (error) =>
       this.events.event('swarm_error', { error: error.message, during: 'inventory refresh' }),
     );
-    this.controller = new SwarmController(deps.port, this.inventory, deps.clock, this.events, () => controllerOptions(this.config()));
+    this.handoffs = new Handoffs(deps.clock);
+    this.controller = new SwarmController(deps.port, this.inventory, deps.clock, this.events, () => controllerOptions(this.config()), this.handoffs);
   }
 
   /** The store is an observer: whatever goes wrong there is logged, never thrown into a decision. */
@@ -165,6 +170,10 @@ export class RecoveryManager {
       return this.conclude(alert, final, breaches);
     }
     this.conclude(alert, final, breaches, action.actionId);
+    // Before the answer: the alerting agent may ask about the hand-off as soon as it has it.
+    if (final.kind === 'migrate' && cfg.manager.migration.early_stop) {
+      this.handoffs.begin(action.actionId, { container: alert.container, task: alert.task, node: alert.node });
+    }
     this.breaches.reset(alert.container);
     this.track(this.runAlertAction(action, alert));
     return { accepted: true, decision: final.kind, reason: final.reason, actionId: action.actionId };
@@ -240,6 +249,7 @@ export class RecoveryManager {
       const cooldownS =
         action.kind === 'migrate' ? s.scenario1_migration.cooldown_period : action.kind === 'scale_up' ? s.scenario2_scaling.scale_up_cooldown : 0;
       if (cooldownS > 0) this.ledger.startCooldown(action.service, action.kind, this.clock.now() + cooldownS * 1000);
+      this.handoffs.end(action.actionId, 'the action is over');
       await this.inventory.refresh().catch((error: Error) =>
         this.events.event('swarm_error', { error: error.message, during: 'refresh after action' }),
       );

@@ -1,6 +1,7 @@
 import { ActionFailure, ids, isAlertTask, isLive, round, startFirstUpdate, type ActionContext, type ControllerOptions, type MigrationRequest } from './action-context.ts';
 import type { Clock } from './clock.ts';
 import type { ClockedEvents } from './clocked-events.ts';
+import type { Handoffs } from './handoff.ts';
 import { withTemporaryConstraints } from './placement.ts';
 import { awaitMove, type Moved } from './move-watch.ts';
 import { restorePlacement, type RestoreOutcome } from './placement-restore.ts';
@@ -22,6 +23,7 @@ export class SwarmController {
     private readonly clock: Clock,
     private readonly events: ClockedEvents,
     private readonly options: () => ControllerOptions,
+    private readonly handoffs?: Handoffs,
   ) {}
 
   /** Stale check: where the alert's task is now and in what state. */
@@ -58,6 +60,8 @@ export class SwarmController {
     let t4: number | undefined;
     let moved: Moved;
     let attempts: number;
+    // Begun when the migration was decided, so the agent may ask before this runs (recovery-manager.ts).
+    const handoff = o.earlyStop ? this.handoffs : undefined;
     try {
       const outcome = await this.update(
         req,
@@ -74,18 +78,27 @@ export class SwarmController {
       if (!outcome) throw new ActionFailure('nothing to update');
       attempts = outcome.attempts;
       moved = await awaitMove(
-        { port: this.port, inventory: this.inventory, clock: this.clock, events: this.events, options: o },
+        {
+          port: this.port,
+          inventory: this.inventory,
+          clock: this.clock,
+          events: this.events,
+          options: o,
+          onOldTaskReleased: handoff && (() => handoff.release(req.actionId)),
+        },
         req,
         old,
         new Set(before.map((t) => t.id)),
         t4 ?? this.clock.now(),
       );
     } catch (error) {
+      handoff?.end(req.actionId, `migration failed: ${(error as Error).message}`);
       // The update may have been applied (even one whose call failed or timed out): clean up anyway.
       if (t4 === undefined) throw error;
       const cleanup = await this.cleanup(req);
       throw new ActionFailure(`${(error as Error).message}; ${cleanup.text}`, { cause: error, details: { cleanup: cleanup.details } });
     }
+    handoff?.end(req.actionId, 'the old task is already shut down');
     const cleanup = await this.cleanup(req);
     const start = t4 ?? moved.t5;
     this.events.event('action_completed', {

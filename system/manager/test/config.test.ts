@@ -23,7 +23,7 @@ describe('config', () => {
     expect(c.monitoring).toEqual({ poll_interval: 1, link_mbps: 100 });
     expect(c.manager).toMatchObject({ port: 5000, host: '0.0.0.0', body_limit: 16384, alert_breach_credit: 'agent' });
     expect(c.manager.services).toBeUndefined();
-    expect(c.manager.migration).toMatchObject({ placement: 'least_loaded', timeout: 60, update_attempts: 5, failure_action: 'rollback' });
+    expect(c.manager.migration).toMatchObject({ placement: 'least_loaded', timeout: 60, update_attempts: 5, failure_action: 'rollback', early_stop: true });
   });
 
   it('errors name the key, the value and the expectation', () => {
@@ -31,6 +31,7 @@ describe('config', () => {
       /scenarios\.scenario1_migration\.cpu_threshold: got 150, .*100/,
     );
     expect(() => parseConfig('manager: {migration: {failure_action: retry}}')).toThrow(/manager\.migration\.failure_action: got "retry"/);
+    expect(() => parseConfig('manager: {migration: {early_stop: yes please}}')).toThrow(/manager\.migration\.early_stop: got "yes please"/);
     expect(() => parseConfig('manager: {prot: 5000}')).toThrow(/prot/);
     expect(() => parseConfig('scenarios: {scenario2_scaling: {min_replicas: 5, max_replicas: 2}}')).toThrow(/min_replicas/);
     expect(() => parseConfig('a: [1,')).toThrow(ConfigError);

@@ -237,3 +237,92 @@ describe('scale-up', () => {
     expect(later).toMatchObject({ accepted: true, decision: 'scale_up' });
   });
 });
+
+describe('early stop: the hand-off of the migrated task to its agent', () => {
+  /** Records, at each release, what swarm and the events said about the move at that moment. */
+  function watchReleases(h: ReturnType<typeof setup>, oldTaskId: string) {
+    const releases: { actionId: string; at: number; old: { state: string; desiredState: string }; ready: number; removed: number }[] = [];
+    const release = h.manager.handoffs.release.bind(h.manager.handoffs);
+    h.manager.handoffs.release = (actionId) => {
+      const old = h.swarm.tasks('web-stress').find((t) => t.id === oldTaskId)!;
+      releases.push({
+        actionId,
+        at: h.clock.now(),
+        old: { state: old.state, desiredState: old.desiredState },
+        ready: h.named('replacement_ready').length,
+        removed: h.named('old_task_removed').length,
+      });
+      release(actionId);
+    };
+    return releases;
+  }
+
+  it('releases once, when the replacement is ready and swarm has ordered the still running old task to shut down', async () => {
+    const h = setup();
+    const old = h.swarm.liveTasks('web-stress')[0]!;
+    const releases = watchReleases(h, old.id);
+    const alert = alertFor(h.swarm);
+    const outcome = await h.manager.handleAlert(alert, h.clock.now());
+    const answer = h.manager.handoffs.wait(outcome.actionId!, 30_000);
+    expect(answer).toBeDefined(); // begun before handleAlert's 202: the agent asks right after it
+    await h.manager.idle();
+
+    expect(releases).toEqual([{ actionId: outcome.actionId, at: expect.any(Number), old: { state: 'running', desiredState: 'shutdown' }, ready: 1, removed: 0 }]);
+    expect(releases[0]!.at).toBe(h.named('replacement_ready')[0]!.t);
+    expect(h.swarm.shutdownOrders).toEqual([{ taskId: old.id, at: releases[0]!.at, by: 'retired' }]);
+    // the container as the alert named it: the agent matches it against its full id
+    expect(alert.container).toBe(old.containerId!.slice(0, 12));
+    expect(await answer).toEqual({ release: true, container: alert.container, task: old.id, node: 'worker-3', t: releases[0]!.at });
+    expect(h.named('action_completed')).toHaveLength(1);
+    // a late question still learns the release
+    expect(await h.manager.handoffs.wait(outcome.actionId!, 30_000)).toMatchObject({ release: true, task: old.id });
+  });
+
+  it('never releases with early_stop false: no hand-off is begun', async () => {
+    const h = setup({ yaml: 'manager: {migration: {early_stop: false}}' });
+    const old = h.swarm.liveTasks('web-stress')[0]!;
+    const releases = watchReleases(h, old.id);
+    const outcome = await h.manager.handleAlert(alertFor(h.swarm), h.clock.now());
+    await h.manager.idle();
+    expect(h.named('action_completed')).toHaveLength(1);
+    expect(releases).toEqual([]);
+    expect(h.manager.handoffs.wait(outcome.actionId!, 30_000)).toBeUndefined();
+    expect(h.manager.handoffs.size).toBe(0);
+  });
+
+  it('does not release an old task first seen already shut down (a poll slower than its stop): the question learns why', async () => {
+    const h = setup({ yaml: 'manager: {migration: {poll_interval_ms: 500}}' });
+    const old = h.swarm.liveTasks('web-stress')[0]!;
+    const releases = watchReleases(h, old.id);
+    const outcome = await h.manager.handleAlert(alertFor(h.swarm), h.clock.now());
+    const answer = h.manager.handoffs.wait(outcome.actionId!, 30_000);
+    await h.manager.idle();
+    expect(h.named('old_task_removed')[0]).toMatchObject({ taskState: 'shutdown', beforeReplacement: false });
+    expect(releases).toEqual([]);
+    expect(await answer).toEqual({ release: false, reason: 'the old task is already shut down' });
+  });
+
+  it('a failed migration ends the hand-off: the waiting question gets release:false with the failure, and no release follows', async () => {
+    const h = setup();
+    h.swarm.failNewTasks = true;
+    const old = h.swarm.liveTasks('web-stress')[0]!;
+    const releases = watchReleases(h, old.id);
+    const outcome = await h.manager.handleAlert(alertFor(h.swarm), h.clock.now());
+    const answer = h.manager.handoffs.wait(outcome.actionId!, 30_000);
+    await h.manager.idle();
+    expect(h.named('action_failed')).toHaveLength(1);
+    expect(releases).toEqual([]);
+    expect(await answer).toEqual({ release: false, reason: expect.stringMatching(/^migration failed: swarm update rollback_completed: /) });
+    expect(h.swarm.hostOf(h.swarm.liveTasks('web-stress')[0]!)).toBe('worker-3');
+  });
+
+  it('a migration that fails before its update (swarm refuses it) ends the hand-off too', async () => {
+    const h = setup({ yaml: 'manager: {migration: {update_attempts: 1}}' });
+    h.swarm.outOfSequenceNext = 1;
+    const outcome = await h.manager.handleAlert(alertFor(h.swarm), h.clock.now());
+    const answer = h.manager.handoffs.wait(outcome.actionId!, 30_000);
+    await h.manager.idle();
+    expect(h.swarm.updates).toHaveLength(0);
+    expect(await answer).toEqual({ release: false, reason: expect.stringMatching(/^migration failed: .*out of sequence/) });
+  });
+});
