@@ -36,6 +36,12 @@ export const scenario2Schema = z
 export const monitoringSchema = z
   .object({
     poll_interval: z.number().min(0.1).max(60).default(1),
+    /**
+     * How soon a container whose breach run has begun is sampled again (seconds), instead of one
+     * poll interval later: the alert of a breach that holds comes that much sooner, and only such a
+     * container pays the extra sample. Unset, or not below poll_interval: no extra sample.
+     */
+    confirm_interval: z.number().min(0.05).max(60).optional(),
     link_mbps: z.number().positive().max(1_000_000).default(100),
   })
   .strict();

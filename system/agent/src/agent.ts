@@ -86,6 +86,8 @@ export class Agent {
   private cyclesRun = 0;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> | null = null;
+  private confirmTimer: NodeJS.Timeout | undefined;
+  private confirming: Promise<unknown> | null = null;
   private rules: RulesConfig;
 
   constructor(private readonly deps: AgentDeps) {
@@ -124,7 +126,9 @@ export class Agent {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    clearTimeout(this.confirmTimer);
     await this.current;
+    await this.confirming;
     await Promise.allSettled([...this.pendingAlerts]);
   }
 
@@ -150,6 +154,7 @@ export class Agent {
 
   async runCycle(): Promise<CycleResult> {
     const { clock, events } = this.deps;
+    await this.confirming; // a confirming sample still running would otherwise race this cycle's
     const t = clock.now();
     let listed: ContainerRef[];
     try {
@@ -167,12 +172,39 @@ export class Agent {
     const samples = sampled.filter((s): s is Sample => s !== null);
 
     this.handOff(t, samples);
+    this.scheduleConfirm(t, containers);
     const durationMs = clock.now() - t;
     if (durationMs > this.intervalMs) {
       events.event('cycle_overrun', { durationMs: Math.round(durationMs), intervalMs: this.intervalMs, containers: containers.length });
     }
     this.recordCycle(durationMs, containers.length);
     return { t, durationMs, samples, alerts };
+  }
+
+  /**
+   * A breach run that has begun but not reached its count is sampled again `confirm_interval` after
+   * this cycle instead of a whole poll interval later, so the alert of a breach that holds comes
+   * that much sooner (T1 − T0). Only those containers are sampled; the sample is judged and may
+   * alert, but is not reported: the next cycle's report covers the rest of the interval.
+   */
+  private scheduleConfirm(cycleT: number, containers: ContainerRef[]): void {
+    const { monitoring, scenarios } = this.rules;
+    const confirmMs = (monitoring.confirm_interval ?? monitoring.poll_interval) * 1000;
+    if (confirmMs >= this.intervalMs) return;
+    const pending = containers.filter((c) => {
+      const run = this.tracker.run(c.id);
+      return run !== undefined && run.count < scenarios[run.scenario].consecutive_breaches;
+    });
+    if (pending.length === 0) return;
+    clearTimeout(this.confirmTimer);
+    this.confirmTimer = setTimeout(() => {
+      const alerts: Promise<AlertOutcome>[] = [];
+      this.confirming = Promise.all(pending.map((c) => this.sample(c, alerts)))
+        .catch((err: unknown) => this.deps.events.event('cycle_failed', { reason: `confirming sample: ${String(err)}` }))
+        .finally(() => {
+          this.confirming = null;
+        });
+    }, Math.max(0, cycleT + confirmMs - this.deps.clock.now()));
   }
 
   /** The agent's own cost, visible without a profiler: one `cycle_stats` line every `cycleStatsEvery` cycles. */

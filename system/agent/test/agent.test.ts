@@ -294,6 +294,70 @@ describe('Agent alerting', () => {
   });
 });
 
+describe('Agent confirming sample', () => {
+  const confirming = () => rules({ monitoring: { poll_interval: 1, confirm_interval: 0.2 } });
+
+  it('samples a container whose breach run has begun again after confirm_interval, and alerts from that sample', async () => {
+    vi.useFakeTimers();
+    const { clock, port, agent, alerts, reports, named } = setup({ rules: confirming() });
+    const busy = add(port, container(1, { service: 'web-stress', limits: { nanoCpus: 5e8, cpuQuota: 0, cpuPeriod: 0 } }), steady(clock, 85, 0.5));
+    add(port, container(2), steady(clock, 10, 4));
+    await agent.runCycle(); // baseline
+    clock.advance(1000);
+    await agent.runCycle(); // breach 1: T0
+    expect(alerts.sent).toHaveLength(0);
+    const statsBefore = port.calls.stats;
+    clock.advance(200);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(port.calls.stats - statsBefore).toBe(1); // only the breaching container
+    expect(alerts.sent).toHaveLength(1);
+    const { alert } = alerts.sent[0];
+    expect(alert).toMatchObject({ t0: T_START + 1000, t1: T_START + 1200, container: busy.ref.id.slice(0, 12) });
+    expect(alert.m.cpu).toBeCloseTo(85, 1);
+    expect(named('breach_detected')[0]).toMatchObject({ count: 2, confirmedAt: T_START + 1200 });
+    expect(reports.reports).toHaveLength(2); // the confirming sample is judged, not reported
+  });
+
+  it('takes no extra sample when the breach ended, when the run has already alerted, or without confirm_interval', async () => {
+    vi.useFakeTimers();
+    const quiet = setup();
+    add(quiet.port, container(1), steady(quiet.clock, 90, 4));
+    await quiet.agent.runCycle();
+    quiet.clock.advance(1000);
+    await quiet.agent.runCycle(); // breach 1, but no confirm_interval
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(quiet.port.calls.stats).toBe(2);
+    expect(quiet.alerts.sent).toHaveLength(0);
+
+    const { clock, port, agent, alerts } = setup({ rules: confirming() });
+    add(port, container(1), steady(clock, 90, 4));
+    await agent.runCycle();
+    clock.advance(1000);
+    await agent.runCycle(); // breach 1
+    clock.advance(200);
+    await vi.advanceTimersByTimeAsync(200); // breach 2 confirmed: alert
+    expect(alerts.sent).toHaveLength(1);
+    clock.advance(800);
+    await agent.runCycle(); // breach 3: the run has alerted, nothing to confirm
+    const stats = port.calls.stats;
+    clock.advance(200);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(port.calls.stats).toBe(stats);
+  });
+
+  it('stop() cancels a confirming sample not yet taken', async () => {
+    vi.useFakeTimers();
+    const { clock, port, agent, alerts } = setup({ rules: confirming() });
+    add(port, container(1), steady(clock, 90, 4));
+    await agent.runCycle();
+    clock.advance(1000);
+    await agent.runCycle();
+    await agent.stop();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(alerts.sent).toHaveLength(0);
+  });
+});
+
 describe('Agent and early stop', () => {
   /** One alert for a web-stress container whose delivery the manager answers with `answer`. */
   async function alertAnswered(answer: Partial<AlertOutcome>) {
