@@ -13,7 +13,8 @@ export const migrationSchema = z
     /** least_loaded: `node.hostname==<target>` from agent reports (falls back to avoid_source); avoid_source: `node.hostname!=<from>`. */
     placement: z.enum(['least_loaded', 'avoid_source']).default('least_loaded'),
     timeout: seconds(600).default(60),
-    poll_interval_ms: z.number().int().min(20).max(5000).default(150),
+    /** How often a migration's tasks are read: each read adds up to this much to T5 and to T6. */
+    poll_interval_ms: z.number().int().min(20).max(5000).default(50),
     update_attempts: z.number().int().min(1).max(20).default(5),
     failure_action: z.enum(['rollback', 'pause']).default('rollback'),
     /** UpdateConfig.Monitor: how long swarm watches a new task for failure. */
