@@ -135,6 +135,11 @@ export const scenario1 = defineExperiment({
       limit: { ref: { experiment: 'baseline', metric: 'mttr_ms', stat: 'median' } },
       description: "Scenario 1: MTTR below the baseline's median MTTR of the same run",
     },
+    {
+      name: 's1-mttr-half-baseline', metric: 'mttr_ms', op: '<=',
+      limit: { ref: { experiment: 'baseline', metric: 'mttr_ms', stat: 'median', factor: 0.5 } },
+      description: "Scenario 1: MTTR at least 50 % below the baseline's median MTTR of the same run (PRD §4.1)",
+    },
     { name: 's1-alert-latency', metric: 'alert_latency_max_ms', op: '<', limit: 1_000, description: 'Alert latency T2 − T1 < 1 s' },
     { name: 's1-decision-latency', metric: 'decision_latency_max_ms', op: '<', limit: 1_000, description: 'Decision latency T3 − T2 < 1 s' },
   ],

@@ -16,7 +16,7 @@ describe('SLOS', () => {
   it('declares every SLO a run is judged by, each with its experiment, in the order they run', () => {
     expect(SLOS.map((s) => s.name)).toEqual([
       'baseline-outage-seen', 'baseline-recovered',
-      's1-no-failed-requests', 's1-no-downtime', 's1-mttr-under-10s', 's1-mttr-below-baseline', 's1-alert-latency', 's1-decision-latency',
+      's1-no-failed-requests', 's1-no-downtime', 's1-mttr-under-10s', 's1-mttr-below-baseline', 's1-mttr-half-baseline', 's1-alert-latency', 's1-decision-latency',
       's2-scale-up-under-5s', 's2-no-failed-requests', 's2-reached-target-replicas', 's2-load-split', 's2-scale-down-stepwise',
       's2-scale-up-stepwise', 's2-scaled-back', 's2-one-down-per-up', 's2-load-sent', 's2-alert-latency', 's2-decision-latency',
       'bad-input-answers', 'bad-input-no-swarm-change', 'bad-input-no-manager-restart',
@@ -65,11 +65,14 @@ describe('evaluate', () => {
   it('passes and fails per iteration, with the baseline median as a reference limit', () => {
     const verdicts = evaluate(SLOS, rows);
     const s1 = verdicts.filter((v) => v.experiment === 'scenario1');
-    expect(s1).toHaveLength(12); // 6 scenario-1 SLOs × 2 iterations
+    expect(s1).toHaveLength(14); // 7 scenario-1 SLOs × 2 iterations
     const failed = verdicts.filter((v) => v.pass === false).map((v) => `${v.name}#${v.iteration}`);
-    expect(failed).toEqual(['s1-no-failed-requests#2', 's1-mttr-below-baseline#2']);
+    expect(failed).toEqual(['s1-no-failed-requests#2', 's1-mttr-below-baseline#2', 's1-mttr-half-baseline#1', 's1-mttr-half-baseline#2']);
     const ref = verdicts.find((v) => v.name === 's1-mttr-below-baseline' && v.iteration === 1)!;
     expect(ref).toMatchObject({ limit: 7000, value: 4200, pass: true });
+    // the PRD's bar: half the baseline's median, 4.2 s against 7 s is a 40 % reduction
+    const half = verdicts.find((v) => v.name === 's1-mttr-half-baseline' && v.iteration === 1)!;
+    expect(half).toMatchObject({ op: '<=', limit: 3500, value: 4200, pass: false });
     expect(anyFailed(verdicts)).toBe(true);
     expect(verdicts.some((v) => v.experiment === 'scenario2')).toBe(false);
   });

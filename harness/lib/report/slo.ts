@@ -7,6 +7,8 @@ export interface RefLimit {
   experiment: string;
   metric: string;
   stat: 'median' | 'mean' | 'min' | 'max';
+  /** The limit is this share of the statistic (0.5: half the baseline's median); default 1. */
+  factor?: number;
 }
 
 /**
@@ -61,11 +63,11 @@ export const MIN_REFERENCE_ITERATIONS = 2;
 
 function resolveLimit(t: Threshold, rows: readonly MeasurementRow[]): { limit: number | null; reason?: string; ran: boolean } {
   if (typeof t.limit === 'number') return { limit: t.limit, ran: true };
-  const { experiment, metric, stat } = t.limit.ref;
+  const { experiment, metric, stat, factor = 1 } = t.limit.ref;
   const refRows = rows.filter((r) => r.experiment === experiment);
   if (refRows.length === 0) return { limit: null, ran: false, reason: `${experiment} was not run` };
   const s = summarizeIterations(refRows.map((r) => r.values[metric]));
-  const limit = s[stat];
+  const limit = s[stat] === null ? null : s[stat] * factor;
   if (limit === null) return { limit, ran: true, reason: `no ${experiment} ${metric} was measured` };
   // one iteration is no reference: the baseline's MTTR is bimodal (a 1-iteration remote run judged
   // a 7.14 s migration against a single 7.14 s kill), so such an SLO is reported, not judged
