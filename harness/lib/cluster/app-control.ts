@@ -67,6 +67,33 @@ export async function setServiceShape(swarm: LabSwarm, service: string, shape: P
   return swarm.updateService(service, shape);
 }
 
+/** The app's own memory figures, in MB, from its /metrics. */
+export interface AppMemory {
+  memory_mb: number;
+  memory_limit_mb: number;
+}
+
+/**
+ * The memory of the web-stress that answers at `url` (the entrypoint, or one copy directly): its
+ * /metrics, within 2 s. A refusal or an answer without the two figures is an error naming the URL.
+ */
+export async function appMemory(url: string): Promise<AppMemory> {
+  const metricsUrl = `${url}/metrics`;
+  const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(2000) });
+  if (!res.ok) throw new Error(`${metricsUrl} answered ${res.status}`);
+  const text = await res.text();
+  let body: Partial<AppMemory> | undefined;
+  try {
+    body = JSON.parse(text) as Partial<AppMemory>;
+  } catch {
+    body = undefined;
+  }
+  if (typeof body?.memory_mb !== 'number' || typeof body.memory_limit_mb !== 'number') {
+    throw new Error(`${metricsUrl}: expected memory_mb and memory_limit_mb as numbers, got ${text.slice(0, 200)}`);
+  }
+  return { memory_mb: body.memory_mb, memory_limit_mb: body.memory_limit_mb };
+}
+
 /** Asks every worker's web-stress (directly, not through the balancer) to stop all stress. */
 export async function stopAllStress(lab: LabConfig): Promise<void> {
   const port = lab.app.publish.port;

@@ -1,4 +1,4 @@
-import { appTasks, resetApp, stopAllStress, type AppTask } from '../cluster/app-control.ts';
+import { appMemory, appTasks, resetApp, stopAllStress, type AppTask } from '../cluster/app-control.ts';
 import { actionEnd, managerEvents } from '../cluster/manager-api.ts';
 import { ProbeSet } from '../probe/probe-set.ts';
 import { summarizeProbeSources } from '../probe/probe-summary.ts';
@@ -27,17 +27,6 @@ interface Leak {
   fromMb: number;
   capMb: number;
   limitMb: number;
-}
-
-interface AppMetrics {
-  memory_mb: number;
-  memory_limit_mb: number;
-}
-
-async function appMetrics(ctx: ExperimentContext): Promise<AppMetrics> {
-  const res = await fetch(`${ctx.lab.entrypoint}/metrics`, { signal: AbortSignal.timeout(2000) });
-  if (!res.ok) throw new Error(`${ctx.lab.entrypoint}/metrics answered ${res.status}`);
-  return (await res.json()) as AppMetrics;
 }
 
 /** The most the app lets a memory stress hold: it says so when asked for more than its limit. */
@@ -69,7 +58,7 @@ export const memoryLeak = defineExperiment({
           await restartManager(ctx); // fresh breach counters and cooldowns
           const [task] = await resetApp(ctx.lab, ctx.cluster);
           const probes = await ProbeSet.start(ctx.lab, { durationMs: (LEAK_S + 20) * 1000 + ACTION_LIMIT_MS, experiment: 'memory-leak', runId: `leak-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
-          const m = await appMetrics(ctx);
+          const m = await appMemory(ctx.lab.entrypoint);
           const capMb = await memoryCapMb(ctx, m.memory_limit_mb);
           return { iteration, task, probes, since: epochNow(), startedAt, tag: `memory-leak #${iteration}`, fromMb: m.memory_mb, capMb, limitMb: m.memory_limit_mb };
         },
@@ -97,7 +86,7 @@ export const memoryLeak = defineExperiment({
           if (done?.event === 'action_failed') error = [error, `migration failed: ${String(done.reason ?? done.error ?? 'no reason given')}`].filter(Boolean).join('; ');
           const timing = done?.actionId ? await actionTiming(ctx, s.since, String(done.actionId), 'migration', offsets) : undefined;
           const after = (await appTasks(cluster, lab.app.service)).find((t) => t.state === 'running');
-          const fresh = after && after.containerId !== s.task.containerId ? await appMetrics(ctx) : undefined;
+          const fresh = after && after.containerId !== s.task.containerId ? await appMemory(ctx.lab.entrypoint) : undefined;
           const freshPct = fresh ? (fresh.memory_mb / fresh.memory_limit_mb) * 100 : null;
           const threshold = lab.swarmguard.config.scenarios.scenario1_migration.memory_threshold;
           const d = timing?.deltas;

@@ -1,6 +1,6 @@
 import { ProbeSet } from '../probe/probe-set.ts';
 import { summarizeProbeSources } from '../probe/probe-summary.ts';
-import { appTasks, resetApp, stopAllStress, type AppTask } from '../cluster/app-control.ts';
+import { appMemory, appTasks, resetApp, stopAllStress, type AppTask } from '../cluster/app-control.ts';
 import { actionEnd } from '../cluster/manager-api.ts';
 import type { ClockOffset, TimingEvent } from '../config/types.ts';
 import { actionTiming, phaseMeasurements } from './action-timing.ts';
@@ -18,7 +18,7 @@ async function stressUrl(ctx: ExperimentContext, kind: Scenario1Stress): Promise
   const hold = Math.round(e.hold_s + e.ramp_s + 30);
   if (kind === 'cpu') return `${lab.entrypoint}/stress/cpu?target=90&duration=${hold}&ramp=${e.ramp_s}`;
   // memory: above the threshold by a margin, below the limit by enough to stay clear of the OOM killer
-  const metrics = (await (await fetch(`${lab.entrypoint}/metrics`, { signal: AbortSignal.timeout(2000) })).json()) as { memory_mb: number; memory_limit_mb: number };
+  const metrics = await appMemory(lab.entrypoint);
   const threshold = lab.swarmguard.config.scenarios.scenario1_migration.memory_threshold / 100;
   const target = Math.round(metrics.memory_limit_mb * Math.min(threshold + 0.07, 0.95) - metrics.memory_mb);
   return `${lab.entrypoint}/stress/memory?target=${target}&duration=${hold}&ramp=${e.ramp_s}`;

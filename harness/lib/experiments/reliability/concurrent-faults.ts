@@ -1,4 +1,5 @@
 import type { LabConfig } from '../../config/lab-config.ts';
+import { appMemory } from '../../cluster/app-control.ts';
 import type { ExtraApp } from '../../cluster/extra-apps.ts';
 import { scenario2Schedule, scenario2Streams, type Scenario2Load } from '../scenario2-load.ts';
 import type { LoadStream } from '../../load/load-generators.ts';
@@ -54,9 +55,7 @@ export function cpuStressUrl(url: string, holdS: number): string {
  * limit by enough to stay clear of the OOM killer.
  */
 export async function memoryStressUrl(lab: LabConfig, url: string, holdS: number): Promise<string> {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) });
-  if (!res.ok) throw new Error(`${url}/metrics answered ${res.status}`);
-  const metrics = (await res.json()) as { memory_mb: number; memory_limit_mb: number };
+  const metrics = await appMemory(url);
   const threshold = lab.swarmguard.config.scenarios.scenario1_migration.memory_threshold / 100;
   const target = Math.round(metrics.memory_limit_mb * Math.min(threshold + 0.07, 0.95) - metrics.memory_mb);
   return `${url}/stress/memory?target=${target}&duration=${Math.round(holdS)}&ramp=${STRESS_RAMP_S}`;
