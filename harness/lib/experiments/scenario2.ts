@@ -247,7 +247,7 @@ async function driveScenario2(ctx: ExperimentContext, iteration: number, tag: st
     await sleep(1000);
     d.gens = await LoadGenerators.connect(lab, { runId: `s2-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
     ctx.log(`${tag}: replica ${plan.task.containerId.slice(0, 12)} on ${plan.task.node} at ${plan.cpus} CPU; ${plan.load.levels.join(' → ')} requests/s of ${plan.load.iterations} iterations and ${plan.load.kb} KiB, ${loadS} s`);
-    d.loadStart = await sendTraffic(ctx, tag, plan, d.gens, recorder, opts);
+    d.loadStart = await sendTraffic(ctx, tag, plan, loadS, d.gens, recorder, opts);
     d.loadEnd = epochNow();
     await d.gens.stop();
     ctx.log(`${tag}: traffic ended; waiting for the scale-down to ${lab.app.replicas} (at most ${scaleDownTimeoutMs / 1000} s)`);
@@ -272,10 +272,12 @@ async function driveScenario2(ctx: ExperimentContext, iteration: number, tag: st
   return { ...d, probed, series: await recorder.stop() };
 }
 
-/** Starts the load scripts and follows them to their end, stopping early when a level falls short of the rule; returns the load's start. */
-async function sendTraffic(ctx: ExperimentContext, tag: string, plan: Scenario2Plan, gens: LoadGenerators, recorder: SeriesRecorder, opts: Scenario2Options): Promise<number> {
+/**
+ * Starts the load scripts and follows them to their end (`loadS`, the schedule's seconds), stopping
+ * early when a level falls short of the rule; returns the load's start.
+ */
+async function sendTraffic(ctx: ExperimentContext, tag: string, plan: Scenario2Plan, loadS: number, gens: LoadGenerators, recorder: SeriesRecorder, opts: Scenario2Options): Promise<number> {
   const { lab } = ctx;
-  const loadS = scenario2Schedule(plan.load).length;
   await gens.start(scenario2Streams(lab, plan.load));
   const loadStart = epochNow();
   const until = Date.now() + (loadS + 30) * 1000;
@@ -359,7 +361,7 @@ async function scenario2Result(ctx: ExperimentContext, iteration: number, offset
     events: [...ups, ...downs].flatMap((a) => a.chain.events),
     probes: { summary },
     ...outcomeOf(error),
-    measurements: scenario2Measurements(lab, plan, { ups, downs, deltas, spread, series, summary, loadFailed, loadSent, finalReplicas, backAt, loadEnd }),
+    measurements: scenario2Measurements(lab, plan, { ups, downs, deltas, t5t4, spread, series, summary, loadFailed, loadSent, finalReplicas, backAt, loadEnd }),
     slo: [],
     marks,
     series,
@@ -392,6 +394,8 @@ interface Scenario2Figures {
   ups: ScaleAction[];
   downs: ScaleAction[];
   deltas: PhaseDeltas[];
+  /** Each successful scale-up's T5−T4, in the order of `deltas`. */
+  t5t4: (number | null)[];
   spread: ReturnType<typeof normalizeSpread>[];
   series: Scenario2Driven['series'];
   summary: Scenario2Driven['probed']['summary'];
@@ -403,9 +407,8 @@ interface Scenario2Figures {
 }
 
 function scenario2Measurements(lab: LabConfig, plan: Scenario2Plan, f: Scenario2Figures) {
-  const { ups, downs, deltas, spread, series, summary, loadFailed, loadSent, finalReplicas, backAt, loadEnd } = f;
+  const { ups, downs, deltas, t5t4, spread, series, summary, loadFailed, loadSent, finalReplicas, backAt, loadEnd } = f;
   const { load, calibration, cpus } = plan;
-  const t5t4 = deltas.map((d) => d.t5_t4_ms);
   return {
       scale_up_count: ups.filter((a) => !a.failed).length,
       scale_down_count: downs.filter((a) => !a.failed).length,
@@ -440,7 +443,7 @@ function scenario2Measurements(lab: LabConfig, plan: Scenario2Plan, f: Scenario2
 function logScenario2(
   ctx: ExperimentContext,
   tag: string,
-  f: Pick<Scenario2Figures, 'ups' | 'downs' | 'deltas' | 'spread' | 'summary' | 'loadFailed' | 'loadSent' | 'finalReplicas'> & { t5t4: (number | null)[]; scaleDownToMinMs: number | null; balancer: ReturnType<typeof balancerEvents>; error?: string },
+  f: Pick<Scenario2Figures, 'ups' | 'downs' | 'deltas' | 't5t4' | 'spread' | 'summary' | 'loadFailed' | 'loadSent' | 'finalReplicas'> & { scaleDownToMinMs: number | null; balancer: ReturnType<typeof balancerEvents>; error?: string },
 ): void {
   const { ups, downs, deltas, t5t4, finalReplicas, summary, loadFailed, loadSent, balancer, spread, error } = f;
   ctx.log(
