@@ -11,11 +11,11 @@ interface Spec {
 }
 
 describe('web-stress shutdown in the service spec', () => {
-  it('drains for the balancer detection time (interval × fall + 500 ms) unless app.drain_ms says', async () => {
+  it('drains for the balancer detection time plus one check (interval × (fall + 1)) unless app.drain_ms says', async () => {
     const lab = await shipped();
     const balancer = { ...lab.entrypoint_balancer, check_interval_ms: 250, fall: 2 };
-    expect(appShutdown({ ...lab, entrypoint_balancer: balancer, app: { ...lab.app, drain_ms: undefined } }).drainMs).toBe(1000);
-    expect(appShutdown({ ...lab, entrypoint_balancer: { ...balancer, check_interval_ms: 2000, fall: 3 }, app: { ...lab.app, drain_ms: undefined } }).drainMs).toBe(6500);
+    expect(appShutdown({ ...lab, entrypoint_balancer: balancer, app: { ...lab.app, drain_ms: undefined } }).drainMs).toBe(750);
+    expect(appShutdown({ ...lab, entrypoint_balancer: { ...balancer, check_interval_ms: 2000, fall: 3 }, app: { ...lab.app, drain_ms: undefined } }).drainMs).toBe(8000);
     expect(appShutdown({ ...lab, app: { ...lab.app, drain_ms: 4000 } }).drainMs).toBe(4000);
   });
 

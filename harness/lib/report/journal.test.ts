@@ -98,7 +98,7 @@ describe('measurementConditions', () => {
     const conditions = measurementConditions(lab);
     expect(conditions).toEqual({
       entrypointRetries: lab.entrypoint_balancer.retries,
-      drainMs: lab.app.drain_ms ?? lab.entrypoint_balancer.check_interval_ms * lab.entrypoint_balancer.fall + 500,
+      drainMs: lab.app.drain_ms ?? lab.entrypoint_balancer.check_interval_ms * (lab.entrypoint_balancer.fall + 1),
       probePath: lab.experiments.probe_path,
     });
     const journal = await Journal.create(root, { ...meta, ...conditions });
