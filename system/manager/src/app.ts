@@ -7,7 +7,7 @@ import { bearerCheck } from './auth.ts';
 import type { Clock } from './clock.ts';
 import { drainRequest } from './drain.ts';
 import { EXPOSITION_CONTENT_TYPE } from './exposition.ts';
-import { registerHandoffRoute } from './handoff-route.ts';
+import { HANDOFF_ROUTE, registerHandoffRoute } from './handoff-route.ts';
 import type { RecoveryManager } from './recovery-manager.ts';
 import type { ScaleDownLoop } from './scale-down-loop.ts';
 
@@ -34,7 +34,8 @@ const eventsQuery = z.object({
     .optional(),
 });
 
-const PROTECTED = new Set(['/alert', '/report']);
+// The hand-off's answer makes an agent stop a container: it needs the token as much as an alert.
+const PROTECTED = new Set(['/alert', '/report', HANDOFF_ROUTE]);
 
 /** The manager's HTTP API (DESIGN.md §2.3), without listening: `server.ts` listens, tests inject. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -49,7 +50,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     request.arrivedAt = clock.now();
     const path = request.routeOptions.url;
-    if (request.method === 'POST' && path !== undefined && PROTECTED.has(path) && !authorized(request.headers.authorization)) {
+    if (path !== undefined && PROTECTED.has(path) && !authorized(request.headers.authorization)) {
       events.event('request_rejected', { status: 401, path, remote: request.ip });
       await drainRequest(request.raw);
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or wrong bearer token' });
@@ -91,7 +92,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.code(202).send({ accepted });
   });
 
-  registerHandoffRoute(app, { handoffs: manager.handoffs, events, authorized });
+  registerHandoffRoute(app, manager.handoffs);
 
   app.get('/health', async () => ({ status: 'ok', component: 'manager', t: clock.now() }));
 

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { formatZodError } from '../../shared/zod-errors.ts';
-import type { ClockedEvents } from './clocked-events.ts';
 import type { Handoffs } from './handoff.ts';
 
 /** Longest a question may wait: well under any client's or balancer's idle timeout. */
@@ -20,36 +19,24 @@ const handoffQuery = z
 
 const actionIdParam = z.object({ actionId: z.string().regex(/^[\w.:-]{1,128}$/, 'expected an action id') });
 
+export const HANDOFF_ROUTE = '/actions/:actionId/handoff';
+
 /**
  * `GET /actions/{actionId}/handoff?wait_ms=`: the old node's agent asks when it may stop the task a
  * migration moves (handoff.ts). Held until swarm has ordered the old task to shut down with its
  * replacement ready (`release: true`), the action ends (`release: false` and why) or `wait_ms`
- * passes (`pending: true`: ask again). Bearer token as for alerts: the answer makes an agent stop a
- * container.
+ * passes (`pending: true`: ask again). The bearer token is checked by app.ts's hook, as for alerts.
  */
-export function registerHandoffRoute(
-  app: FastifyInstance,
-  deps: { handoffs: Handoffs; events: ClockedEvents; authorized: (header: string | undefined) => boolean },
-): void {
-  app.get(
-    '/actions/:actionId/handoff',
-    {
-      onRequest: async (request, reply) => {
-        if (deps.authorized(request.headers.authorization)) return;
-        deps.events.event('request_rejected', { status: 401, path: '/actions/:actionId/handoff', remote: request.ip });
-        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or wrong bearer token' });
-      },
-    },
-    async (request, reply) => {
-      const params = actionIdParam.safeParse(request.params);
-      if (!params.success) return reply.code(400).send({ error: 'bad_request', message: formatZodError(params.error, request.params) });
-      const query = handoffQuery.safeParse(request.query);
-      if (!query.success) return reply.code(400).send({ error: 'bad_request', message: formatZodError(query.error, request.query) });
-      const waiting = deps.handoffs.wait(params.data.actionId, query.data.wait_ms ?? 10_000);
-      if (!waiting) {
-        return reply.code(404).send({ error: 'not_found', message: `no migration with a hand-off has id ${params.data.actionId} (unknown, long over, or early_stop is off)` });
-      }
-      return reply.code(200).send(await waiting);
-    },
-  );
+export function registerHandoffRoute(app: FastifyInstance, handoffs: Handoffs): void {
+  app.get(HANDOFF_ROUTE, async (request, reply) => {
+    const params = actionIdParam.safeParse(request.params);
+    if (!params.success) return reply.code(400).send({ error: 'bad_request', message: formatZodError(params.error, request.params) });
+    const query = handoffQuery.safeParse(request.query);
+    if (!query.success) return reply.code(400).send({ error: 'bad_request', message: formatZodError(query.error, request.query) });
+    const waiting = handoffs.wait(params.data.actionId, query.data.wait_ms ?? 10_000);
+    if (!waiting) {
+      return reply.code(404).send({ error: 'not_found', message: `no migration with a hand-off has id ${params.data.actionId} (unknown, long over, or early_stop is off)` });
+    }
+    return reply.code(200).send(await waiting);
+  });
 }
