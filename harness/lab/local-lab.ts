@@ -57,6 +57,8 @@ export class LocalLab {
     const installed = await progress.step('Debian packages', () => ensurePackages());
     await mkdir(this.paths.root, { recursive: true });
     const hosts = [...swarmNodes(this.lab), ...this.lab.load_generators];
+    // before the record is rewritten: it is what lets `down` find them if this fails half-way
+    await this.removeUnlisted(hosts.map((h) => h.name), progress);
     const record: LabRecord = { name: this.lab.name, bridge: this.net.bridge, hosts: hosts.map((h) => h.name), services: this.services() };
     await writeFile(this.recordFile, `${JSON.stringify(record, null, 2)}\n`);
 
@@ -104,6 +106,34 @@ export class LocalLab {
       hosts: [...swarmNodes(this.lab), ...this.lab.load_generators].map((h) => h.name),
       services: this.services(),
     };
+  }
+
+  /**
+   * Hosts an earlier `up` made that this configuration no longer lists (the scale experiment's extra
+   * workers, or a shortened lab.yaml): each leaves the swarm and is removed from its node list, and
+   * its sshd, dockerd and namespace go. Their replicated tasks are rescheduled by swarm.
+   */
+  private async removeUnlisted(listed: readonly string[], progress: Progress): Promise<string[]> {
+    if (!existsSync(this.recordFile)) return [];
+    const gone = (await this.record()).hosts.filter((h) => !listed.includes(h));
+    if (gone.length === 0) return [];
+    await progress.step(`remove ${gone.join(', ')} (no longer in ${this.lab.name}'s configuration)`, async () => {
+      const manager = dockerFor(this.paths, this.lab.swarm.manager.name);
+      for (const name of gone) {
+        const docker = dockerFor(this.paths, name);
+        if (await pingDocker(docker)) await docker.swarmLeave({ force: true }).catch(() => undefined);
+      }
+      if (await pingDocker(manager)) {
+        const nodes = (await manager.listNodes().catch(() => [])) as { ID: string; Description: { Hostname: string } }[];
+        for (const n of nodes.filter((x) => gone.includes(x.Description.Hostname))) await manager.getNode(n.ID).remove({ force: true });
+      }
+      for (const name of gone) {
+        await stopService(this.paths, `sshd-${name}`);
+        if (existsSync(this.paths.node(name).dir)) await stopDockerd(this.paths, name);
+        await removeHostNetns(name);
+      }
+    });
+    return gone;
   }
 
   /** Stops every process the lab started and removes its namespaces, veths, bridge and rules. */
