@@ -10,7 +10,7 @@
  *
  * The source is switched with STATS_SOURCE in the agent service's env (removed again at the end).
  * The idle containers are plain containers (not a service) on that node's daemon, the lab's base
- * image running busybox `sleep`, labelled swarmguard.bench=agent; they are removed at the end, also
+ * image running busybox `sleep` (harness/lib/cluster/idle-containers.ts); they are removed at the end, also
  * after a failure. The first source goes 1 → 20 → 50 containers, the second 50 → 20 → 1, so the
  * containers are created once. Targets (reported, not asserted): 50-container cycle < 250 ms; at 20
  * containers < 2 % of one core and < 80 MB RSS.
@@ -25,53 +25,17 @@ import { baseImageRef } from '../../lab/base-image.ts';
 import { deploySystem } from '../../lib/cluster/deploy.ts';
 import { managerDocker, nodeDockers } from '../../lib/cluster/docker-clients.ts';
 import { HostCounters, MiB, sleep } from '../host-counters.ts';
+import { pullImage, removeIdleContainers, setIdleCount } from '../../lib/cluster/idle-containers.ts';
 import { quietWorker } from '../web-stress/probe-service.ts';
 import { quantile } from '../../../system/agent/src/agent.ts';
 import { awaitAgent, containerEvents, setAgentSource, type BenchSource } from './agent-source.ts';
 
-const BENCH_LABEL = 'swarmguard.bench';
+const BENCH_PREFIX = 'agent-bench';
 const COUNTS = [1, 20, 50];
 /** cycle_stats lines (10 cycles each) gathered per count, all from cycles run at that count. */
 const STATS_LINES = 2;
 
 const fmt = (v: number, digits = 1) => v.toFixed(digits);
-
-async function benchContainers(docker: Docker): Promise<{ Id: string; Names: string[] }[]> {
-  return docker.listContainers({ all: true, filters: { label: [`${BENCH_LABEL}=agent`] } });
-}
-
-async function removeBenchContainers(docker: Docker): Promise<number> {
-  const list = await benchContainers(docker);
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  return list.length;
-}
-
-async function pull(docker: Docker, ref: string): Promise<void> {
-  const stream = await docker.pull(ref);
-  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-}
-
-/** Brings the bench containers agent-bench-0 … agent-bench-(count−1) to exactly `count`, ten at a time. */
-async function setCount(docker: Docker, image: string, count: number): Promise<void> {
-  const have = new Map((await benchContainers(docker)).map((c) => [c.Names[0]?.replace(/^\//, ''), c.Id]));
-  const extra = [...have].filter(([name]) => Number(name?.split('-').pop()) >= count).map(([, id]) => id);
-  await Promise.all(extra.map((id) => docker.getContainer(id).remove({ force: true })));
-  const missing = Array.from({ length: count }, (_, n) => n).filter((n) => !have.has(`agent-bench-${n}`));
-  for (let i = 0; i < missing.length; i += 10) {
-    await Promise.all(
-      missing.slice(i, i + 10).map(async (n) => {
-        const c = await docker.createContainer({
-          name: `agent-bench-${n}`,
-          Image: image,
-          Cmd: ['sleep', '3600'],
-          Labels: { [BENCH_LABEL]: 'agent' },
-          HostConfig: { Memory: 16 * MiB },
-        });
-        await c.start();
-      }),
-    );
-  }
-}
 
 function vmRssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -143,9 +107,9 @@ async function bench(lab: LabConfig, sources: BenchSource[]): Promise<Row[]> {
   const manager = managerDocker(lab);
   const image = baseImageRef(lab.registry);
   console.log(`agent bench on ${node}; system deployed in ${fmt(deployed.seconds)} s; idle containers: ${image} running sleep`);
-  const left = await removeBenchContainers(docker);
+  const left = await removeIdleContainers(docker, BENCH_PREFIX);
   if (left) console.log(`removed ${left} leftover bench containers`);
-  await pull(docker, image);
+  await pullImage(docker, image);
   const pollS = lab.swarmguard.config.monitoring.poll_interval;
 
   const rows: Row[] = [];
@@ -156,12 +120,12 @@ async function bench(lab: LabConfig, sources: BenchSource[]): Promise<Row[]> {
       const agent = await awaitAgent(docker, node, source, changed ? since : 0);
       console.log(`agent ${agent.id.slice(0, 12)} on ${node}: stats source ${source} (${String(agent.started.statsSourceReason)})`);
       for (const count of i % 2 === 0 ? COUNTS : [...COUNTS].reverse()) {
-        await setCount(docker, image, count);
+        await setIdleCount(docker, { image, prefix: BENCH_PREFIX, count });
         rows.push(await measure(docker, agent, source, count, pollS, node));
       }
     }
   } finally {
-    const removed = await removeBenchContainers(docker);
+    const removed = await removeIdleContainers(docker, BENCH_PREFIX);
     console.log(`removed ${removed} bench containers from ${node}`);
     if (await setAgentSource(manager, null)) console.log('agent service env restored (STATS_SOURCE removed)');
   }
