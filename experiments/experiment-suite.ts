@@ -5,6 +5,7 @@ import { addReliabilityRow, isReliabilityExperiment } from '../harness/lib/exper
 import { iterationFailures } from '../harness/lib/experiments/judge.ts';
 import { loadLab } from '../harness/lib/config/lab-config.ts';
 import { iterationsFor } from './iterations.ts';
+import { iterationsOf } from '../harness/lib/experiments/experiment.ts';
 
 /**
  * One experiment of the registry as a vitest suite: each variant × `experiments.iterations`
@@ -34,7 +35,7 @@ export async function experimentSuite(name: string): Promise<void> {
     let k = 0;
     for (const variant of variants) {
       const supported = !variant.supports || variant.supports(lab);
-      for (let i = 1; i <= n; i++) {
+      for (let i = 1; i <= iterationsOf(variant, n); i++) {
         const iteration = ++k;
         it.skipIf(!supported)(`${variant.label}, iteration ${i}: no error, every declared threshold holds`, async () => {
           const r = await run!.iteration(name, iteration, () => variant.run(run!.ctx, iteration, run!.offsets));

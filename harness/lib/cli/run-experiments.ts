@@ -5,6 +5,7 @@ import { checkRemoteLab } from '../remote/preflight.ts';
 import { ExperimentRun } from '../experiments/experiment-run.ts';
 import { resetApp } from '../cluster/app-control.ts';
 import type { ExperimentVariant } from '../experiments/registry.ts';
+import { iterationsOf } from '../experiments/experiment.ts';
 import { summaryTable } from './suite-summary.ts';
 import { addReliabilityRow, isReliabilityExperiment } from '../experiments/reliability/reliability-row.ts';
 import { runExitCode } from './exit-codes.ts';
@@ -39,10 +40,12 @@ export async function runExperiments(lab: LabConfig, variants: ExperimentVariant
   const counters = new Map<string, number>();
   for (const skipped of variants.filter((v) => v.supports && !v.supports(lab))) log(`${skipped.experiment} (${skipped.label}) skipped: not for a ${lab.kind} lab`);
   for (const variant of variants.filter((v) => !v.supports || v.supports(lab))) {
-    for (let i = 1; i <= opts.iterations; i++) {
+    const n = iterationsOf(variant, opts.iterations);
+    if (n < opts.iterations) log(`${variant.experiment} (${variant.label}): ${n} iteration(s), its most per run (it repeats its measurements within one)`);
+    for (let i = 1; i <= n; i++) {
       const iteration = (counters.get(variant.experiment) ?? 0) + 1;
       counters.set(variant.experiment, iteration);
-      log(`${variant.experiment} (${variant.label}) iteration ${i}/${opts.iterations}`);
+      log(`${variant.experiment} (${variant.label}) iteration ${i}/${n}`);
       const r = await run.iteration(variant.experiment, iteration, () => variant.run(run.ctx, iteration, run.offsets));
       const failed = r.slo.filter((v) => v.pass === false).map((v) => v.name);
       log(`${variant.experiment} #${iteration}: ${r.outcome}${failed.length ? ` (${failed.join(', ')})` : ''}${r.error ? ` — ${r.error}` : ''}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExperimentContext, IterationResult } from './context.ts';
-import { runMethod, type Method } from './experiment.ts';
+import { defineExperiment, iterationsOf, runMethod, type Method } from './experiment.ts';
 
 const ctx = {} as ExperimentContext;
 const result = (error: string | undefined, outcome: string | undefined): IterationResult => ({
@@ -52,5 +52,16 @@ describe('runMethod', () => {
   it('keeps a failed rollback as an error of its own, after the step that failed', async () => {
     const r = await runMethod(method('rollback'))(ctx, 1, []);
     expect(r.record.error).toBe('rollback: stress still running');
+  });
+});
+
+describe('maxIterations', () => {
+  const run = async () => result(undefined, undefined);
+  it('caps the iterations a run makes of each variant, and only when declared', () => {
+    const capped = defineExperiment({ name: 'scale', title: 't', maxIterations: 1, variants: [{ label: 'a', run }, { label: 'b', run }], thresholds: [] });
+    expect(capped.variants.map((v) => iterationsOf(v, 3))).toEqual([1, 1]);
+    const free = defineExperiment({ name: 'scenario1', title: 't', variants: [{ label: 'a', run }], thresholds: [] });
+    expect(iterationsOf(free.variants[0]!, 3)).toBe(3);
+    expect(iterationsOf(capped.variants[0]!, 0)).toBe(0);
   });
 });

@@ -14,6 +14,8 @@ export interface ExperimentVariant {
   run: IterationRunner;
   /** Labs it can run on (default: any); the suite skips it elsewhere, saying so. */
   supports?: (lab: LabConfig) => boolean;
+  /** At most this many iterations per run, whatever the run asks for (the experiment's own `maxIterations`). */
+  maxIterations?: number;
 }
 
 /**
@@ -32,6 +34,11 @@ export interface Experiment {
 export interface ExperimentDeclaration {
   name: string;
   title: string;
+  /**
+   * At most this many iterations per run: for an experiment that repeats its measurements inside
+   * one iteration and takes minutes (scale), so that `--iterations 3` does not triple it.
+   */
+  maxIterations?: number;
   variants: Array<Omit<ExperimentVariant, 'experiment'>>;
   /** The experiment is this declaration's own; a limit may still refer to another's ({ ref }). */
   thresholds: Array<Omit<Threshold, 'experiment'>>;
@@ -45,7 +52,7 @@ export function defineExperiment(d: ExperimentDeclaration): Experiment {
   return {
     name: d.name,
     title: d.title,
-    variants: d.variants.map((v) => ({ ...v, experiment: d.name })),
+    variants: d.variants.map((v) => ({ ...v, experiment: d.name, ...(d.maxIterations ? { maxIterations: d.maxIterations } : {}) })),
     thresholds: d.thresholds.map((t) => ({ ...t, experiment: d.name })),
   };
 }
@@ -76,6 +83,11 @@ export interface Method<S, O> {
   /** Undoes the injection; always runs once setUp has returned. */
   rollback: (ctx: ExperimentContext, state: S) => Promise<void>;
   measure: (ctx: ExperimentContext, state: S, outcome: O | undefined, error: string | undefined, offsets: ClockOffset[]) => Promise<IterationResult>;
+}
+
+/** The iterations a run makes of a variant when it asks for `asked`. */
+export function iterationsOf(variant: Pick<ExperimentVariant, 'maxIterations'>, asked: number): number {
+  return Math.min(asked, variant.maxIterations ?? asked);
 }
 
 /** The runner of a declared method: set up, inject, await, roll back (always), measure. */
