@@ -189,6 +189,19 @@ const traffic = z
   })
   .strict();
 
+const scale = z
+  .object({
+    /** Nodes of the grown lab (manager included); the lab's own size is the other point of comparison. */
+    nodes: z.number().int().min(3).max(60).default(10),
+    /** Idle containers started on every node at both sizes, besides SwarmGuard and the app. */
+    fillers_per_node: z.number().int().min(0).max(200).default(20),
+    /** Scenario-1 migrations at each size; their medians are compared. */
+    migrations: z.number().int().min(1).max(20).default(5),
+    /** Seconds over which each agent's and the manager's CPU is read, the lab idle but for the fillers. */
+    window_s: z.number().int().min(5).max(600).default(20),
+  })
+  .strict();
+
 const probeFrom = z
   .array(z.enum(['control', 'load_generators'], { message: 'each entry must be control or load_generators' }))
   .min(1, 'name at least one of control, load_generators')
@@ -217,6 +230,8 @@ const experiments = z
     ramp_s: z.number().min(0).max(600).default(5),
     hold_s: z.number().min(1).max(3600).default(30),
     slo: slo.default(() => slo.parse({})),
+    /** The scale experiment (local lab only): the lab at its own size and grown to `nodes`. */
+    scale: scale.default(() => scale.parse({})),
     /**
      * The concurrent experiment's three copies of the app (A: CPU, B: traffic, C: memory), each
      * published on its own port and reached at the entrypoint's host on that port.

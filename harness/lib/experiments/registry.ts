@@ -10,6 +10,7 @@ import { nodeDetection, nodeFailure } from './reliability/node-failure.ts';
 import { managerRestart } from './reliability/manager-restart.ts';
 import { agentRestart } from './reliability/agent-restart.ts';
 import { concurrent } from './reliability/concurrent.ts';
+import { scale } from './scale.ts';
 
 export type { Experiment, ExperimentVariant } from './experiment.ts';
 
@@ -29,8 +30,9 @@ export const REGISTRY: readonly Experiment[] = [
   managerRestart,
   agentRestart,
   memoryLeak,
-  // last: the heaviest on a small host
   concurrent,
+  // last: it grows the lab and shrinks it again
+  scale,
 ];
 
 /** Each experiment's variants, by name. */

@@ -97,9 +97,33 @@ function caveats(it: IterationRecord): string {
   return Array.isArray(c) && c.length > 0 ? ` (measured under: ${c.map(String).join('; ')})` : '';
 }
 
+/**
+ * Measurements an experiment took at two sizes of the lab (scale): base_<x> at the lab's own,
+ * scaled_<x> grown. The x measured at both, in the order first seen.
+ */
+function sizePairs(its: readonly IterationRecord[]): string[] {
+  const keys = new Set(its.flatMap((i) => Object.keys(i.measurements)));
+  return [...keys].filter((k) => k.startsWith('base_') && keys.has(`scaled_${k.slice(5)}`)).map((k) => k.slice(5));
+}
+
+/** The measurements of the iterations' tables: all but those of the sizes table. */
+function tableMetrics(its: readonly IterationRecord[]): string[] {
+  const paired = new Set(sizePairs(its).flatMap((x) => [`base_${x}`, `scaled_${x}`]));
+  return orderMetrics(its.flatMap((i) => Object.keys(i.measurements)).filter((k) => !paired.has(k)));
+}
+
+/** Each measurement taken at both sizes, side by side: the lab at its own size, and grown. */
+function sizesSection(j: JournalData, experiment: string): string | undefined {
+  const its = of(j, experiment);
+  const pairs = sizePairs(its);
+  if (pairs.length === 0) return undefined;
+  const rows = its.flatMap((it) => pairs.map((x) => [String(it.iteration), x, formatMetric(x, it.measurements[`base_${x}`]), formatMetric(x, it.measurements[`scaled_${x}`])]));
+  return mdTable(['iteration', 'measurement', 'lab at its own size', 'lab grown'], rows, 'llrr');
+}
+
 function iterationsSection(j: JournalData, experiment: string): string {
   const its = of(j, experiment);
-  const metrics = orderMetrics(its.flatMap((i) => Object.keys(i.measurements)));
+  const metrics = tableMetrics(its);
   const rows = its.map((it) => [
     String(it.iteration),
     it.outcome + (it.error ? `: ${it.error}` : '') + (goneBeforeReplacement(it) ? ' (old task gone before the replacement was ready)' : '') + caveats(it),
@@ -134,7 +158,7 @@ function probeSourcesSection(j: JournalData, experiment: string): string {
 
 function statsSection(j: JournalData, experiment: string): string {
   const its = of(j, experiment);
-  const metrics = orderMetrics(its.flatMap((i) => Object.keys(i.measurements)));
+  const metrics = tableMetrics(its);
   const rows = metrics.map((k) => {
     const s = stat(its, k);
     const f = (v: number | null) => formatMetric(k, v);
@@ -258,8 +282,10 @@ export function renderReport(journal: JournalData): string {
     sloSection(journal),
   ];
   for (const e of experiments(journal)) {
+    const sizes = sizesSection(journal, e);
     parts.push(
       `## Experiment: ${e}`,
+      ...(sizes ? ['### At two sizes of the lab', sizes] : []),
       '### Iterations',
       iterationsSection(journal, e),
       '### Probes by source',

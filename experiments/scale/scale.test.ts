@@ -1,0 +1,3 @@
+import { experimentSuite } from '../experiment-suite.ts';
+
+await experimentSuite('scale');
