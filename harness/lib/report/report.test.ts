@@ -189,6 +189,19 @@ describe('renderReport', () => {
     expect(md).toMatch(/\| 2 \| passed \| 42\.50 s \|/);
   });
 
+  it('shows measurements taken at two sizes of the lab side by side, and leaves them out of the iterations table', () => {
+    const scale = it_('scale', 1, { base_nodes: 4, scaled_nodes: 10, base_mttr_median_ms: 3115, scaled_mttr_median_ms: 3100, base_only_ms: 5, mttr_ratio_pct: 99.5 });
+    const md = renderReport({ ...journal.toJSON(), iterations: [scale] });
+    const section = md.slice(md.indexOf('## Experiment: scale'));
+    expect(section).toContain('### At two sizes of the lab');
+    expect(section).toContain('| 1 | nodes | 4 | 10 |');
+    expect(section).toContain('| 1 | mttr_median_ms | 3.12 s | 3.10 s |');
+    const iterations = section.slice(section.indexOf('### Iterations'), section.indexOf('### Probes by source'));
+    expect(iterations).toContain('mttr_ratio_pct');
+    expect(iterations).toContain('base_only_ms'); // measured at one size only: stays in the iterations table
+    expect(iterations).not.toContain('base_mttr_median_ms');
+  });
+
   it('renders an empty run without throwing', () => {
     const empty: JournalData = { ...journal.toJSON(), iterations: [] };
     const md = renderReport(empty);
