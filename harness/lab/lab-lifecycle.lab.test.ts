@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadLab, stateDir, swarmNodes } from '../lib/config/lab-config.ts';
 import { LocalLab } from './local-lab.ts';
-import { nodeLeftoverPids } from './node-daemons.ts';
+import { dockerFor, nodeLeftoverPids } from './node-daemons.ts';
 import { killAll, readPid } from './processes.ts';
+import { grownLab } from './grown-lab.ts';
+import { listNetns } from './lab-network.ts';
 
 const lab = await loadLab();
 const local = new LocalLab(lab);
@@ -31,6 +33,31 @@ describe.runIf(lab.kind === 'local')('the local lab lifecycle', () => {
 
     const warm = await local.up();
     console.log(`warm lab up (packages and images present): ${warm.seconds.toFixed(1)} s`);
+    await expectLabWorks();
+  });
+
+  it("a node added by growing the lab is removed by up of the lab's own size, and by down", async () => {
+    const { lab: grown, added } = grownLab(lab, swarmNodes(lab).length + 1);
+    const extra = added[0]!.name;
+    const gone = async () => {
+      expect(await listNetns()).not.toContain(`sg-${extra}`);
+      expect(await nodeLeftoverPids(extra)).toEqual([]);
+    };
+    await new LocalLab(grown).up();
+    const s = await new LocalLab(grown).status();
+    expect(s.nodes.find((n) => n.name === extra)?.state).toBe('ready');
+
+    await local.up(); // back to the lab's own size
+    await gone();
+    await expectLabWorks();
+    const members = (await dockerFor(local.paths, lab.swarm.manager.name).listNodes()) as { Description: { Hostname: string } }[];
+    expect(members.map((n) => n.Description.Hostname)).not.toContain(extra);
+
+    await new LocalLab(grown).up();
+    await local.down(); // the record names the grown node: down removes it too
+    await gone();
+    expect(await local.leftovers()).toEqual([]);
+    await local.up();
     await expectLabWorks();
   });
 
