@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { ContainerWatch } from './container-watch.ts';
 import type { ContainerStopper } from './early-stop.ts';
 import type { ContainerInspector, ContainerProcess, ContainerRef, ContainerStatsPort, CpuLimits, NodeInfo, RawStats } from './types.ts';
 
@@ -17,6 +19,8 @@ function isGone(err: unknown): boolean {
  * uses /var/run/docker.sock, so each agent talks to the daemon of its own node.
  */
 export class DockerStatsAdapter implements ContainerStatsPort, ContainerInspector, ContainerStopper {
+  private watch: ContainerWatch<ContainerRef[]> | undefined;
+
   constructor(
     private readonly docker: Docker = new Docker(),
     /** A hung daemon must not stall the loop forever: every call is aborted after this. */
@@ -37,7 +41,24 @@ export class DockerStatsAdapter implements ContainerStatsPort, ContainerInspecto
     return { name: info.Name ?? '', nodeId: info.Swarm?.NodeID ?? '', cores: info.NCPU && info.NCPU > 0 ? info.NCPU : 1 };
   }
 
+  /** From now on, lists are kept by the daemon's container events (container-watch.ts). */
+  watchContainers(opts: { now: () => number; onError?: (reason: string) => void }): ContainerWatch<ContainerRef[]> {
+    this.watch?.close();
+    this.watch = new ContainerWatch(() => this.listNow(), () => this.containerEvents(), opts);
+    this.watch.start();
+    return this.watch;
+  }
+
   async listContainers(): Promise<ContainerRef[]> {
+    return this.watch ? this.watch.current() : this.listNow();
+  }
+
+  private async containerEvents(): Promise<Readable> {
+    // no timeout: the stream stays open for the agent's life
+    return (await this.docker.getEvents({ filters: { type: ['container'], event: ['start', 'die', 'destroy'] } })) as unknown as Readable;
+  }
+
+  private async listNow(): Promise<ContainerRef[]> {
     const list = await this.docker.listContainers({ all: false, abortSignal: this.signal() });
     return list.map((c) => {
       const labels = c.Labels ?? {};

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const nodeName = config.nodeName ?? (info.name || hostname());
   const events = new EventLogger('agent', nodeName);
   const { port, source, reason } = await chooseStatsSource(config.statsSource, docker, new CgroupStatsAdapter(docker, config.hostPaths));
+  const watch = docker.watchContainers({ now: nowMs, onError: (why) => events.event('container_watch_lost', { reason: why, fallback: 'listing every cycle' }) });
 
   const metrics: MetricsSink = config.influx ? new InfluxMetricsSink(config.influx, events) : new NullMetricsSink();
   // One keep-alive pool for alerts and reports: the report every cycle keeps a connection warm, and
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
     limit.unref();
     reloader?.stop();
     await agent.stop();
+    watch.close();
     const following = migrations.close();
     await reports.close();
     await metrics.close(); // flushes the points still buffered for InfluxDB
