@@ -103,7 +103,7 @@ async function measureSize(ctx: ExperimentContext, offsets: ClockOffset[], itera
   ctx.log(`${tag}: agents ${round1(Math.min(...agents.map((a) => a.cpuPct)))}–${round1(worst.cpuPct)} % of a core (most on ${worst.node}), memory ≤ ${round1(Math.max(...agents.map((a) => a.memMb)))} MB (rss ≤ ${round1(Math.max(...agents.map((a) => a.rssMb)))} MB); manager ${round1(figures.managerCpuPct)} %, ${round1(figures.managerMemMb)} MB; host ${Math.round(figures.hostUsedMb)} MB used, ${figures.hostBusyCores.toFixed(2)} cores busy`);
 
   for (let m = 1; m <= cfg.migrations; m++) {
-    const r = await scenario1Iteration(ctx, iteration, 'cpu', offsets);
+    const r = await scenario1Iteration(ctx, iteration, 'cpu', offsets, 'scale');
     const ms = r.record.measurements;
     batches.push(...r.probes);
     events.push(...r.record.events);

@@ -38,13 +38,13 @@ interface Scenario1State {
  * Proactive migration: the app's task is stressed (CPU or memory, little network); the agent alerts,
  * the manager moves the task to another node by a start-first update. The probe must see no failure.
  */
-const scenario1Method = (kind: Scenario1Stress) =>
+const scenario1Method = (kind: Scenario1Stress, experiment: string) =>
   runMethod<Scenario1State, TimingEvent>({
     async setUp(ctx, iteration) {
       const startedAt = epochNow();
       await restartManager(ctx); // fresh breach counters and cooldowns for every iteration
       const [task] = await resetApp(ctx.lab, ctx.cluster);
-      const probes = await ProbeSet.start(ctx.lab, { durationMs: ACTION_LIMIT_MS + 20_000, experiment: 'scenario1', runId: `s1-${kind}-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
+      const probes = await ProbeSet.start(ctx.lab, { durationMs: ACTION_LIMIT_MS + 20_000, experiment, runId: `s1-${kind}-${iteration}-${Date.now().toString(36)}`, log: ctx.log });
       return { kind, iteration, task, probes, since: epochNow(), startedAt };
     },
     async inject(ctx, s) {
@@ -67,8 +67,9 @@ const scenario1Method = (kind: Scenario1Stress) =>
     measure: scenario1Record,
   });
 
-export function scenario1Iteration(ctx: ExperimentContext, iteration: number, kind: Scenario1Stress, offsets: ClockOffset[]): Promise<IterationResult> {
-  return scenario1Method(kind)(ctx, iteration, offsets);
+/** One scenario-1 migration; `experiment` is the one it runs for, whose probe sources it uses (experiments.probe_from_by_experiment). */
+export function scenario1Iteration(ctx: ExperimentContext, iteration: number, kind: Scenario1Stress, offsets: ClockOffset[], experiment = 'scenario1'): Promise<IterationResult> {
+  return scenario1Method(kind, experiment)(ctx, iteration, offsets);
 }
 
 async function scenario1Record(ctx: ExperimentContext, s: Scenario1State, done: TimingEvent | undefined, error: string | undefined, offsets: ClockOffset[]): Promise<IterationResult> {
