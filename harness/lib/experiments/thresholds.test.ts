@@ -28,6 +28,7 @@ describe('SLOS', () => {
       'leak-no-failed-requests', 'leak-one-migration', 'leak-ahead-of-limit', 'leak-replacement-fresh', 'leak-mttr-under-10s',
       'concurrent-no-failed-requests', 'concurrent-right-services', 'concurrent-no-failed-actions', 'concurrent-sequence',
       'concurrent-a-recovered', 'concurrent-b-recovered', 'concurrent-c-recovered', 'concurrent-b-scaled',
+      'scale-agent-cpu', 'scale-agent-memory', 'scale-mttr-within-10pct', 'scale-no-failed-requests',
     ]);
   });
 
