@@ -140,7 +140,7 @@ export function haproxyRetryLines(retries: LabConfig['entrypoint_balancer']['ret
 /** The health checks of every backend: how fast a failing /health (a task's drain) takes a server out. */
 function checkLines(lab: LabConfig): string[] {
   const b = lab.entrypoint_balancer;
-  return [`  option httpchk GET ${lab.app.healthcheck.path}`, `  default-server inter ${b.check_interval_ms}ms fall ${b.fall} rise 1`];
+  return [`  option httpchk GET ${lab.app.healthcheck.path}`, `  default-server inter ${b.check_interval_ms}ms fall ${b.fall} rise ${b.rise}`];
 }
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { stringify } from 'yaml';
 import type { LabConfig } from '../config/lab-config.ts';
-import { stateDir } from '../config/lab-config.ts';
+import { deployedConfig, stateDir } from '../config/lab-config.ts';
 import { dockerClient, managerDocker } from './docker-clients.ts';
 import { buildSystemImages } from './images.ts';
 import { AGENT_SERVICE, MANAGER_SERVICE, agentSpec, managerSpec, webStressSpec, type SpecInputs, type SystemImages } from '../config/system-specs.ts';
@@ -109,7 +109,7 @@ export async function deploySystem(lab: LabConfig, log: (line: string) => void =
   const inputs: SpecInputs = {
     images,
     tokenSecret: await ensureSecret(docker, 'swarmguard_token', token),
-    config: await ensureConfig(docker, stringify(lab.swarmguard.config)),
+    config: await ensureConfig(docker, stringify(deployedConfig(lab))),
     influxTokenSecret: await ensureSecret(docker, 'swarmguard_influx_token', influxToken),
   };
   // The app's image on every worker before anything moves: otherwise the first migration onto a

@@ -130,6 +130,8 @@ const entrypointBalancer = z
     /** How often the balancer checks each server's health path, and how many failures take it out. */
     check_interval_ms: z.number().int().min(10).max(60_000).default(250),
     fall: z.number().int().min(1).max(100).default(2),
+    /** How many passed checks take a server (back) in. */
+    rise: z.number().int().min(1).max(100).default(1),
     /**
      * What the balancer retries on the client's behalf: none; conn-failure (a refused or reset
      * connection, before any byte of the request was answered); all (also empty answers, timeouts,
@@ -364,6 +366,24 @@ export function probeSources(lab: LabConfig, experiment?: string): ProbeSource[]
 export function drainMs(lab: LabConfig): number {
   const b = lab.entrypoint_balancer;
   return lab.app.drain_ms ?? b.check_interval_ms * (b.fall + 1);
+}
+
+/**
+ * Seconds between a migration's replacement being ready and the old task's stop signal
+ * (manager.migration.early_stop_delay): as configured, else the balancer's time to take the
+ * replacement in, rise passed checks (250 ms on the local lab). Without it the old task could fail
+ * its checks before the replacement had passed one, and the balancer had no server for a moment:
+ * seen once on the lab, 3 requests answered 503 in about 30 ms.
+ */
+export function earlyStopDelayS(lab: LabConfig): number {
+  const b = lab.entrypoint_balancer;
+  return lab.swarmguard.config.manager?.migration?.early_stop_delay ?? (b.check_interval_ms * b.rise) / 1000;
+}
+
+/** The SwarmGuard configuration file as deployed: lab.yaml's, with what is derived from the lab filled in; the manager fills its own defaults. */
+export function deployedConfig(lab: LabConfig): Record<string, unknown> {
+  const c = lab.swarmguard.config;
+  return { ...c, manager: { ...c.manager, migration: { ...c.manager?.migration, early_stop_delay: earlyStopDelayS(lab) } } };
 }
 
 export function swarmNodes(lab: LabConfig): LabNode[] {

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { extraAppSpec, extraApps } from '../cluster/extra-apps.ts';
-import { parseLab, type LabConfig } from './lab-config.ts';
+import { deployedConfig, earlyStopDelayS, parseLab, type LabConfig } from './lab-config.ts';
+import { stringify } from 'yaml';
+import { parseConfig } from '../../../system/manager/src/config.ts';
 import { appShutdown, webStressSpec } from './system-specs.ts';
 
 const shipped = async () => parseLab(await readFile('lab.yaml', 'utf8'));
@@ -9,6 +11,19 @@ const shipped = async () => parseLab(await readFile('lab.yaml', 'utf8'));
 interface Spec {
   TaskTemplate: { ContainerSpec: { Env: string[]; StopGracePeriod: number } };
 }
+
+describe("the manager's early_stop_delay as deployed", () => {
+  it('is the balancer taking a server in (interval × rise) unless lab.yaml sets it, and the manager reads it', async () => {
+    const lab = await shipped();
+    expect(earlyStopDelayS({ ...lab, entrypoint_balancer: { ...lab.entrypoint_balancer, check_interval_ms: 250, rise: 1 } })).toBe(0.25);
+    expect(earlyStopDelayS({ ...lab, entrypoint_balancer: { ...lab.entrypoint_balancer, check_interval_ms: 2000, rise: 2 } })).toBe(4);
+    const set = parseLab((await readFile('lab.yaml', 'utf8')).replace('  config:', '  config:\n    manager: { migration: { early_stop_delay: 0 } }'));
+    expect(earlyStopDelayS(set)).toBe(0);
+    const deployed = parseConfig(stringify(deployedConfig(lab)));
+    expect(deployed.manager.migration.early_stop_delay).toBe(earlyStopDelayS(lab));
+    expect(deployed.manager.migration.early_stop).toBe(true);
+  });
+});
 
 describe('web-stress shutdown in the service spec', () => {
   it('drains for the balancer detection time plus one check (interval × (fall + 1)) unless app.drain_ms says', async () => {

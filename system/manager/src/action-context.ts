@@ -13,6 +13,8 @@ export interface ControllerOptions {
   withdrawTimeoutMs: number;
   /** Let the old node's agent stop the migrated task once swarm has ordered it (handoff.ts). */
   earlyStop: boolean;
+  /** ms between the replacement ready and the hand-off's release. */
+  earlyStopDelayMs: number;
 }
 
 export interface ActionContext {

@@ -29,6 +29,12 @@ export const migrationSchema = z
      * task to shut down, about 1 s before that node's dockerd would (handoff.ts, README).
      */
     early_stop: z.boolean().default(true),
+    /**
+     * Seconds between the replacement being ready and the old task's stop signal: the time the
+     * balancer in front needs to take the replacement in (its check interval × rise). Unset or 0:
+     * at once, for a balancer that knows the replacement as soon as swarm does.
+     */
+    early_stop_delay: z.number().min(0).max(10).optional(),
   })
   .strict();
 

@@ -46,11 +46,19 @@ export class Handoffs {
     this.entries.set(actionId, { subject, waiters: new Set() });
   }
 
-  /** Swarm has ordered the old task to shut down and its replacement is ready: the agent may stop it. */
-  release(actionId: string): void {
-    const e = this.entries.get(actionId);
-    if (!e || e.answer) return;
-    this.settle(e, { release: true, ...e.subject, t: this.clock.now() });
+  /**
+   * Swarm has ordered the old task to shut down and its replacement is ready: the agent may stop it,
+   * `afterMs` from now (early_stop_delay: the balancer's time to take the replacement in). An action
+   * that ends meanwhile answers as it ended.
+   */
+  release(actionId: string, afterMs = 0): void {
+    const now = () => {
+      const e = this.entries.get(actionId);
+      if (!e || e.answer) return;
+      this.settle(e, { release: true, ...e.subject, t: this.clock.now() });
+    };
+    if (afterMs <= 0) return now();
+    setTimeout(now, afterMs).unref();
   }
 
   /** The action is over; a question still waiting learns why nothing is to be stopped by it. */

@@ -49,6 +49,7 @@ export function controllerOptions(cfg: ManagerConfig): ControllerOptions {
     monitorMs: m.migration.monitor * 1000,
     withdrawTimeoutMs: m.migration.withdraw_timeout * 1000,
     earlyStop: m.migration.early_stop,
+    earlyStopDelayMs: (m.migration.early_stop_delay ?? 0) * 1000,
   };
 }
 

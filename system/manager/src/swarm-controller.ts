@@ -84,7 +84,7 @@ export class SwarmController {
           clock: this.clock,
           events: this.events,
           options: o,
-          onOldTaskReleased: handoff && (() => handoff.release(req.actionId)),
+          onOldTaskReleased: handoff && (() => handoff.release(req.actionId, o.earlyStopDelayMs)),
         },
         req,
         old,

@@ -31,6 +31,27 @@ describe('Handoffs', () => {
     expect(answer).toMatchObject({ release: true });
   });
 
+  it('a release after early_stop_delay answers that much later, and not at all if the action ended first', async () => {
+    vi.useFakeTimers();
+    const { handoffs } = setup();
+    handoffs.begin('migrate-web-1', subject);
+    let answer: unknown;
+    void handoffs.wait('migrate-web-1', 10_000)!.then((a) => (answer = a));
+    handoffs.release('migrate-web-1', 250);
+    await vi.advanceTimersByTimeAsync(249);
+    expect(answer).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(answer).toMatchObject({ release: true, container: subject.container });
+
+    handoffs.begin('migrate-web-2', subject);
+    let second: unknown;
+    void handoffs.wait('migrate-web-2', 10_000)!.then((a) => (second = a));
+    handoffs.release('migrate-web-2', 250);
+    handoffs.end('migrate-web-2', 'the old task is already shut down');
+    await vi.advanceTimersByTimeAsync(300);
+    expect(second).toEqual({ release: false, reason: 'the old task is already shut down' });
+  });
+
   it('every question held on one hand-off gets the release', async () => {
     const { handoffs } = setup();
     handoffs.begin('migrate-web-1', subject);
