@@ -1,10 +1,9 @@
 import type Docker from 'dockerode';
-import { swarmNodes, type LabConfig, type LabNode } from '../config/lab-config.ts';
+import { swarmNodes, type LabConfig } from '../config/lab-config.ts';
 import { AGENT_SERVICE } from '../config/system-specs.ts';
 import { waitFor } from '../events/wait-for.ts';
 import { HostCounters } from '../../system/host-counters.ts';
 import { LocalLab } from '../../lab/local-lab.ts';
-import { grownLab } from '../../lab/grown-lab.ts';
 import { baseImageRef } from '../../lab/base-image.ts';
 import { Progress } from '../../lab/progress.ts';
 import { managerDocker, nodeDockers } from './docker-clients.ts';
@@ -65,16 +64,16 @@ export async function agentsRunning(lab: LabConfig, timeoutMs = 180_000): Promis
 }
 
 /**
- * The lab grown to `nodes` nodes (grown-lab.ts): the new workers up and in the swarm, the balancer
+ * The lab grown to `grown` (grownLab in grown-lab.ts): the new workers up and in the swarm, the balancer
  * sending to them too, and the app's image, as its service names it, pulled on them, so that a
  * migration there waits for no pull that the lab's own nodes never make.
  */
-export async function growLocalLab(lab: LabConfig, nodes: number, log: (line: string) => void): Promise<{ lab: LabConfig; added: LabNode[] }> {
-  const grown = grownLab(lab, nodes);
-  await new LocalLab(grown.lab).up(new Progress(`lab to ${nodes} nodes`, log));
+export async function growLocalLab(lab: LabConfig, grown: LabConfig, log: (line: string) => void): Promise<void> {
+  const own = new Set(swarmNodes(lab).map((n) => n.name));
+  await new LocalLab(grown).up(new Progress(`lab to ${swarmNodes(grown).length} nodes`, log));
   const spec = (await managerDocker(lab).getService(lab.app.service).inspect()) as { Spec: { TaskTemplate: { ContainerSpec: { Image: string } } } };
-  await Promise.all(grown.added.map((n) => pullImage(nodeDocker(grown.lab, n.name), spec.Spec.TaskTemplate.ContainerSpec.Image)));
-  return grown;
+  const added = swarmNodes(grown).filter((n) => !own.has(n.name));
+  await Promise.all(added.map((n) => pullImage(nodeDocker(grown, n.name), spec.Spec.TaskTemplate.ContainerSpec.Image)));
 }
 
 /**

@@ -8,6 +8,7 @@ import { resetApp } from '../cluster/app-control.ts';
 import { agentsRunning, fillNodes, growLocalLab, serviceCounters, shrinkLocalLab } from '../cluster/scale-lab.ts';
 import type { ProbeBatch } from '../report/journal.ts';
 import { quantile } from '../report/stats.ts';
+import { DELTA_KEYS } from '../events/events.ts';
 import { cpus } from 'node:os';
 import { hostBusy, MiB } from '../../system/host-counters.ts';
 import { grownLab } from '../../lab/grown-lab.ts';
@@ -40,7 +41,6 @@ export interface SizeFigures {
   errors: string[];
 }
 
-const PHASE_KEYS = ['t1_t0_ms', 't2_t1_ms', 't3_t2_ms', 't4_t3_ms', 't5_t4_ms', 't6_t5_ms'] as const;
 const round1 = (v: number) => Math.round(v * 10) / 10;
 const sorted = (a: readonly number[]) => [...a].sort((x, y) => x - y);
 const median = (a: readonly number[]) => quantile(sorted(a), 0.5);
@@ -111,7 +111,7 @@ async function measureSize(ctx: ExperimentContext, offsets: ClockOffset[], itera
     figures.probeSamples += r.record.probes.summary.samples;
     figures.downtimeMs += r.record.probes.summary.downtimeMs;
     if (typeof ms.mttr_ms === 'number') figures.mttrMs.push(ms.mttr_ms);
-    figures.phases.push(Object.fromEntries(PHASE_KEYS.map((k) => [k, ms[k] ?? null])));
+    figures.phases.push(Object.fromEntries(DELTA_KEYS.map((k) => [k, ms[k] ?? null])));
     if (typeof ms.decision_latency_max_ms === 'number') figures.decisionMs.push(ms.decision_latency_max_ms);
     if (r.record.error) figures.errors.push(`${tag}, migration ${m}: ${r.record.error}`);
     ctx.log(`${tag}: migration ${m}/${cfg.migrations}: MTTR ${typeof ms.mttr_ms === 'number' ? `${(ms.mttr_ms / 1000).toFixed(2)} s` : 'n/a'}, ${r.record.probes.summary.failed} failed requests`);
@@ -162,7 +162,7 @@ async function scaleIteration(ctx: ExperimentContext, iteration: number, offsets
     await resetApp(ctx.lab, ctx.cluster);
     base = await measureSize(ctx, offsets, iteration, batches, events);
     const t = performance.now();
-    await growLocalLab(ctx.lab, cfg.nodes, ctx.log);
+    await growLocalLab(ctx.lab, big, ctx.log);
     growS = round1((performance.now() - t) / 1000);
     const bigCtx: ExperimentContext = { ...ctx, lab: big, cluster: new DockerLab(big) };
     scaled = await measureSize(bigCtx, await measureClockOffsets(big), iteration, batches, events);
@@ -207,7 +207,7 @@ async function scaleIteration(ctx: ExperimentContext, iteration: number, offsets
         mttr_ms: Object.fromEntries(all.map((f) => [`${f.nodes} nodes`, f.mttrMs])),
         // where a migration's time goes at each size: the median of each phase
         phase_medians_ms: Object.fromEntries(
-          all.map((f) => [`${f.nodes} nodes`, Object.fromEntries(PHASE_KEYS.map((k) => [k, median(f.phases.map((p) => p[k]).filter((v): v is number => typeof v === 'number'))]))]),
+          all.map((f) => [`${f.nodes} nodes`, Object.fromEntries(DELTA_KEYS.map((k) => [k, median(f.phases.map((p) => p[k]).filter((v): v is number => typeof v === 'number'))]))]),
         ),
       },
       startedAt,
