@@ -23,8 +23,6 @@ export class ContainerWatch<T> {
   private closed = false;
   /** A failure is reported once, until a stream opens again. */
   private failing = false;
-  /** Lists taken, and lists answered from the cache, for the agent's cycle figures and the tests. */
-  readonly counts = { listed: 0, cached: 0, streamsOpened: 0 };
 
   constructor(
     private readonly list: () => Promise<T>,
@@ -40,12 +38,10 @@ export class ContainerWatch<T> {
   async current(): Promise<T> {
     const now = this.opts.now();
     if (this.stream && this.cached !== undefined && now - this.listedAt < (this.opts.maxAgeMs ?? 30_000)) {
-      this.counts.cached += 1;
       return this.cached;
     }
     const generation = this.generation;
     const listed = await this.list();
-    this.counts.listed += 1;
     if (this.stream && generation === this.generation) {
       this.cached = listed;
       this.listedAt = now;
@@ -78,7 +74,6 @@ export class ContainerWatch<T> {
       stream.destroy();
       return;
     }
-    this.counts.streamsOpened += 1;
     this.failing = false;
     // what happened before the stream was open is unknown: list again
     this.invalidate();
