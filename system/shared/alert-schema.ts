@@ -51,3 +51,43 @@ export const reportSchema = z
 
 export type Report = z.infer<typeof reportSchema>;
 export type ReportEntry = z.infer<typeof reportEntrySchema>;
+
+/** The metric columns of a ColumnReport, in the order of `ContainerMetrics`. */
+export const METRIC_COLUMNS = ['cpu', 'mem', 'mem_mb', 'net', 'rx', 'tx'] as const;
+export const COLUMNS = ['service', 'container', 'task', ...METRIC_COLUMNS] as const;
+
+const column = <T extends z.ZodType>(item: T) => z.array(item).max(1000);
+const metric = metricsSchema.shape;
+
+/**
+ * The same report in columns: one array a field, a container's values at the same index in each.
+ * This is what an agent streams (one a line): its keys are written once a report rather than once a
+ * container, and parsing arrays of numbers makes no object a container, so the manager reads one of
+ * 100 containers in about half the time of `reportSchema`'s form.
+ */
+export const columnReportSchema = z
+  .object({
+    node: name,
+    t: finite.positive(),
+    service: column(reportEntrySchema.shape.service),
+    container: column(reportEntrySchema.shape.container),
+    task: column(reportEntrySchema.shape.task),
+    cpu: column(metric.cpu),
+    mem: column(metric.mem),
+    mem_mb: column(metric.mem_mb),
+    net: column(metric.net),
+    rx: column(metric.rx),
+    tx: column(metric.tx),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    for (const key of COLUMNS) {
+      if (r[key].length !== r.container.length) ctx.addIssue({ code: 'custom', path: [key], message: `expected as many entries as container (${r.container.length})` });
+    }
+  });
+
+export type ColumnReport = z.infer<typeof columnReportSchema>;
+
+/** Where an agent streams its reports, one JSON report a line, on one long request (manager: report-stream.ts). */
+export const REPORT_STREAM_ROUTE = '/report/stream';
+export const NDJSON = 'application/x-ndjson';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reportSchema, type Report } from './alert-schema.ts';
-import { isReport, parseReport } from './parse-report.ts';
+import { COLUMNS, columnReportSchema, METRIC_COLUMNS, reportSchema, type Report } from './alert-schema.ts';
+import { isColumnReport, isReport, parseColumnReport, parseReport, toColumns } from './parse-report.ts';
 
 const metrics = { cpu: 12.5, mem: 40, mem_mb: 256, net: 3.2, rx: 1.6, tx: 1.6 };
 const entry = (i: number) => ({ service: `svc-${i}`, container: `${i.toString(16).padStart(12, '0')}`, task: `task${i}`, m: { ...metrics } });
@@ -68,5 +68,70 @@ describe('parseReport', () => {
     const parsed = parseReport({ ...valid(), t: -1 });
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual(['t']);
+  });
+});
+
+describe('isColumnReport', () => {
+  const columns = (): Json => toColumns(valid()) as unknown as Json;
+
+  /** The valid columns with one field, or one entry of a column, changed, deleted or added. */
+  function* columnMutations(): Generator<{ what: string; value: unknown }> {
+    for (const key of [...Object.keys(columns()), 'extra']) {
+      for (const replacement of replacements) {
+        const whole = columns();
+        if (replacement === undefined) delete whole[key];
+        else whole[key] = replacement;
+        yield { what: `${key} = ${JSON.stringify(replacement) ?? 'deleted'}`, value: whole };
+        if (!Array.isArray(columns()[key])) continue;
+        const entry = columns();
+        (entry[key] as unknown[])[1] = replacement;
+        yield { what: `${key}[1] = ${JSON.stringify(replacement) ?? 'undefined'}`, value: entry };
+      }
+    }
+    for (const key of COLUMNS) {
+      const shorter = columns();
+      (shorter[key] as unknown[]).pop();
+      yield { what: `${key} one entry short`, value: shorter };
+    }
+    const all = columns();
+    for (const k of COLUMNS) (all[k] as unknown[]).pop();
+    yield { what: 'every column one entry short', value: all };
+    const many = (n: number) => toColumns({ ...valid(), containers: Array.from({ length: n }, (_, i) => entry(i)) });
+    yield { what: '1,000 containers', value: many(1000) };
+    yield { what: '1,001 containers', value: many(1001) };
+    yield { what: 'an inherited key', value: Object.assign(Object.create({ inherited: 1 }) as Json, columns()) };
+    yield { what: '__proto__ as a key', value: JSON.parse(`{"__proto__":{},${JSON.stringify(columns()).slice(1)}`) };
+  }
+
+  it('accepts the columns of a valid report, empty ones too', () => {
+    expect(isColumnReport(columns())).toBe(true);
+    expect(isColumnReport(toColumns({ ...valid(), containers: [] }))).toBe(true);
+  });
+
+  it('agrees with columnReportSchema on every mutation of valid columns', () => {
+    let rejected = 0;
+    for (const { what, value } of columnMutations()) {
+      const zod = columnReportSchema.safeParse(value).success;
+      expect(isColumnReport(value), what).toBe(zod);
+      if (!zod) rejected += 1;
+    }
+    expect(rejected).toBeGreaterThan(300);
+  });
+
+  it("fails with zod's error, naming the column whose length differs", () => {
+    const short = toColumns(valid());
+    short.task.pop();
+    const parsed = parseColumnReport(short);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues).toMatchObject([{ path: ['task'], message: 'expected as many entries as container (3)' }]);
+  });
+
+  it('toColumns keeps every value at its entry’s index', () => {
+    const r = valid();
+    const c = toColumns(r);
+    r.containers.forEach((e, i) => {
+      expect([c.service[i], c.container[i], c.task[i]]).toEqual([e.service, e.container, e.task]);
+      expect(Object.fromEntries(METRIC_COLUMNS.map((k) => [k, c[k][i]]))).toEqual(e.m);
+    });
   });
 });

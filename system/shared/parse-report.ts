@@ -1,4 +1,4 @@
-import { reportSchema, type Report } from './alert-schema.ts';
+import { columnReportSchema, reportSchema, type ColumnReport, type Report } from './alert-schema.ts';
 
 /*
  * The manager receives a report of up to 1,000 containers from every agent each cycle, and zod's
@@ -65,4 +65,60 @@ export function isReport(value: unknown): value is Report {
 export function parseReport(value: unknown): ReturnType<typeof reportSchema.safeParse> {
   if (isReport(value)) return { success: true, data: value };
   return reportSchema.safeParse(value);
+}
+
+const stringColumn = (v: unknown, n: number, max: number): boolean => {
+  if (!Array.isArray(v) || v.length !== n) return false;
+  for (const s of v) if (!isString(s, max)) return false;
+  return true;
+};
+
+const numberColumn = (v: unknown, n: number, max: number): boolean => {
+  if (!Array.isArray(v) || v.length !== n) return false;
+  for (const x of v) if (!inRange(x, 0, max)) return false;
+  return true;
+};
+
+/** True exactly when `columnReportSchema` accepts `value` as it is. */
+export function isColumnReport(value: unknown): value is ColumnReport {
+  if (!isObject(value) || keyCount(value) !== 11) return false;
+  const { node, t, container } = value;
+  if (!isString(node, 128) || node.length < 1 || !NAME.test(node)) return false;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) return false;
+  if (!Array.isArray(container) || container.length > 1000) return false;
+  const n = container.length;
+  for (const c of container) if (typeof c !== 'string' || !HEX_ID.test(c)) return false;
+  return (
+    stringColumn(value.service, n, 128) &&
+    stringColumn(value.task, n, 64) &&
+    numberColumn(value.cpu, n, 100) &&
+    numberColumn(value.mem, n, 100) &&
+    numberColumn(value.mem_mb, n, 10_000_000) &&
+    numberColumn(value.net, n, 100_000) &&
+    numberColumn(value.rx, n, 1_000_000) &&
+    numberColumn(value.tx, n, 1_000_000)
+  );
+}
+
+/** `columnReportSchema.safeParse`, with a valid report recognised by hand and passed on as it is. */
+export function parseColumnReport(value: unknown): ReturnType<typeof columnReportSchema.safeParse> {
+  if (isColumnReport(value)) return { success: true, data: value };
+  return columnReportSchema.safeParse(value);
+}
+
+/** A report's entries as columns (what an agent streams, and what the manager keeps). */
+export function toColumns(report: Report): ColumnReport {
+  const out: ColumnReport = { node: report.node, t: report.t, service: [], container: [], task: [], cpu: [], mem: [], mem_mb: [], net: [], rx: [], tx: [] };
+  for (const { service, container, task, m } of report.containers) {
+    out.service.push(service);
+    out.container.push(container);
+    out.task.push(task);
+    out.cpu.push(m.cpu);
+    out.mem.push(m.mem);
+    out.mem_mb.push(m.mem_mb);
+    out.net.push(m.net);
+    out.rx.push(m.rx);
+    out.tx.push(m.tx);
+  }
+  return out;
 }
