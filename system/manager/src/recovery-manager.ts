@@ -1,5 +1,6 @@
 import { evaluate } from '../../shared/rules.ts';
-import type { Alert, Report } from '../../shared/alert-schema.ts';
+import type { Alert, ColumnReport, Report } from '../../shared/alert-schema.ts';
+import { toColumns } from '../../shared/parse-report.ts';
 import type { EventLogger, EventRecord } from '../../shared/event-logger.ts';
 import { ActionLedger } from './action-ledger.ts';
 import { ActionRecorder, type RecoveryActionRecord } from './action-record.ts';
@@ -280,12 +281,25 @@ export class RecoveryManager {
       .map((s) => s.name);
   }
 
+  /** A report in entries, as POST /report takes it. */
   handleReport(report: Report, receivedAt: number): number {
+    return this.handleColumns(toColumns(report), receivedAt);
+  }
+
+  /** A report in columns, as the stream carries it and the cache keeps it. */
+  handleColumns(report: ColumnReport, receivedAt: number): number {
     const cfg = this.config();
     this.metrics.setTtl(this.metricsTtlMs());
     this.metrics.put(report, receivedAt);
-    for (const c of report.containers) this.breaches.recordSample(c.container, evaluate(cfg.scenarios, c.m), report.t);
-    return report.containers.length;
+    const { container, cpu, mem, net } = report;
+    const usage = { cpu: 0, mem: 0, net: 0 }; // one object for the loop: evaluate only reads it
+    for (let i = 0; i < container.length; i++) {
+      usage.cpu = cpu[i];
+      usage.mem = mem[i];
+      usage.net = net[i];
+      this.breaches.recordSample(container[i], evaluate(cfg.scenarios, usage), report.t);
+    }
+    return container.length;
   }
 
   /** /metrics: the counters, with the gauges read now. */
@@ -311,7 +325,7 @@ export class RecoveryManager {
       breachCounters: this.breaches.list(),
       scaledServices: this.scaledServices(),
       reportingNodes: Object.fromEntries(this.metrics.reportingNodes(now)),
-      cachedContainers: this.metrics.fresh(now).length,
+      cachedContainers: this.metrics.freshCount(now),
     };
   }
 }
