@@ -9,6 +9,7 @@ import { drainRequest } from './drain.ts';
 import { EXPOSITION_CONTENT_TYPE } from './exposition.ts';
 import { HANDOFF_ROUTE, registerHandoffRoute } from './handoff-route.ts';
 import type { RecoveryManager } from './recovery-manager.ts';
+import { NDJSON, REPORT_STREAM_ROUTE, registerReportStream } from './report-stream.ts';
 import type { ScaleDownLoop } from './scale-down-loop.ts';
 
 export interface AppDeps {
@@ -35,7 +36,7 @@ const eventsQuery = z.object({
 });
 
 // The hand-off's answer makes an agent stop a container: it needs the token as much as an alert.
-const PROTECTED = new Set(['/alert', '/report', HANDOFF_ROUTE]);
+const PROTECTED = new Set(['/alert', '/report', REPORT_STREAM_ROUTE, HANDOFF_ROUTE]);
 
 /** The manager's HTTP API (DESIGN.md §2.3), without listening: `server.ts` listens, tests inject. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -61,7 +62,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const status = error.statusCode ?? 500;
     let message = error.message;
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `body larger than the limit of ${bodyLimit} bytes`;
-    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') message = `unsupported content-type ${JSON.stringify(request.headers['content-type'] ?? '')}, expected application/json`;
+    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const expected = request.routeOptions.url === REPORT_STREAM_ROUTE ? NDJSON : 'application/json';
+      message = `unsupported content-type ${JSON.stringify(request.headers['content-type'] ?? '')}, expected ${expected}`;
+    }
     else if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') message = 'empty body, expected a JSON object';
     else if (status === 400 && error instanceof SyntaxError) message = `body is not valid JSON: ${error.message}`;
     if (status >= 500) events.event('request_failed', { path: request.url, error: error.message });
@@ -92,6 +96,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.code(202).send({ accepted });
   });
 
+  registerReportStream(app, { events, handleColumns: (r, at) => manager.handleColumns(r, at), now: () => clock.now(), lineLimit: bodyLimit });
   registerHandoffRoute(app, manager.handoffs);
 
   app.get('/health', async () => ({ status: 'ok', component: 'manager', t: clock.now() }));
