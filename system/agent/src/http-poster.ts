@@ -47,8 +47,21 @@ export class HttpPoster {
     return this.send('GET', path, undefined, timeoutMs);
   }
 
+  /**
+   * A POST whose body the caller writes as it goes (chunked) and ends: the report stream. Same pool
+   * and token; the caller handles the answer, errors and timeouts.
+   */
+  openStream(path: string, contentType: string): http.ClientRequest {
+    return this.request(this.url(path), { method: 'POST', agent: this.agent, headers: { 'content-type': contentType, authorization: `Bearer ${this.token}` } });
+  }
+
+  /** `path` under the base URL, which may itself have a path. */
+  url(path: string): URL {
+    return new URL(path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base : `${this.base.href}/`);
+  }
+
   private send(method: 'GET' | 'POST', path: string, json: string | undefined, timeoutMs: number): Promise<PostResponse> {
-    const url = new URL(path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base : `${this.base.href}/`);
+    const url = this.url(path);
     return new Promise((resolve, reject) => {
       const started = performance.now();
       const body = json === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) };

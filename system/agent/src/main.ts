@@ -7,7 +7,7 @@ import { DockerStatsAdapter } from './docker-stats-adapter.ts';
 import { EarlyStop } from './early-stop.ts';
 import { HttpAlertSink } from './http-alert-sink.ts';
 import { HttpPoster } from './http-poster.ts';
-import { HttpReportSink } from './http-report-sink.ts';
+import { StreamReportSink } from './stream-report-sink.ts';
 import { InfluxMetricsSink, NullMetricsSink } from './influx-metrics-sink.ts';
 import { RulesReloader } from './rules-reloader.ts';
 import { chooseStatsSource } from './stats-source.ts';
@@ -26,10 +26,11 @@ async function main(): Promise<void> {
   const watch = docker.watchContainers({ now: nowMs, onError: (why) => events.event('container_watch_lost', { reason: why, fallback: 'listing every cycle' }) });
 
   const metrics: MetricsSink = config.influx ? new InfluxMetricsSink(config.influx, events) : new NullMetricsSink();
-  // One keep-alive pool for alerts and reports: the report every cycle keeps a connection warm, and
-  // alerts are started before the cycle's report, so an alert normally finds that idle connection.
+  // One keep-alive pool for alerts and reports: each new report stream takes a fresh or idle socket,
+  // and the previous stream's socket, once answered, waits in the pool, so an alert normally finds
+  // an open connection (no TCP handshake on its path).
   const poster = new HttpPoster(config.managerUrl, config.token);
-  const reports = new HttpReportSink(poster, events);
+  const reports = new StreamReportSink(poster, events);
   const migrations = new EarlyStop({ manager: poster, stopper: docker, events, now: nowMs });
   const agent = new Agent({
     migrations,
