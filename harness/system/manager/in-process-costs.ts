@@ -1,5 +1,5 @@
-import { reportSchema, type Report } from '../../../system/shared/alert-schema.ts';
-import { parseReport } from '../../../system/shared/parse-report.ts';
+import { columnReportSchema, type Report } from '../../../system/shared/alert-schema.ts';
+import { parseColumnReport, parseReport, toColumns } from '../../../system/shared/parse-report.ts';
 import { EventLogger, nowMs } from '../../../system/shared/event-logger.ts';
 import { systemClock } from '../../../system/manager/src/clock.ts';
 import { parseConfig, type ManagerConfig } from '../../../system/manager/src/config.ts';
@@ -31,36 +31,40 @@ function managerOn(layout: SwarmLayout, config: ManagerConfig): RecoveryManager 
   return new RecoveryManager({ port: swarm, clock: systemClock, events: new EventLogger('manager', 'bench', { write: () => undefined }), config: () => config });
 }
 
-const withTime = (r: Report): Report => ({ ...r, t: nowMs() });
+const withTime = <R extends { t: number }>(r: R): R => ({ ...r, t: nowMs() });
 
 /**
- * The manager's own cost per /report: JSON.parse of the body, the schema check as /report makes it
- * (`parseReport`; zod's own check last, for comparison), and `handleReport`
- * (metrics cache and breach counters) with the reports of every node in turn (the cache holding
- * every node's containers), then of one node only (the cache holding that node's alone): the
- * difference is what the size of the cache costs each report.
+ * The manager's own cost per streamed report: JSON.parse of the line (columns), the schema check as
+ * the stream makes it (`parseColumnReport`), and `handleColumns` (metrics cache and breach counters)
+ * with the reports of every node in turn (the cache holding every node's containers), then of one
+ * node only: the difference is what the size of the cache costs each report. For comparison, what
+ * POST /report's body in entries costs to parse and check, and zod's own check of the columns.
  */
 export function reportCeiling(layout: SwarmLayout, reports: NodeReports, msPerStep = 1500): CeilingStep[] {
   const config = parseConfig('', {}, 'bench');
   const manager = managerOn(layout, config);
   const n = reports.nodes.length;
-  const bodies = reports.nodes.map((r) => r.body(nowMs()));
-  const parsed = bodies.map((b) => JSON.parse(b) as unknown);
-  const checked = parsed.map((p) => reportSchema.parse(p));
-  for (const r of checked) manager.handleReport(withTime(r), nowMs()); // every node once: the cache is full
-  timed(300, (i) => manager.handleReport(withTime(checked[i % n]), nowMs())); // JIT warm-up
+  const lines = reports.nodes.map((r) => r.line(nowMs()));
+  const parsed = lines.map((b) => JSON.parse(b) as unknown);
+  const checked = parsed.map((p) => columnReportSchema.parse(p));
+  for (const r of checked) manager.handleColumns(withTime(r), nowMs()); // every node once: the cache is full
+  timed(300, (i) => manager.handleColumns(withTime(checked[i % n]), nowMs())); // JIT warm-up
 
   const steps: CeilingStep[] = [
-    { step: 'JSON.parse of the body', us: timed(msPerStep, (i) => JSON.parse(bodies[i % n])) },
-    { step: 'schema check (parseReport: by hand, zod on failure only)', us: timed(msPerStep, (i) => parseReport(parsed[i % n])) },
-    { step: `handleReport, ${n} nodes in turn`, us: timed(msPerStep, (i) => manager.handleReport(withTime(checked[i % n]), nowMs())) },
+    { step: 'JSON.parse of a stream line (columns)', us: timed(msPerStep, (i) => JSON.parse(lines[i % n])) },
+    { step: 'schema check (parseColumnReport: by hand, zod on failure only)', us: timed(msPerStep, (i) => parseColumnReport(parsed[i % n])) },
+    { step: `handleColumns, ${n} nodes in turn`, us: timed(msPerStep, (i) => manager.handleColumns(withTime(checked[i % n]), nowMs())) },
   ];
-  steps[2].step += ` (${manager.metrics.fresh(nowMs()).length} containers cached)`;
+  steps[2].step += ` (${manager.metrics.freshCount(nowMs())} containers cached)`;
 
   const one = managerOn(layout, config);
-  timed(300, () => one.handleReport(withTime(checked[0]), nowMs()));
-  steps.push({ step: `handleReport, one node (${one.metrics.fresh(nowMs()).length} containers cached)`, us: timed(msPerStep, () => one.handleReport(withTime(checked[0]), nowMs())) });
-  steps.push({ step: "for comparison: zod's check of the same reports", us: timed(msPerStep, (i) => reportSchema.parse(parsed[i % n])) });
+  timed(300, () => one.handleColumns(withTime(checked[0]), nowMs()));
+  steps.push({ step: `handleColumns, one node (${one.metrics.freshCount(nowMs())} containers cached)`, us: timed(msPerStep, () => one.handleColumns(withTime(checked[0]), nowMs())) });
+  const bodies = reports.nodes.map((r) => r.body(nowMs()));
+  const entries = bodies.map((b) => JSON.parse(b) as unknown);
+  steps.push({ step: 'for comparison, POST /report: JSON.parse of the body (entries)', us: timed(msPerStep, (i) => JSON.parse(bodies[i % n])) });
+  steps.push({ step: 'for comparison, POST /report: parseReport + toColumns', us: timed(msPerStep, (i) => toColumns(parseReport(entries[i % n]).data as Report)) });
+  steps.push({ step: "for comparison: zod's check of the same columns", us: timed(msPerStep, (i) => columnReportSchema.parse(parsed[i % n])) });
   return steps;
 }
 
@@ -74,7 +78,7 @@ export async function scaleDownTick(layout: SwarmLayout, reports: NodeReports, t
   const names = layout.services.map((s) => s.name);
   const config = parseConfig(`manager: {services: [${names.join(', ')}]}`, {}, 'bench');
   const manager = managerOn(layout, config);
-  for (const r of reports.nodes) manager.handleReport(reportSchema.parse(JSON.parse(r.body(nowMs()))), nowMs());
+  for (const r of reports.nodes) manager.handleColumns(columnReportSchema.parse(JSON.parse(r.line(nowMs()))), nowMs());
   const loop = new ScaleDownLoop(manager, systemClock);
   await loop.tick();
   const ms: number[] = [];

@@ -29,7 +29,7 @@ import { readMeter, usageBetween } from './process-meter.ts';
 import { reportCeiling, scaleDownTick } from './in-process-costs.ts';
 import { alertSubjects, runDecisionPhase, type DecisionPhase } from './scale-alerts.ts';
 import { printCeiling, printCheckpoints, printDecisions, printIngestion, type Checkpoint, type IngestionRow } from './scale-figures.ts';
-import { BackgroundReports, flood, NodeReports } from './scale-reports.ts';
+import { BackgroundReports, flood, NodeReports, streamFlood } from './scale-reports.ts';
 import { LAB_TIMING } from './simulated-swarm.ts';
 import { buildLayout, SCALE_SHAPE } from './swarm-layout.ts';
 
@@ -56,7 +56,7 @@ const seconds = whole('seconds', values.seconds, 1, 30);
 const concurrency = whole('concurrency', values.concurrency, 1, 64);
 const DEFAULT_BODY_LIMIT = 16_384;
 const SMALL_NODE = 20;
-const LIMIT_MS = 115_000;
+const LIMIT_MS = 140_000;
 
 const watchdog = setTimeout(() => {
   console.error(`bench:manager-scale: still running after ${LIMIT_MS / 1000} s, giving up`);
@@ -90,10 +90,11 @@ let swarmCalls = 'n/a (the manager did not stop cleanly)';
   const checkpoint = async (label: string) => checkpoints.push({ label, meter: readMeter(manager.pid), memory: await manager.memory() });
   const alertPoster = new JsonPoster(manager.address, token, 1);
   const reportPoster = new JsonPoster(manager.address, token, concurrency);
-  const measureFlood = async (label: string, nodeReports: NodeReports, s: number) => {
-    await flood(reportPoster, nodeReports, 1, concurrency); // warm-up, not counted
+  const measureFlood = async (label: string, nodeReports: NodeReports, s: number, streams = false) => {
+    const run = (sec: number) => (streams ? streamFlood(manager.address, token, nodeReports, sec, concurrency) : flood(reportPoster, nodeReports, sec, concurrency));
+    await run(1); // warm-up, not counted
     const [m0, c0] = [readMeter(manager.pid), readMeter(process.pid)];
-    const result = await flood(reportPoster, nodeReports, s, concurrency);
+    const result = await run(s);
     ingestion.push({ label, result, manager: usageBetween(m0, readMeter(manager.pid)), client: usageBetween(c0, readMeter(process.pid)) });
   };
   try {
@@ -118,6 +119,10 @@ let swarmCalls = 'n/a (the manager did not stop cleanly)';
     await measureFlood(`100 containers per report, ${concurrency} connections, ${seconds} s`, reports, seconds);
     await checkpoint(`${seconds} s of /report at full rate`);
     await measureFlood(`${SMALL_NODE} containers per report, ${concurrency} connections, ${Math.ceil(seconds / 2)} s`, smallReports, Math.ceil(seconds / 2));
+    await checkpoint(`${Math.ceil(seconds / 2)} s more with ${SMALL_NODE} containers per report`);
+    await measureFlood(`100 containers per report, ${concurrency} streams, ${seconds} s`, reports, seconds, true);
+    await checkpoint(`${seconds} s of /report/stream at full rate`);
+    await measureFlood(`${SMALL_NODE} containers per report, ${concurrency} streams, ${Math.ceil(seconds / 2)} s`, smallReports, Math.ceil(seconds / 2), true);
     await checkpoint(`${Math.ceil(seconds / 2)} s more with ${SMALL_NODE} containers per report`);
   } finally {
     alertPoster.close();

@@ -60,7 +60,7 @@ export interface IngestionRow {
 }
 
 export function printIngestion(rows: IngestionRow[]): void {
-  const t = new Table({ head: ['/report ingestion over HTTP', 'reports', 'reports/s', 'containers/s', 'round trip median ms', 'p99 ms', 'errors', 'manager cores', 'client cores', 'machine busy cores'] });
+  const t = new Table({ head: ['reports over HTTP, 100 nodes in turn', 'reports', 'reports/s', 'containers/s', 'answer median ms', 'p99 ms', 'errors', 'manager cores', 'client cores', 'machine busy cores'] });
   for (const { label, result, manager, client } of rows) {
     const r = summarizeLatencies(result.rttMs);
     t.push([
@@ -77,6 +77,7 @@ export function printIngestion(rows: IngestionRow[]): void {
     ]);
   }
   console.log(`\n${t.toString()}`);
+  console.log('answer: a POST /report\'s round trip; a stream\'s answer after its last line was written (what the manager still had to read)');
 }
 
 export interface Checkpoint {
@@ -99,7 +100,7 @@ export function printCeiling(steps: CeilingStep[], machineBusyCores: number): vo
   const t = new Table({ head: ['manager code per report, in-process, no HTTP', 'µs', 'reports/s on one core'] });
   for (const s of steps) t.push([s.step, f1(s.us), Math.round(1e6 / s.us)]);
   const total = steps.slice(0, 3).reduce((sum, c) => sum + c.us, 0);
-  t.push(['parse + check + handleReport (100 nodes in turn)', f1(total), Math.round(1e6 / total)]);
+  t.push(['a stream line: parse + check + handleColumns (every node in turn)', f1(total), Math.round(1e6 / total)]);
   console.log(`\n${t.toString()}`);
   console.log(`machine busy cores meanwhile (this process included): ${f3(machineBusyCores)}`);
 }

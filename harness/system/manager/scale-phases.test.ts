@@ -8,7 +8,7 @@ import { reportCeiling, scaleDownTick } from './in-process-costs.ts';
 import { JsonPoster } from './json-poster.ts';
 import { ManagerProcess } from './manager-process.ts';
 import { alertSubjects, runDecisionPhase } from './scale-alerts.ts';
-import { flood, NodeReports } from './scale-reports.ts';
+import { flood, NodeReports, streamFlood } from './scale-reports.ts';
 import { SimulatedSwarm } from './simulated-swarm.ts';
 import { buildLayout, type LayoutShape } from './swarm-layout.ts';
 
@@ -61,6 +61,17 @@ describe('the scale benchmark phases', () => {
     expect(result.containers).toBeLessThanOrEqual(result.reports * Math.max(...sizes));
   });
 
+  it('stream flood: every stream answered 200, its reports and containers counted by the manager', async () => {
+    const reports = new NodeReports(layout, 1);
+    const result = await streamFlood(address, TOKEN, reports, 0.3, 3, 7);
+    expect(result.errors).toBe(0);
+    expect(result.reports).toBeGreaterThan(0);
+    expect(result.rttMs.length * 7).toBeGreaterThanOrEqual(result.reports); // every stream answered, none with more than 7
+    const sizes = reports.nodes.map((n) => n.containers);
+    expect(result.containers).toBeGreaterThanOrEqual(result.reports * Math.min(...sizes));
+    expect(result.containers).toBeLessThanOrEqual(result.reports * Math.max(...sizes));
+  });
+
   it('the manager process: bundled, listening, reads its memory, stops cleanly and says what the swarm was asked', async () => {
     await using child = await ManagerProcess.start(SMALL, { startMs: 30, stopMs: 10 }, TOKEN);
     const health = await fetch(new URL('/health', child.address));
@@ -77,11 +88,13 @@ describe('the scale benchmark phases', () => {
     const reports = new NodeReports(layout, 1);
     const steps = reportCeiling(layout, reports, 20);
     expect(steps.map((s) => s.step)).toEqual([
-      'JSON.parse of the body',
-      'schema check (parseReport: by hand, zod on failure only)',
-      `handleReport, 10 nodes in turn (${layout.tasks.length} containers cached)`,
-      `handleReport, one node (${reports.nodes[0].containers} containers cached)`,
-      "for comparison: zod's check of the same reports",
+      'JSON.parse of a stream line (columns)',
+      'schema check (parseColumnReport: by hand, zod on failure only)',
+      `handleColumns, 10 nodes in turn (${layout.tasks.length} containers cached)`,
+      `handleColumns, one node (${reports.nodes[0].containers} containers cached)`,
+      'for comparison, POST /report: JSON.parse of the body (entries)',
+      'for comparison, POST /report: parseReport + toColumns',
+      "for comparison: zod's check of the same columns",
     ]);
     for (const s of steps) expect(s.us).toBeGreaterThan(0);
     const tick = await scaleDownTick(layout, reports, 2);
