@@ -1,4 +1,5 @@
-import { alertSchema, reportSchema } from '../../../../system/shared/alert-schema.ts';
+import { alertSchema, NDJSON, REPORT_STREAM_ROUTE, reportSchema } from '../../../../system/shared/alert-schema.ts';
+import { toColumns } from '../../../../system/shared/parse-report.ts';
 import { Prng } from './prng.ts';
 
 /** What the manager's contract (DESIGN.md §2.3–2.4) says a request must get. */
@@ -80,6 +81,19 @@ export function handWrittenRequests(t: PayloadTarget): BadRequest[] {
   for (const body of ['null', '[]', '42', '"alert"', 'true', JSON.stringify([stale])]) out.push(post('wrong-types', '/alert', body, s(400)));
   out.push(post('wrong-types', '/report', JSON.stringify({ node: t.otherNode, t: Date.now(), containers: 'all' }), s(400)));
   out.push(post('wrong-types', '/report', JSON.stringify({ node: t.otherNode, t: Date.now(), containers: [{ service: t.service, container: 'zz', task: '', m: metricsOk }] }), s(400)));
+
+  // the agents' stream: the same checks, a line at a time; a refused line is named and closes the stream
+  const ndjson = { authorization: auth.authorization, 'content-type': NDJSON };
+  const line = (o: unknown) => `${JSON.stringify(o)}\n`;
+  const columns = toColumns({ node: t.otherNode, t: Date.now(), containers: [] });
+  out.push(post('unauthenticated', REPORT_STREAM_ROUTE, line(columns), s(401), { 'content-type': NDJSON }));
+  out.push(post('wrong-token', REPORT_STREAM_ROUTE, line(columns), s(401), { ...ndjson, authorization: `Bearer ${t.token}x` }));
+  for (const body of ['{\n', 'not json\n', '{"node":"a",}\n', '\u0000\n']) out.push(post('malformed-json', REPORT_STREAM_ROUTE, body, s(400), ndjson));
+  out.push(post('wrong-content-type', REPORT_STREAM_ROUTE, JSON.stringify(columns), s(415), auth));
+  out.push(post('oversized', REPORT_STREAM_ROUTE, line({ ...columns, pad: 'x'.repeat(t.bodyLimit + 1024) }), s(413), ndjson));
+  out.push(post('oversized', REPORT_STREAM_ROUTE, { chunkedBytes: t.bodyLimit * 4 }, s(413), ndjson));
+  out.push(post('wrong-types', REPORT_STREAM_ROUTE, line({ node: t.otherNode, t: Date.now(), containers: [] }), s(400), ndjson)); // entries, not columns
+  out.push(post('wrong-types', REPORT_STREAM_ROUTE, line({ ...columns, container: ['0123456789ab'] }), s(400), ndjson)); // columns of unequal length
 
   const ignored = (label: string, id: string, fields: Parameters<typeof alertBody>[1], reason: string) =>
     out.push(post(label, '/alert', JSON.stringify(alertBody(id, fields)), { ignored: true, alertId: id, reason }));
