@@ -17,21 +17,27 @@ export interface StreamOutcome {
   /** Containers those reports carried. */
   accepted: number;
   /** Absent when the whole stream was taken in. */
-  refused?: { status: 400 | 408 | 413; message: string };
+  refused?: { status: 400 | 408 | 413 | 503; message: string };
 }
+
+/** Stops an ingestion from outside (the manager closing): it settles with `refused`. */
+export type StopIngestion = (refused: NonNullable<StreamOutcome['refused']>) => void;
 
 /**
  * Reads newline-delimited reports from `body` as they arrive and hands each valid one to `onReport`
  * (which answers how many containers it took). Stops at the first line that is not a valid report,
  * longer than `lineLimit` characters, or after `idleMs` with no data; what came before it is kept.
  */
-export function ingestReports(body: Readable, onReport: (r: ColumnReport) => number, lineLimit: number, idleMs: number): Promise<StreamOutcome> {
+export function ingestReports(body: Readable, onReport: (r: ColumnReport) => number, lineLimit: number, idleMs: number, onStart?: (stop: StopIngestion) => void): Promise<StreamOutcome> {
   const outcome: StreamOutcome = { reports: 0, accepted: 0 };
   let pending = '';
   let line = 0;
   return new Promise((resolve) => {
     const timer = setTimeout(() => stop({ status: 408, message: `no data for ${idleMs} ms` }), idleMs);
+    let settled = false;
     const stop = (refused?: StreamOutcome['refused']) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       body.off('data', onData);
       body.off('end', onEnd);
@@ -78,6 +84,7 @@ export function ingestReports(body: Readable, onReport: (r: ColumnReport) => num
       if (pending.length > 0 && !take(pending)) return;
       stop();
     };
+    onStart?.(stop);
     body.setEncoding('utf8');
     body.on('data', onData);
     body.once('end', onEnd);
@@ -85,6 +92,8 @@ export function ingestReports(body: Readable, onReport: (r: ColumnReport) => num
     body.once('close', onEnd);
   });
 }
+
+const ERRORS = { 400: 'bad_request', 408: 'request_timeout', 413: 'payload_too_large', 503: 'shutting_down' } as const;
 
 export interface ReportStreamDeps {
   events: Pick<ClockedEvents, 'event'>;
@@ -100,25 +109,33 @@ export interface ReportStreamDeps {
  * a report in columns (`columnReportSchema`). Each report is taken in as its line arrives, so a stream
  * costs the manager one HTTP exchange, not one per report. The answer comes when the agent ends
  * the stream (200 with the counts) or at the first refused line (400, 408, 413, with the counts so
- * far), and then the connection closes. The bearer token is checked by app.ts's hook, once a stream.
+ * far, and then the connection closes), or 503 when the manager closes. The bearer token is checked by app.ts's hook, once a stream.
  */
 export function registerReportStream(app: FastifyInstance, deps: ReportStreamDeps): void {
   const idleMs = deps.idleMs ?? REPORT_STREAM_IDLE_MS;
+  // fastify's close waits for requests in flight, and a stream lasts until its agent ends it: on
+  // close each is answered 503 at once, so the manager stops without waiting for them
+  const open = new Set<StopIngestion>();
+  app.addHook('preClose', async () => {
+    for (const stop of open) stop({ status: 503, message: 'the manager is shutting down' });
+  });
   void app.register(async (scope) => {
     // the body stays a stream in this route alone: fastify would otherwise buffer it whole
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload));
     scope.post(REPORT_STREAM_ROUTE, async (request, reply) => {
-      const outcome = await ingestReports(request.body as IncomingMessage, (r) => deps.handleColumns(r, deps.now()), deps.lineLimit, idleMs);
+      let stopIt: StopIngestion | undefined;
+      const outcome = await ingestReports(request.body as IncomingMessage, (r) => deps.handleColumns(r, deps.now()), deps.lineLimit, idleMs, (stop) => open.add((stopIt = stop)));
+      if (stopIt) open.delete(stopIt);
       const counts = { reports: outcome.reports, accepted: outcome.accepted };
       if (!outcome.refused) return reply.code(200).send(counts);
       const { status, message } = outcome.refused;
-      deps.events.event('request_rejected', { status, path: REPORT_STREAM_ROUTE, reason: message, ...counts });
+      if (status < 500) deps.events.event('request_rejected', { status, path: REPORT_STREAM_ROUTE, reason: message, ...counts });
       // the agent may still be writing: answer, then close instead of reading an endless body
       return reply
         .code(status)
         .header('connection', 'close')
-        .send({ error: status === 413 ? 'payload_too_large' : status === 408 ? 'request_timeout' : 'bad_request', message, ...counts });
+        .send({ error: ERRORS[status], message, ...counts });
     });
   });
 }

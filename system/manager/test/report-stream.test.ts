@@ -104,6 +104,18 @@ describe('POST /report/stream', () => {
     text.req.end('{}');
     expect(await text.answer).toMatchObject({ status: 415, json: { message: expect.stringMatching(/expected application\/x-ndjson/) } });
   });
+
+  it('closing the manager answers an open stream 503 with its counts, without waiting for the agent to end it', async () => {
+    const h = setup();
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+    const { req, answer } = openStream(base);
+    req.write(`${empty('worker-1', h.clock.now())}\n`);
+    await vi.waitFor(() => expect(h.manager.state().reportingNodes).toHaveProperty('worker-1'));
+    await h.app.close(); // the stream is never ended here: without the 503 this waits for the 30 s idle limit
+    expect(await answer).toMatchObject({ status: 503, json: { error: 'shutting_down', reports: 1 } });
+    expect(h.named('request_rejected')).toEqual([]);
+  });
 });
 
 describe('ingestReports', () => {
