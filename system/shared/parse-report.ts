@@ -50,14 +50,20 @@ function isEntry(e: unknown): boolean {
   );
 }
 
-/** True exactly when `reportSchema` accepts `value` as it is. */
-export function isReport(value: unknown): value is Report {
-  if (!isObject(value) || keyCount(value) !== 3) return false;
-  const { node, t, containers } = value;
+/** An object of exactly `keys` enumerable keys, with a report's `node`, `t`, and `list` an array of at most 1,000. */
+function isReportHead(value: unknown, keys: number, list: string): value is Record<string, unknown> {
+  if (!isObject(value) || keyCount(value) !== keys) return false;
+  const { node, t } = value;
   if (!isString(node, 128) || node.length < 1 || !NAME.test(node)) return false;
   if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) return false;
-  if (!Array.isArray(containers) || containers.length > 1000) return false;
-  for (const entry of containers) if (!isEntry(entry)) return false;
+  const items = value[list];
+  return Array.isArray(items) && items.length <= 1000;
+}
+
+/** True exactly when `reportSchema` accepts `value` as it is. */
+export function isReport(value: unknown): value is Report {
+  if (!isReportHead(value, 3, 'containers')) return false;
+  for (const entry of value.containers as unknown[]) if (!isEntry(entry)) return false;
   return true;
 }
 
@@ -81,11 +87,8 @@ const numberColumn = (v: unknown, n: number, max: number): boolean => {
 
 /** True exactly when `columnReportSchema` accepts `value` as it is. */
 export function isColumnReport(value: unknown): value is ColumnReport {
-  if (!isObject(value) || keyCount(value) !== 11) return false;
-  const { node, t, container } = value;
-  if (!isString(node, 128) || node.length < 1 || !NAME.test(node)) return false;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) return false;
-  if (!Array.isArray(container) || container.length > 1000) return false;
+  if (!isReportHead(value, 11, 'container')) return false;
+  const container = value.container as unknown[];
   const n = container.length;
   for (const c of container) if (typeof c !== 'string' || !HEX_ID.test(c)) return false;
   return (
