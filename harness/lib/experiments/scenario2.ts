@@ -133,10 +133,12 @@ interface ShortfallCheck {
 function shortfallChecks(lab: LabConfig, load: Scenario2Load, loadStart: number): ShortfallCheck[] {
   const pollS = lab.swarmguard.config.monitoring.poll_interval;
   const breaches = lab.swarmguard.config.scenarios.scenario2_scaling.consecutive_breaches;
+  // the breaches, two polls of slack, and a few seconds for the manager to act
+  const actS = 3 + (breaches + 2) * pollS;
   return levelChanges(load)
     .slice(0, load.levels.length)
-    // a replica whose CPU climbs slowly can cross the rule just after: a second look one breach run later
-    .map((s, i) => ({ replicas: i + 1, at: loadStart + (s + load.rampS + 3 + (breaches + 2) * pollS) * 1000, done: false, looked: false, graceMs: (3 + (breaches + 2) * pollS) * 1000 }));
+    // a replica whose CPU climbs slowly can cross the rule just after: a second look one such wait later
+    .map((s, i) => ({ replicas: i + 1, at: loadStart + (s + load.rampS + actS) * 1000, done: false, looked: false, graceMs: actS * 1000 }));
 }
 
 /**
