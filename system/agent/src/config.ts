@@ -10,6 +10,10 @@ import type { InfluxSettings } from '../../shared/influx.ts';
 export const STATS_SOURCES = ['auto', 'cgroup', 'docker'] as const;
 export type StatsSource = (typeof STATS_SOURCES)[number];
 
+/** How reports reach the manager: one long request a 10 s (`stream`), or one POST a cycle (`post`). */
+export const REPORT_TRANSPORTS = ['stream', 'post'] as const;
+export type ReportTransport = (typeof REPORT_TRANSPORTS)[number];
+
 export const DEFAULT_TOKEN_FILE = '/run/secrets/swarmguard_token';
 export const DEFAULT_MANAGER_URL = 'http://manager:5000';
 
@@ -24,6 +28,8 @@ export interface AgentConfig {
   statsSource: StatsSource;
   /** The host's /proc and cgroup tree as mounted into the agent (for the `cgroup` source). */
   hostPaths: HostPaths;
+  /** `post` for a proxy between agent and manager that holds a request body until it ends. */
+  reportTransport: ReportTransport;
   /** `scenarios` and `monitoring` of DESIGN.md §3, the same schema the manager validates. */
   rules: RulesConfig;
   configFile?: string;
@@ -58,6 +64,7 @@ const settingsSchema = z
     influx_bucket: z.string().min(1).optional(),
     influx_token: secret.optional(),
     stats_source: z.enum(STATS_SOURCES, { error: `expected one of ${STATS_SOURCES.join(', ')}` }).default('auto'),
+    report_transport: z.enum(REPORT_TRANSPORTS, { error: `expected one of ${REPORT_TRANSPORTS.join(', ')}` }).default('stream'),
     host_proc: absolutePath.default(DEFAULT_HOST_PATHS.proc),
     host_cgroup: absolutePath.default(DEFAULT_HOST_PATHS.cgroup),
   })
@@ -76,6 +83,7 @@ const SETTINGS = {
   influx_org: { flag: 'influx-org', env: 'INFLUX_ORG' },
   influx_bucket: { flag: 'influx-bucket', env: 'INFLUX_BUCKET' },
   stats_source: { flag: 'stats-source', env: 'STATS_SOURCE' },
+  report_transport: { flag: 'report-transport', env: 'REPORT_TRANSPORT' },
   host_proc: { flag: 'host-proc', env: 'HOST_PROC' },
   host_cgroup: { flag: 'host-cgroup', env: 'HOST_CGROUP' },
 } as const;
@@ -202,6 +210,7 @@ export function loadAgentConfig(sources: ConfigSources = {}): AgentConfig {
     influx: s.influx_url ? { url: s.influx_url, org: s.influx_org!, bucket: s.influx_bucket!, token: s.influx_token! } : null,
     statsSource: s.stats_source,
     hostPaths: { proc: s.host_proc, cgroup: s.host_cgroup },
+    reportTransport: s.report_transport,
     rules: rules.data,
     ...(configFile ? { configFile } : {}),
   };

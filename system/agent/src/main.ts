@@ -7,6 +7,7 @@ import { DockerStatsAdapter } from './docker-stats-adapter.ts';
 import { EarlyStop } from './early-stop.ts';
 import { HttpAlertSink } from './http-alert-sink.ts';
 import { HttpPoster } from './http-poster.ts';
+import { HttpReportSink } from './http-report-sink.ts';
 import { StreamReportSink } from './stream-report-sink.ts';
 import { InfluxMetricsSink, NullMetricsSink } from './influx-metrics-sink.ts';
 import { RulesReloader } from './rules-reloader.ts';
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   // and the previous stream's socket, once answered, waits in the pool, so an alert normally finds
   // an open connection (no TCP handshake on its path).
   const poster = new HttpPoster(config.managerUrl, config.token);
-  const reports = new StreamReportSink(poster, events);
+  const reports = config.reportTransport === 'post' ? new HttpReportSink(poster, events) : new StreamReportSink(poster, events);
   const migrations = new EarlyStop({ manager: poster, stopper: docker, events, now: nowMs });
   const agent = new Agent({
     migrations,
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     managerUrl: config.managerUrl,
     statsSource: source,
     statsSourceReason: reason,
+    reportTransport: config.reportTransport,
     influx: config.influx ? `${config.influx.url} org=${config.influx.org} bucket=${config.influx.bucket}` : 'off (INFLUX_URL not set)',
     pollInterval: config.rules.monitoring.poll_interval,
     linkMbps: config.rules.monitoring.link_mbps,

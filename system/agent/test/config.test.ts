@@ -105,6 +105,13 @@ describe('loadAgentConfig', () => {
     expect(message).not.toMatch(/super-secret-value|another-secret/);
   });
 
+  it('streams reports by default; REPORT_TRANSPORT or --report-transport post makes it one POST a cycle; anything else is named', () => {
+    expect(load({ env: token }).reportTransport).toBe('stream');
+    expect(load({ env: { ...token, REPORT_TRANSPORT: 'post' } }).reportTransport).toBe('post');
+    expect(load({ env: { ...token, REPORT_TRANSPORT: 'post' }, argv: ['--report-transport', 'stream'] }).reportTransport).toBe('stream');
+    expect(problem({ env: { ...token, REPORT_TRANSPORT: 'websocket' } })).toContain('REPORT_TRANSPORT: got "websocket", expected one of stream, post');
+  });
+
   it('takes stats_source auto by default with the documented host paths, and docker/cgroup from env or flag', () => {
     expect(load({ env: token })).toMatchObject({ statsSource: 'auto', hostPaths: { proc: '/host/proc', cgroup: '/host/sys/fs/cgroup' } });
     expect(load({ env: { ...token, STATS_SOURCE: 'docker' } }).statsSource).toBe('docker');
