@@ -4,6 +4,13 @@ import { PostError, type HttpPoster } from './http-poster.ts';
 import { StateLatch } from '../../shared/state-latch.ts';
 import type { ReportSink } from './types.ts';
 
+/** Logs a report path's failures and recoveries once per change, whichever way reports travel. */
+export function reportLatch(events: EventLogger): StateLatch {
+  return new StateLatch(({ ok, reason, failures }) =>
+    ok ? events.event('report_recovered', { failures }) : events.event('report_failed', { reason }),
+  );
+}
+
 /**
  * POSTs the per-cycle report to `${MANAGER_URL}/report`. No retry: the next cycle's report
  * supersedes it. At most one report is in flight; a cycle whose predecessor's report is still
@@ -19,9 +26,7 @@ export class HttpReportSink implements ReportSink {
     events: EventLogger,
     private readonly timeoutMs = 1000,
   ) {
-    this.latch = new StateLatch(({ ok, reason, failures }) =>
-      ok ? events.event('report_recovered', { failures }) : events.event('report_failed', { reason }),
-    );
+    this.latch = reportLatch(events);
   }
 
   send(report: Report): void {

@@ -2,8 +2,8 @@ import type http from 'node:http';
 import { NDJSON, REPORT_STREAM_ROUTE, type Report } from '../../shared/alert-schema.ts';
 import type { EventLogger } from '../../shared/event-logger.ts';
 import { toColumns } from '../../shared/parse-report.ts';
-import { StateLatch } from '../../shared/state-latch.ts';
-import { HttpReportSink } from './http-report-sink.ts';
+import type { StateLatch } from '../../shared/state-latch.ts';
+import { HttpReportSink, reportLatch } from './http-report-sink.ts';
 import type { HttpPoster } from './http-poster.ts';
 import type { ReportSink } from './types.ts';
 
@@ -28,8 +28,8 @@ interface OpenStream {
 }
 
 /**
- * Writes each cycle's report, in columns, as one line of a long POST to `/report/stream`, so the manager pays for
- * one HTTP exchange every `rotateMs` rather than one a report. The manager answers with its counts
+ * Writes each cycle's report, in columns, as one line of a long POST to `/report/stream`, so the
+ * manager pays for one HTTP exchange every `rotateMs` rather than one a report. The manager answers with its counts
  * when the stream ends (every `rotateMs`, when the next report opens a new one), or at once when it
  * refuses a line; either way the next report opens a new stream. A report that finds the stream's
  * buffer still full (a manager not reading) is skipped: the next cycle's supersedes it.
@@ -51,9 +51,7 @@ export class StreamReportSink implements ReportSink {
     private readonly timing: StreamTiming = STREAM_TIMING,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.latch = new StateLatch(({ ok, reason, failures }) =>
-      ok ? events.event('report_recovered', { failures }) : events.event('report_failed', { reason }),
-    );
+    this.latch = reportLatch(events);
   }
 
   send(report: Report): void {
