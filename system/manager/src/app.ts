@@ -1,6 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { alertSchema } from '../../shared/alert-schema.ts';
+import { alertSchema, NDJSON, REPORT_STREAM_ROUTE } from '../../shared/alert-schema.ts';
 import { parseReport } from '../../shared/parse-report.ts';
 import { formatZodError } from '../../shared/zod-errors.ts';
 import { bearerCheck } from './auth.ts';
@@ -9,7 +9,7 @@ import { drainRequest } from './drain.ts';
 import { EXPOSITION_CONTENT_TYPE } from './exposition.ts';
 import { HANDOFF_ROUTE, registerHandoffRoute } from './handoff-route.ts';
 import type { RecoveryManager } from './recovery-manager.ts';
-import { NDJSON, REPORT_STREAM_ROUTE, registerReportStream } from './report-stream.ts';
+import { registerReportStream } from './report-stream.ts';
 import type { ScaleDownLoop } from './scale-down-loop.ts';
 
 export interface AppDeps {

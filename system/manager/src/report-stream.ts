@@ -6,8 +6,6 @@ import { parseColumnReport } from '../../shared/parse-report.ts';
 import { formatZodError } from '../../shared/zod-errors.ts';
 import type { ClockedEvents } from './clocked-events.ts';
 
-export { NDJSON, REPORT_STREAM_ROUTE };
-
 /** A stream that sends nothing for this long is answered and closed: agents send every cycle. */
 export const REPORT_STREAM_IDLE_MS = 30_000;
 
@@ -68,17 +66,18 @@ export function ingestReports(body: Readable, onReport: (r: ColumnReport) => num
       outcome.accepted += onReport(parsed.data);
       return true;
     };
+    const tooLong = () => stop({ status: 413, message: `line ${line + 1} is longer than ${lineLimit} characters` });
     const onData = (chunk: string) => {
       timer.refresh();
       const text = pending + chunk;
       let start = 0;
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-        if (nl - start > lineLimit) return stop({ status: 413, message: `line ${line + 1} is longer than ${lineLimit} characters` });
+        if (nl - start > lineLimit) return tooLong();
         if (!take(text.slice(start, nl))) return;
         start = nl + 1;
       }
       pending = text.slice(start);
-      if (pending.length > lineLimit) stop({ status: 413, message: `line ${line + 1} is longer than ${lineLimit} characters` });
+      if (pending.length > lineLimit) tooLong();
     };
     const onEnd = () => {
       if (pending.length > 0 && !take(pending)) return;
@@ -109,7 +108,8 @@ export interface ReportStreamDeps {
  * a report in columns (`columnReportSchema`). Each report is taken in as its line arrives, so a stream
  * costs the manager one HTTP exchange, not one per report. The answer comes when the agent ends
  * the stream (200 with the counts) or at the first refused line (400, 408, 413, with the counts so
- * far, and then the connection closes), or 503 when the manager closes. The bearer token is checked by app.ts's hook, once a stream.
+ * far, and then the connection closes), or 503 when the manager closes. The bearer token is checked
+ * by app.ts's hook, once a stream.
  */
 export function registerReportStream(app: FastifyInstance, deps: ReportStreamDeps): void {
   const idleMs = deps.idleMs ?? REPORT_STREAM_IDLE_MS;
